@@ -1,0 +1,542 @@
+package fetch
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/temoto/robotstxt"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/transform"
+	"golang.org/x/time/rate"
+)
+
+// Fetch errors.
+var (
+	// ErrBlockedAddress: the dial target is loopback/private/special and not allowlisted.
+	ErrBlockedAddress = errors.New("fetch: address blocked by ssrf guard")
+	// ErrRobots: robots.txt disallows the URL for our user agent.
+	ErrRobots = errors.New("fetch: disallowed by robots.txt")
+	// ErrTooManyRedirects: the redirect limit was reached (includes redirect loops).
+	ErrTooManyRedirects = errors.New("fetch: too many redirects")
+	// ErrBodyTooLarge: the decompressed body exceeded its limit.
+	ErrBodyTooLarge = errors.New("fetch: body exceeds limit")
+	// ErrHostBusy: the per-host rate limit would make the request wait longer than
+	// Config.MaxHostWait; it is deferred, not failed.
+	ErrHostBusy = errors.New("fetch: host rate limit busy")
+)
+
+// StatusError is a non-2xx/304 response.
+type StatusError struct {
+	URL        string
+	Code       int
+	RetryAfter time.Duration // from Retry-After on 429/503, 0 if absent
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("fetch: %s: http %d", e.URL, e.Code)
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// Permanent reports whether retrying the same URL is pointless (4xx other than 408/429).
+func (e *StatusError) Permanent() bool {
+	return e.Code >= 400 && e.Code < 500 && e.Code != 408 && e.Code != 429
+}
+
+// specialRanges are refused by the SSRF guard besides what netip's predicates cover.
+var specialRanges = mustPrefixes(
+	"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15",
+	"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+	"64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "fc00::/7", "fec0::/10",
+)
+
+func mustPrefixes(ss ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParsePrefix(s)
+	}
+	return out
+}
+
+// guard decides which dial targets are allowed.
+type guard struct{ allow []netip.Prefix }
+
+// blocked reports whether ip is a non-public address that is not allowlisted.
+func (g guard) blocked(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range g.allow {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range specialRanges {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// control runs after DNS resolution, for every connection attempt (redirects included), so
+// DNS rebinding and redirects to internal addresses are caught where it matters.
+func (g guard) control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrBlockedAddress, address)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || g.blocked(ip) {
+		return fmt.Errorf("%w: %s", ErrBlockedAddress, address)
+	}
+	return nil
+}
+
+// request is one GET.
+type request struct {
+	URL          string
+	UserAgent    string
+	ETag         string
+	LastModified string
+	MaxBytes     int64
+	// Truncate keeps the first MaxBytes on overflow (pages) instead of failing (feeds).
+	Truncate bool
+	// ToUTF8 converts the body to UTF-8 using the Content-Type charset, BOM or <meta>.
+	ToUTF8 bool
+}
+
+// response is what a GET produced.
+type response struct {
+	URL          string // final URL after redirects
+	Status       int
+	ContentType  string
+	ETag         string
+	LastModified string
+	Freshness    time.Duration // Cache-Control max-age / Expires, 0 if none
+	Body         []byte
+	Truncated    bool
+	Charset      string // original charset when converted
+	WireBytes    int64
+}
+
+// client is the polite, guarded HTTP client shared by all feeds. Safe for concurrent use.
+type client struct {
+	cfg    Config
+	hc     *http.Client
+	robots sync.Map // scheme://host -> *robotsEntry
+	hostMu sync.Mutex
+	hosts  map[string]*rate.Limiter
+}
+
+type robotsEntry struct {
+	once    sync.Once
+	data    *robotstxt.RobotsData
+	expires time.Time
+}
+
+func newClient(cfg Config) (*client, error) {
+	var g guard
+	for _, a := range cfg.AllowAddresses {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			ip, err2 := netip.ParseAddr(a)
+			if err2 != nil {
+				return nil, fmt.Errorf("fetch: allow address %q: %w", a, err)
+			}
+			p = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		g.allow = append(g.allow, p)
+	}
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: g.control}
+	tr := &http.Transport{
+		Proxy:                  nil, // a proxy would bypass the dial-time guard
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    cfg.DialTimeout,
+		ResponseHeaderTimeout:  cfg.HeaderTimeout,
+		DisableCompression:     true, // we decode ourselves so the size limit applies after decompression
+		MaxResponseHeaderBytes: 256 << 10,
+	}
+	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}}
+	c.hc = &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > cfg.MaxRedirects {
+				return fmt.Errorf("%w (%d)", ErrTooManyRedirects, cfg.MaxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("fetch: redirect to scheme %q refused", req.URL.Scheme)
+			}
+			if len(via) > 0 {
+				req.Header.Set("User-Agent", via[0].Header.Get("User-Agent"))
+			}
+			return nil
+		},
+	}
+	return c, nil
+}
+
+func (c *client) close() { c.hc.CloseIdleConnections() }
+
+func hostKey(u *url.URL) string { return strings.ToLower(u.Scheme + "://" + u.Host) }
+
+// limiter returns the per-host limiter shared by all feeds on the host.
+func (c *client) limiter(host string) *rate.Limiter {
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	l := c.hosts[host]
+	if l == nil {
+		lim := rate.Inf
+		if !c.cfg.DisablePoliteness && c.cfg.HostInterval > 0 {
+			lim = rate.Every(c.cfg.HostInterval)
+		}
+		l = rate.NewLimiter(lim, 1)
+		c.hosts[host] = l
+	}
+	return l
+}
+
+// wait takes a slot on the host's limiter, or ErrHostBusy when that would exceed MaxHostWait.
+func (c *client) wait(ctx context.Context, host string) error {
+	if c.cfg.DisablePoliteness {
+		return nil
+	}
+	r := c.limiter(host).Reserve()
+	if !r.OK() {
+		return ErrHostBusy
+	}
+	d := r.Delay()
+	if d > c.cfg.MaxHostWait {
+		r.Cancel()
+		return fmt.Errorf("%w: %s (next slot in %s)", ErrHostBusy, host, d.Round(time.Millisecond))
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}
+
+// allowed checks robots.txt (fetched once per host and cached for RobotsTTL) and applies its
+// Crawl-delay to the host limiter.
+func (c *client) allowed(ctx context.Context, u *url.URL, ua string) error {
+	if c.cfg.DisablePoliteness || c.cfg.IgnoreRobots {
+		return nil
+	}
+	key := hostKey(u)
+	now := time.Now()
+	v, _ := c.robots.LoadOrStore(key, &robotsEntry{})
+	e := v.(*robotsEntry)
+	e.once.Do(func() { c.loadRobots(ctx, u, ua, e) })
+	if now.After(e.expires) {
+		ne := &robotsEntry{}
+		if c.robots.CompareAndSwap(key, e, ne) {
+			e = ne
+		} else if v, ok := c.robots.Load(key); ok {
+			e = v.(*robotsEntry)
+		}
+		e.once.Do(func() { c.loadRobots(ctx, u, ua, e) })
+	}
+	if e.data == nil {
+		return nil
+	}
+	g := e.data.FindGroup(robotsAgent(ua))
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	if !g.Test(p) {
+		return fmt.Errorf("%w: %s", ErrRobots, u.String())
+	}
+	return nil
+}
+
+func robotsAgent(ua string) string {
+	// "newsflow/1.0 (+https://...)" → "newsflow"
+	name, _, _ := strings.Cut(ua, "/")
+	name, _, _ = strings.Cut(name, " ")
+	return name
+}
+
+func (c *client) loadRobots(ctx context.Context, u *url.URL, ua string, e *robotsEntry) {
+	ru := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	e.expires = time.Now().Add(c.cfg.RobotsTTL)
+	resp, err := c.do(ctx, request{URL: ru.String(), UserAgent: ua, MaxBytes: 512 << 10, Truncate: true})
+	var se *StatusError
+	switch {
+	case err == nil:
+		e.data, err = robotstxt.FromStatusAndBytes(resp.Status, resp.Body)
+		if err != nil {
+			e.data = nil // unparsable robots.txt: allow, like major crawlers
+		}
+	case errors.As(err, &se):
+		e.data, _ = robotstxt.FromStatusAndBytes(se.Code, nil) // 4xx allow all, 5xx disallow all
+		if se.Code >= 500 {
+			e.expires = time.Now().Add(c.cfg.RobotsTTL / 24) // retry sooner
+		}
+	default:
+		// Network trouble: allow, but retry soon. The feed request itself will fail anyway
+		// if the host is down.
+		e.expires = time.Now().Add(c.cfg.RobotsTTL / 24)
+	}
+	if e.data != nil {
+		if g := e.data.FindGroup(robotsAgent(ua)); g != nil && g.CrawlDelay > 0 {
+			d := min(g.CrawlDelay, c.cfg.MaxCrawlDelay)
+			if d > c.cfg.HostInterval {
+				c.limiter(hostKey(u)).SetLimit(rate.Every(d))
+			}
+		}
+	}
+}
+
+// get is a polite GET: robots.txt, host rate limit, then do.
+func (c *client) get(ctx context.Context, r request) (*response, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("fetch: bad url %q", r.URL)
+	}
+	if r.UserAgent == "" {
+		r.UserAgent = c.cfg.UserAgent
+	}
+	if err := c.allowed(ctx, u, r.UserAgent); err != nil {
+		return nil, err
+	}
+	if err := c.wait(ctx, hostKey(u)); err != nil {
+		return nil, err
+	}
+	return c.do(ctx, r)
+}
+
+// do performs one GET with timeouts, the redirect limit, decompression and the size limit
+// applied after decompression. 304 returns Status 304 with no body; other non-2xx return a
+// *StatusError.
+func (c *client) do(ctx context.Context, r request) (*response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: request %s: %w", r.URL, err)
+	}
+	req.Header.Set("User-Agent", r.UserAgent)
+	req.Header.Set("Accept-Encoding", "gzip, deflate")
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
+	if r.ETag != "" {
+		req.Header.Set("If-None-Match", r.ETag)
+	}
+	if r.LastModified != "" {
+		req.Header.Set("If-Modified-Since", r.LastModified)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("fetch: get %s: %w", r.URL, err)
+	}
+	defer resp.Body.Close()
+	out := &response{
+		URL: resp.Request.URL.String(), Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
+		Freshness: freshness(resp.Header, time.Now()),
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		return out, nil
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, &StatusError{URL: out.URL, Code: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	}
+	wire := &countingReader{r: resp.Body}
+	body, err := decode(wire, resp.Header.Get("Content-Encoding"))
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %s: %w", r.URL, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(body, r.MaxBytes+1))
+	out.WireBytes = wire.n
+	if err != nil {
+		return nil, fmt.Errorf("fetch: read %s: %w", r.URL, err)
+	}
+	if int64(len(b)) > r.MaxBytes {
+		if !r.Truncate {
+			return nil, fmt.Errorf("%w: %s: more than %d bytes", ErrBodyTooLarge, r.URL, r.MaxBytes)
+		}
+		b = b[:r.MaxBytes]
+		out.Truncated = true
+	}
+	if r.ToUTF8 {
+		b, out.Charset = toUTF8(b, out.ContentType)
+	}
+	out.Body = b
+	return out, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func decode(r io.Reader, enc string) (io.Reader, error) {
+	switch strings.ToLower(strings.TrimSpace(enc)) {
+	case "", "identity":
+		return r, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	case "deflate":
+		// "deflate" is zlib-wrapped per RFC 9110 but some servers send raw deflate.
+		br := newPeekReader(r)
+		if h, _ := br.peek(2); len(h) == 2 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 && h[0]&0x0f == 8 {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, fmt.Errorf("deflate: %w", err)
+			}
+			return zr, nil
+		}
+		return flate.NewReader(br), nil
+	default:
+		return nil, fmt.Errorf("unsupported content-encoding %q", enc)
+	}
+}
+
+type peekReader struct {
+	r   io.Reader
+	buf []byte
+}
+
+func newPeekReader(r io.Reader) *peekReader { return &peekReader{r: r} }
+
+func (p *peekReader) peek(n int) ([]byte, error) {
+	for len(p.buf) < n {
+		b := make([]byte, n-len(p.buf))
+		m, err := p.r.Read(b)
+		p.buf = append(p.buf, b[:m]...)
+		if err != nil {
+			return p.buf, err
+		}
+	}
+	return p.buf[:n], nil
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(p.buf) > 0 {
+		n := copy(b, p.buf)
+		p.buf = p.buf[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// ReadByte lets flate/zlib avoid over-reading.
+func (p *peekReader) ReadByte() (byte, error) {
+	var b [1]byte
+	_, err := io.ReadFull(p, b[:])
+	return b[0], err
+}
+
+// toUTF8 converts an HTML/text body to UTF-8 (Content-Type charset, BOM, <meta charset> or
+// a guess), returning the original charset name when a conversion happened.
+func toUTF8(b []byte, contentType string) ([]byte, string) {
+	enc, name, _ := charset.DetermineEncoding(b, contentType)
+	if name == "utf-8" || enc == nil {
+		return b, ""
+	}
+	out, _, err := transform.Bytes(enc.NewDecoder(), b)
+	if err != nil {
+		return bytes.ToValidUTF8(b, []byte("\uFFFD")), name
+	}
+	return out, name
+}
+
+// retryAfter parses Retry-After (delta seconds or HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// freshness returns Cache-Control max-age (s-maxage wins), else Expires - Date, else 0.
+// no-cache/no-store yield 0.
+func freshness(h http.Header, now time.Time) time.Duration {
+	var maxAge time.Duration = -1
+	for _, d := range strings.Split(strings.ToLower(h.Get("Cache-Control")), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(d), "=")
+		switch k {
+		case "no-cache", "no-store":
+			return 0
+		case "max-age", "s-maxage":
+			if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n >= 0 {
+				if k == "s-maxage" || maxAge < 0 {
+					maxAge = time.Duration(n) * time.Second
+				}
+			}
+		}
+	}
+	if maxAge >= 0 {
+		return maxAge
+	}
+	if e := h.Get("Expires"); e != "" {
+		if t, err := http.ParseTime(e); err == nil {
+			base := now
+			if d, err := http.ParseTime(h.Get("Date")); err == nil {
+				base = d
+			}
+			if t.After(base) {
+				return t.Sub(base)
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,756 @@
+// Package fetch is the fetcher stage: it polls feeds and sitemaps politely (robots.txt, per-host
+// rate limits, conditional GET, adaptive intervals), fetches new articles' pages and publishes
+// each new article once as an article.Envelope{Stage: raw} on news.raw. Per-feed state, leases
+// and the seen-set live in a Store (JetStream KV in production) shared by all replicas.
+package fetch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+)
+
+// Fetcher polls the sources and publishes new articles. Create with New, start with Run.
+type Fetcher struct {
+	cfg     Config
+	sources []Source
+	store   Store
+	pub     bus.Publisher
+	log     *zap.Logger
+	m       *metrics
+	client  *client
+	policy  policy
+	urls    chan string
+
+	parkedMu sync.Mutex
+	parked   map[int]bool
+
+	runMu   sync.Mutex
+	running bool
+}
+
+// New validates cfg (after Defaults) and the sources and builds a Fetcher. It registers its
+// metrics on reg (nil: unregistered). It starts nothing.
+func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.Logger, reg prometheus.Registerer) (*Fetcher, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil || pub == nil {
+		return nil, errors.New("fetch: store and publisher are required")
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	for _, s := range sources {
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ReplicaID == "" {
+		h, _ := os.Hostname()
+		var b [4]byte
+		_, _ = crand.Read(b[:])
+		cfg.ReplicaID = fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: metrics: %w", err)
+	}
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Fetcher{
+		cfg: cfg, sources: append([]Source(nil), sources...), store: store, pub: pub,
+		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg}, urls: make(chan string, cfg.URLQueue),
+		parked: map[int]bool{},
+	}, nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (f *Fetcher) Config() Config { return f.cfg }
+
+type pollResult struct {
+	idx  int
+	next time.Time
+}
+
+// Run polls the sources with Config.Workers workers and handles submitted URLs until ctx is
+// done, then stops dispatching, waits up to DrainTimeout for in-flight polls (cancelling them
+// after that) and returns nil. Run may be called once.
+func (f *Fetcher) Run(ctx context.Context) error {
+	f.runMu.Lock()
+	if f.running {
+		f.runMu.Unlock()
+		return errors.New("fetch: Run called twice")
+	}
+	f.running = true
+	f.runMu.Unlock()
+	defer f.client.close()
+
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	jobs := make(chan int)
+	done := make(chan pollResult, f.cfg.Workers)
+	stopped := make(chan struct{})
+	var wg sync.WaitGroup
+	for range f.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.worker(workCtx, jobs, done, stopped)
+		}()
+	}
+
+	var sched schedule
+	now := time.Now()
+	for i := range f.sources {
+		sched.push(i, now.Add(time.Duration(rand.Int64N(int64(f.cfg.StartSpread)))))
+	}
+	f.log.Info("fetcher started", zap.Int("sources", len(f.sources)), zap.Int("workers", f.cfg.Workers), zap.String("replica", f.cfg.ReplicaID))
+	var pending []int
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var send chan int
+		var head int
+		if len(pending) > 0 {
+			send, head = jobs, pending[0]
+		} else if at, ok := sched.next(); ok {
+			timer.Reset(max(time.Until(at), 0))
+		}
+		select {
+		case <-ctx.Done():
+			close(jobs)
+			close(stopped)
+			waitDone := make(chan struct{})
+			go func() { wg.Wait(); close(waitDone) }()
+			select {
+			case <-waitDone:
+			case <-time.After(f.cfg.DrainTimeout):
+				f.log.Warn("drain timeout; cancelling in-flight polls")
+				cancelWork()
+				<-waitDone
+			}
+			f.log.Info("fetcher stopped")
+			return nil
+		case send <- head:
+			pending = pending[1:]
+		case r := <-done:
+			sched.push(r.idx, r.next)
+		case <-timer.C:
+			pending = sched.popDue(time.Now(), pending)
+		}
+	}
+}
+
+func (f *Fetcher) worker(ctx context.Context, jobs <-chan int, done chan<- pollResult, stopped <-chan struct{}) {
+	for {
+		select {
+		case idx, ok := <-jobs:
+			if !ok {
+				return
+			}
+			next := f.PollFeed(ctx, idx)
+			select {
+			case done <- pollResult{idx, next}:
+			case <-stopped:
+			}
+		case u := <-f.urls:
+			f.ingestURL(ctx, u)
+		case <-stopped:
+			return
+		}
+	}
+}
+
+// sctx bounds one store call.
+func (f *Fetcher) sctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, f.cfg.StoreTimeout)
+}
+
+// PollFeed polls source idx once if it is due and not leased by another replica, and returns
+// when it should be looked at next. It takes the feed's lease in the Store (CAS), polls,
+// publishes new items and writes back the state. Safe for concurrent use on different feeds.
+func (f *Fetcher) PollFeed(ctx context.Context, idx int) time.Time {
+	src := f.sources[idx]
+	key := src.Key()
+	log := f.log.With(zap.String("feed", src.Name), zap.String("url", src.URL))
+	now := time.Now()
+	sc, cancel := f.sctx(ctx)
+	st, rev, err := f.store.LoadFeed(sc, key)
+	cancel()
+	if err != nil {
+		log.Warn("load feed state", zap.Error(err))
+		return now.Add(f.policy.jitter(30 * time.Second))
+	}
+	if st.NextDue.After(now) {
+		return st.NextDue // polled recently (maybe by another replica, or before a restart)
+	}
+	if st.LeaseOwner != "" && st.LeaseOwner != f.cfg.ReplicaID && st.LeaseUntil.After(now) {
+		return st.LeaseUntil
+	}
+	st.LeaseOwner, st.LeaseUntil = f.cfg.ReplicaID, now.Add(f.cfg.LeaseTTL)
+	sc, cancel = f.sctx(ctx)
+	rev, err = f.store.SaveFeed(sc, key, st, rev)
+	cancel()
+	if errors.Is(err, ErrConflict) {
+		return now.Add(time.Second + time.Duration(rand.Int64N(int64(2*time.Second)))) // lost the race; re-read soon
+	}
+	if err != nil {
+		log.Warn("take feed lease", zap.Error(err))
+		return now.Add(f.policy.jitter(30 * time.Second))
+	}
+
+	pctx, pcancel := context.WithTimeout(ctx, f.cfg.LeaseTTL*4/5)
+	wait := f.poll(pctx, idx, &st, log)
+	pcancel()
+
+	st.LeaseOwner, st.LeaseUntil = "", time.Time{}
+	st.LastPoll = now
+	st.Polls++
+	st.NextDue = time.Now().Add(wait)
+	sc, cancel = f.sctx(ctx)
+	_, err = f.store.SaveFeed(sc, key, st, rev)
+	cancel()
+	if err != nil {
+		log.Warn("save feed state", zap.Error(err)) // lease overrun or store trouble; next poll re-reads
+	}
+	f.updateFeedMetrics(idx, src, &st)
+	return st.NextDue
+}
+
+func (f *Fetcher) updateFeedMetrics(idx int, src Source, st *FeedState) {
+	f.parkedMu.Lock()
+	if st.Parked {
+		f.parked[idx] = true
+	} else {
+		delete(f.parked, idx)
+	}
+	f.m.parked.Set(float64(len(f.parked)))
+	f.parkedMu.Unlock()
+	if f.cfg.PerFeedMetrics {
+		f.m.failures.WithLabelValues(src.Name).Set(float64(st.Failures))
+		if !st.LastSuccess.IsZero() {
+			f.m.lastSuccess.WithLabelValues(src.Name).Set(float64(st.LastSuccess.Unix()))
+		}
+	}
+}
+
+func (f *Fetcher) userAgent(src Source) string {
+	if src.Options.UserAgent != "" {
+		return src.Options.UserAgent
+	}
+	return f.cfg.UserAgent
+}
+
+// poll fetches and processes the feed, updates st and returns the delay to the next poll.
+func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Logger) time.Duration {
+	src := f.sources[idx]
+	feedURL := st.URL
+	if feedURL == "" {
+		feedURL = src.URL
+	}
+	conditional := !st.ValidatorsDisabled && st.PollsSinceFull < f.cfg.FullCheckEvery-1 && (st.ETag != "" || st.LastModified != "")
+	req := request{URL: feedURL, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes}
+	if conditional {
+		req.ETag, req.LastModified = st.ETag, st.LastModified
+	}
+	t0 := time.Now()
+	resp, err := f.client.get(ctx, req)
+	f.m.fetchSeconds.WithLabelValues("feed").Observe(time.Since(t0).Seconds())
+	if err == nil && resp.Status != 304 && Sniff(resp.Body) == "html" {
+		// A home page (kind site) or a feed URL that now serves HTML: autodiscover.
+		if cands := Discover(resp.Body, resp.URL); len(cands) > 0 && cands[0] != feedURL {
+			log.Info("feed autodiscovered", zap.String("feed_url", cands[0]))
+			st.URL, feedURL = cands[0], cands[0]
+			st.ETag, st.LastModified, conditional = "", "", false
+			req = request{URL: feedURL, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes}
+			resp, err = f.client.get(ctx, req)
+		}
+	}
+	var parsed *Parsed
+	if err == nil && resp.Status != 304 {
+		parsed, err = ParseFeed(resp.Body, resp.URL, resp.ContentType, ParseLimits{MaxSitemapURLs: f.cfg.MaxSitemapURLs})
+		if errors.Is(err, ErrTooManyItems) && parsed != nil {
+			log.Warn("sitemap truncated", zap.Int("kept", len(parsed.Items)))
+			err = nil
+		}
+		if err == nil && parsed.Format == "sitemapindex" {
+			f.expandIndex(ctx, src, st, parsed, log)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrHostBusy) {
+			f.m.polls.WithLabelValues("deferred").Inc()
+			return f.cfg.MaxHostWait
+		}
+		return f.pollFailed(st, src, err, log)
+	}
+	outcome := "ok"
+	newItems := 0
+	var observed, hint time.Duration
+	if resp.Status == 304 {
+		outcome = "not_modified"
+		st.NotModifiedSince = true
+		st.PollsSinceFull++
+	} else {
+		if conditional {
+			st.PollsSinceFull++
+		} else {
+			st.PollsSinceFull = 0
+		}
+		hash := parsed.Hash()
+		if !conditional && st.LastHash != "" && hash != st.LastHash && (st.NotModifiedSince || (resp.ETag != "" && resp.ETag == st.ETag)) {
+			st.Lies++
+			log.Info("feed validators contradicted by content", zap.Int("strikes", st.Lies))
+			if st.Lies >= f.cfg.LieStrikes && !st.ValidatorsDisabled {
+				st.ValidatorsDisabled = true
+				f.m.distrusted.Inc()
+				log.Warn("feed validators distrusted: polling unconditionally from now on", zap.Int("strikes", st.Lies))
+			}
+		}
+		st.NotModifiedSince = false
+		st.ETag, st.LastModified = resp.ETag, resp.LastModified
+		if hash == st.LastHash {
+			outcome = "unchanged"
+		} else {
+			newItems, err = f.handleItems(ctx, src, parsed.Items, log)
+			if err != nil { // publish/store failure: keep the old hash so the items are retried
+				f.m.polls.WithLabelValues("publish_error").Inc()
+				log.Warn("items not fully handled", zap.Error(err))
+				return f.policy.jitter(f.cfg.MinInterval)
+			}
+			st.LastHash = hash
+		}
+		observed = cadence(parsed.Items)
+		hint = parsed.TTL
+	}
+	hint = max(hint, resp.Freshness)
+	if newItems > 0 {
+		st.LastNew = time.Now()
+		st.ItemsNew += int64(newItems)
+		if f.cfg.PerFeedMetrics {
+			f.m.feedNew.WithLabelValues(src.Name).Add(float64(newItems))
+		}
+	}
+	if st.Parked {
+		log.Info("feed unparked")
+	}
+	st.Failures, st.Parked, st.LastError = 0, false, ""
+	st.LastSuccess = time.Now()
+	f.m.polls.WithLabelValues(outcome).Inc()
+	d := f.policy.success(st, src.Interval, newItems, observed, hint)
+	log.Debug("polled", zap.String("outcome", outcome), zap.Int("new", newItems), zap.Duration("next", d))
+	return d
+}
+
+func (f *Fetcher) pollFailed(st *FeedState, src Source, err error, log *zap.Logger) time.Duration {
+	reason := errorReason(err)
+	f.m.errors.WithLabelValues(reason).Inc()
+	f.m.polls.WithLabelValues("error").Inc()
+	st.Failures++
+	st.LastError = err.Error()
+	var ra time.Duration
+	var se *StatusError
+	if errors.As(err, &se) {
+		ra = se.RetryAfter
+		if (se.Code == 404 || se.Code == 410) && st.URL != "" && st.URL != src.URL {
+			st.URL = "" // rediscover from the site next time
+		}
+	}
+	if st.Failures >= f.cfg.ParkAfter && !st.Parked {
+		st.Parked = true
+		log.Error("feed parked after consecutive failures", zap.Int("failures", st.Failures), zap.String("reason", reason), zap.Error(err))
+	} else {
+		log.Warn("poll failed", zap.Int("failures", st.Failures), zap.String("reason", reason), zap.Error(err))
+	}
+	return f.policy.failure(st, ra)
+}
+
+// errorReason buckets an error for the errors_total metric.
+func errorReason(err error) string {
+	var se *StatusError
+	var ne net.Error
+	switch {
+	case errors.As(err, &se):
+		if se.Code == 429 {
+			return "http_429"
+		}
+		return fmt.Sprintf("http_%dxx", se.Code/100)
+	case errors.Is(err, ErrBlockedAddress):
+		return "blocked"
+	case errors.Is(err, ErrRobots):
+		return "robots"
+	case errors.Is(err, ErrTooManyRedirects):
+		return "redirects"
+	case errors.Is(err, ErrBodyTooLarge):
+		return "too_large"
+	case errors.Is(err, ErrHTMLNotFeed):
+		return "html_not_feed"
+	case errors.Is(err, ErrEmptyBody):
+		return "empty"
+	case errors.Is(err, ErrNotFeed):
+		return "not_feed"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case strings.Contains(err.Error(), "parse feed"), strings.Contains(err.Error(), "sitemap"):
+		return "parse"
+	case errors.As(err, &ne):
+		return "network"
+	}
+	return "other"
+}
+
+// expandIndex fetches the children of a sitemap index whose lastmod changed, newest first,
+// at most MaxSitemapKids per poll, and appends their URLs to p.Items.
+func (f *Fetcher) expandIndex(ctx context.Context, src Source, st *FeedState, p *Parsed, log *zap.Logger) {
+	kids := append([]SitemapRef(nil), p.Children...)
+	sort.SliceStable(kids, func(i, j int) bool {
+		a, b := kids[i].LastMod, kids[j].LastMod
+		return a != nil && (b == nil || a.After(*b))
+	})
+	if st.Children == nil {
+		st.Children = map[string]string{}
+	}
+	fetched := 0
+	next := map[string]string{}
+	for _, k := range kids {
+		lm := ""
+		if k.LastMod != nil {
+			lm = k.LastMod.UTC().Format(time.RFC3339)
+		}
+		if old, ok := st.Children[k.Loc]; ok && lm != "" && old == lm {
+			next[k.Loc] = lm
+			continue // unchanged since we last read it
+		}
+		if fetched >= f.cfg.MaxSitemapKids {
+			continue
+		}
+		fetched++
+		resp, err := f.client.get(ctx, request{URL: k.Loc, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes})
+		if err != nil {
+			log.Warn("child sitemap", zap.String("loc", k.Loc), zap.Error(err))
+			continue
+		}
+		cp, err := ParseSitemap(bytes.NewReader(resp.Body), resp.URL, ParseLimits{MaxSitemapURLs: f.cfg.MaxSitemapURLs})
+		if cp != nil {
+			p.Items = append(p.Items, cp.Items...)
+		}
+		if err != nil && !errors.Is(err, ErrTooManyItems) {
+			log.Warn("child sitemap", zap.String("loc", k.Loc), zap.Error(err))
+			if cp == nil {
+				continue
+			}
+		}
+		next[k.Loc] = lm
+		if len(next) >= 500 {
+			break
+		}
+	}
+	st.Children = next
+}
+
+// seenKeys returns the seen-set keys of an item: its canonical URL ("u.<id>") and, when it
+// has a GUID distinct from its link, the feed-scoped GUID ("g.<hash>").
+func seenKeys(feedKey string, it Item, id string) (ukey, gkey string) {
+	ukey = "u." + id
+	if it.GUID != "" && it.GUID != it.Link {
+		sum := sha256.Sum256([]byte(feedKey + "\x00" + it.GUID))
+		gkey = "g." + hex.EncodeToString(sum[:16])
+	}
+	return ukey, gkey
+}
+
+// handleItems publishes the unseen items (newest first, at most MaxItemsPerPoll) and marks
+// them seen. It returns an error only when the bus or the store failed.
+func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log *zap.Logger) (int, error) {
+	items = append([]Item(nil), items...)
+	sort.SliceStable(items, func(i, j int) bool { return itemTime(items[i]).After(itemTime(items[j])) })
+	limit := f.cfg.MaxItemsPerPoll
+	if src.Options.MaxItems > 0 {
+		limit = src.Options.MaxItems
+	}
+	fk := src.Key()
+	newN, handled := 0, 0
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return newN, nil // lease time is up; the rest next poll
+		}
+		id, canon, err := article.ID(it.Link)
+		if err != nil {
+			f.m.items.WithLabelValues("invalid").Inc()
+			continue
+		}
+		ukey, gkey := seenKeys(fk, it, id)
+		seen, err := f.seenAny(ctx, ukey, gkey)
+		if err != nil {
+			return newN, err
+		}
+		if seen {
+			f.m.items.WithLabelValues("seen").Inc()
+			continue
+		}
+		if handled >= limit {
+			f.m.items.WithLabelValues("deferred").Inc()
+			continue
+		}
+		handled++
+		raw, err := f.buildRaw(ctx, src, &it, canon)
+		if err != nil {
+			f.m.items.WithLabelValues("deferred").Inc()
+			f.m.errors.WithLabelValues(errorReason(err)).Inc()
+			log.Info("item deferred", zap.String("link", it.Link), zap.Error(err))
+			continue
+		}
+		finalID := article.IDFromCanonical(raw.CanonicalURL)
+		keys := []string{ukey, gkey}
+		if finalID != id {
+			fkey := "u." + finalID
+			keys = append(keys, fkey)
+			if s, err := f.seenAny(ctx, fkey, ""); err != nil {
+				return newN, err
+			} else if s { // same article reached under another URL
+				f.m.items.WithLabelValues("seen").Inc()
+				if err := f.markSeen(ctx, keys...); err != nil {
+					return newN, err
+				}
+				continue
+			}
+		}
+		if err := f.publish(ctx, finalID, raw); err != nil {
+			f.m.items.WithLabelValues("publish_error").Inc()
+			return newN, err
+		}
+		if err := f.markSeen(ctx, keys...); err != nil {
+			return newN, err
+		}
+		newN++
+		f.m.items.WithLabelValues("new").Inc()
+	}
+	return newN, nil
+}
+
+func itemTime(it Item) time.Time {
+	if it.Published != nil {
+		return *it.Published
+	}
+	if it.Updated != nil {
+		return *it.Updated
+	}
+	return time.Time{}
+}
+
+func (f *Fetcher) seenAny(ctx context.Context, keys ...string) (bool, error) {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		sc, cancel := f.sctx(ctx)
+		s, err := f.store.Seen(sc, k)
+		cancel()
+		if err != nil {
+			return false, err
+		}
+		if s {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (f *Fetcher) markSeen(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		sc, cancel := f.sctx(ctx)
+		_, err := f.store.MarkSeen(sc, k)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transient reports errors worth retrying on a later poll rather than publishing without a page.
+func transient(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return !se.Permanent()
+	}
+	switch {
+	case errors.Is(err, ErrRobots), errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrBodyTooLarge):
+		return false
+	}
+	return true // timeouts, network, host busy, cancelled
+}
+
+// buildRaw assembles the raw payload for an item, fetching its page unless the source is
+// full-content. Permanent page errors fall back to the feed's content; transient ones are
+// returned (the item is retried next poll).
+func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon string) (*article.Raw, error) {
+	now := time.Now().UTC()
+	raw := &article.Raw{
+		URL: it.Link, CanonicalURL: canon, FetchedAt: now, Extra: map[string]string{},
+		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: src.URL, Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
+	}
+	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil {
+		raw.Feed = &article.FeedItem{
+			GUID: it.GUID, Title: it.Title, Description: it.Description, Authors: it.Authors, Categories: it.Categories,
+			Published: it.Published, Updated: it.Updated, Image: it.Image, Content: it.Content,
+		}
+	}
+	if src.Options.FullContent && strings.TrimSpace(it.Content) != "" {
+		raw.ContentType, raw.Body = "text/html", it.Content
+		raw.Extra["body_source"] = "feed_content"
+		return raw, nil
+	}
+	t0 := time.Now()
+	resp, err := f.client.get(ctx, request{URL: it.Link, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxPageBytes, Truncate: true, ToUTF8: true})
+	f.m.fetchSeconds.WithLabelValues("page").Observe(time.Since(t0).Seconds())
+	if err != nil {
+		if transient(err) {
+			return nil, err
+		}
+		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
+		raw.Extra["body_source"] = "feed_fallback"
+		raw.Extra["fetch_error"] = err.Error()
+		return raw, nil
+	}
+	mt, _, _ := mime.ParseMediaType(resp.ContentType)
+	raw.URL = resp.URL
+	raw.HTTP = &article.HTTPFacts{Status: resp.Status, ETag: resp.ETag, LastModified: resp.LastModified, Charset: resp.Charset, Bytes: len(resp.Body)}
+	if resp.Truncated {
+		raw.Extra["truncated"] = fmt.Sprintf("page exceeded %d bytes", f.cfg.MaxPageBytes)
+	}
+	switch {
+	case mt == "" || mt == "text/html" || mt == "application/xhtml+xml" || mt == "text/plain":
+		if mt == "" {
+			mt = "text/html"
+		}
+		raw.ContentType, raw.Body = mt, string(resp.Body)
+		raw.Extra["body_source"] = "page"
+	default:
+		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
+		raw.Extra["body_source"] = "feed_fallback"
+		raw.Extra["fetch_error"] = "page content-type " + mt
+	}
+	var declared []string
+	if raw.Extra["body_source"] == "page" && mt != "text/plain" {
+		declared = headCanonicals(resp.Body)
+	}
+	_, c, err := article.ChooseCanonical(resp.URL, declared...)
+	if err == nil {
+		raw.CanonicalURL = c
+	}
+	return raw, nil
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(p.Hostname()), "www.")
+}
+
+// publish encodes and publishes the envelope, keeping it under MaxMessageBytes: first by
+// gzipping the body into BodyGzip, then by cutting it (noted in Extra["truncated"]).
+func (f *Fetcher) publish(ctx context.Context, id string, raw *article.Raw) error {
+	env := &article.Envelope{ID: id, Stage: article.StageRaw, Raw: raw}
+	b, err := article.Encode(env)
+	if err != nil {
+		return fmt.Errorf("fetch: encode %s: %w", id, err)
+	}
+	if len(b) > f.cfg.MaxMessageBytes && raw.Body != "" {
+		body := raw.Body
+		for attempt := 0; attempt < 8 && len(b) > f.cfg.MaxMessageBytes; attempt++ {
+			var zb bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&zb, gzip.BestCompression)
+			_, _ = zw.Write([]byte(body))
+			_ = zw.Close()
+			raw.Body, raw.BodyGzip = "", zb.Bytes()
+			if b, err = article.Encode(env); err != nil {
+				return fmt.Errorf("fetch: encode %s: %w", id, err)
+			}
+			if len(b) <= f.cfg.MaxMessageBytes {
+				break
+			}
+			cut := len(body) * f.cfg.MaxMessageBytes / len(b) * 9 / 10
+			for cut > 0 && !utf8.RuneStart(body[cut]) {
+				cut--
+			}
+			body = body[:cut]
+			raw.Extra["truncated"] = "body cut to " + strconv.Itoa(cut) + " bytes to fit the message size limit"
+		}
+		env.SentAt = time.Time{}
+	}
+	f.m.published.Observe(float64(len(b)))
+	if err := f.pub.Publish(ctx, article.SubjectRaw, bus.Outgoing{Key: id, Data: b, Header: map[string]string{bus.HeaderMsgID: id}}); err != nil {
+		return fmt.Errorf("fetch: publish %s: %w", id, err)
+	}
+	return nil
+}
+
+// ingestURL fetches and publishes one submitted URL (no seen-set check: a submission is an
+// explicit request; JetStream's duplicate window still dedups rapid repeats).
+func (f *Fetcher) ingestURL(ctx context.Context, u string) {
+	id, canon, err := article.ID(u)
+	if err != nil {
+		f.m.items.WithLabelValues("invalid").Inc()
+		return
+	}
+	src := Source{Name: "submitted", URL: u, Kind: KindSite}
+	it := Item{Link: u}
+	var raw *article.Raw
+	for attempt := 0; attempt < 3; attempt++ {
+		raw, err = f.buildRaw(ctx, src, &it, canon)
+		if err == nil || !errors.Is(err, ErrHostBusy) {
+			break
+		}
+		select {
+		case <-time.After(f.cfg.MaxHostWait):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if err != nil {
+		f.m.items.WithLabelValues("deferred").Inc()
+		f.log.Warn("submitted url failed", zap.String("url", u), zap.Error(err))
+		return
+	}
+	raw.Source.FeedURL = ""
+	finalID := article.IDFromCanonical(raw.CanonicalURL)
+	if err := f.publish(ctx, finalID, raw); err != nil {
+		f.m.items.WithLabelValues("publish_error").Inc()
+		f.log.Warn("submitted url publish", zap.String("url", u), zap.Error(err))
+		return
+	}
+	_ = f.markSeen(ctx, "u."+id, "u."+finalID)
+	f.m.items.WithLabelValues("new").Inc()
+}

@@ -1,0 +1,463 @@
+package fetch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html/charset"
+
+	"github.com/newsflow/newsflow/pkg/article"
+)
+
+// Parse errors. They are per-feed and permanent for that body (the next poll may succeed).
+var (
+	ErrEmptyBody    = errors.New("fetch: empty body")
+	ErrHTMLNotFeed  = errors.New("fetch: html page served where a feed was expected")
+	ErrNotFeed      = errors.New("fetch: not a feed or sitemap")
+	ErrTooManyItems = errors.New("fetch: sitemap exceeds the url limit")
+)
+
+// Item is one entry of a feed or sitemap, normalised.
+type Item struct {
+	GUID        string
+	Link        string
+	Title       string
+	Description string
+	Content     string
+	Authors     []string
+	Categories  []string
+	Published   *time.Time
+	Updated     *time.Time
+	Image       string
+	Language    string
+}
+
+// SitemapRef is a child sitemap listed by a sitemap index.
+type SitemapRef struct {
+	Loc     string
+	LastMod *time.Time
+}
+
+// Parsed is a parsed feed or sitemap.
+type Parsed struct {
+	Format   string // "rss", "atom", "json", "sitemap", "sitemapindex"
+	Title    string
+	Link     string
+	TTL      time.Duration // RSS <ttl>, 0 if absent
+	Items    []Item
+	Children []SitemapRef // sitemap index entries
+}
+
+// Hash is a content fingerprint over the items' identities (GUID, link, title, dates), not
+// the raw bytes, so volatile fields such as lastBuildDate do not count as changes.
+func (p *Parsed) Hash() string {
+	h := sha256.New()
+	for _, it := range p.Items {
+		io.WriteString(h, it.GUID)
+		h.Write([]byte{0})
+		io.WriteString(h, it.Link)
+		h.Write([]byte{0})
+		io.WriteString(h, it.Title)
+		h.Write([]byte{0})
+		if it.Updated != nil {
+			io.WriteString(h, it.Updated.UTC().Format(time.RFC3339))
+		}
+		h.Write([]byte{1})
+	}
+	for _, c := range p.Children {
+		io.WriteString(h, c.Loc)
+		if c.LastMod != nil {
+			io.WriteString(h, c.LastMod.UTC().Format(time.RFC3339))
+		}
+		h.Write([]byte{2})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// ParseLimits bound the work done on one body.
+type ParseLimits struct {
+	MaxSitemapURLs int // default 50,000 (the sitemap protocol's own limit)
+}
+
+func (l ParseLimits) maxURLs() int {
+	if l.MaxSitemapURLs <= 0 {
+		return 50000
+	}
+	return l.MaxSitemapURLs
+}
+
+// Sniff classifies a body: "sitemap", "html", "feed" or "" (empty/unknown).
+func Sniff(b []byte) string {
+	head := b
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) == 0 {
+		return ""
+	}
+	if head[0] == '{' {
+		return "feed"
+	}
+	low := bytes.ToLower(head)
+	if i := rootElement(low); i != "" {
+		switch i {
+		case "urlset", "sitemapindex":
+			return "sitemap"
+		case "html":
+			return "html"
+		case "rss", "feed", "rdf:rdf", "rdf":
+			return "feed"
+		}
+		if strings.HasSuffix(i, ":urlset") || strings.HasSuffix(i, ":sitemapindex") {
+			return "sitemap"
+		}
+		return "feed"
+	}
+	return ""
+}
+
+// rootElement returns the lowercased name of the first element, skipping the prolog.
+func rootElement(low []byte) string {
+	for {
+		i := bytes.IndexByte(low, '<')
+		if i < 0 || i+1 >= len(low) {
+			return ""
+		}
+		low = low[i+1:]
+		switch low[0] {
+		case '?', '!':
+			if bytes.HasPrefix(low, []byte("!doctype html")) {
+				return "html"
+			}
+			if bytes.HasPrefix(low, []byte("!--")) {
+				if j := bytes.Index(low, []byte("-->")); j >= 0 {
+					low = low[j:]
+				}
+			}
+			continue
+		}
+		end := bytes.IndexAny(low, " \t\r\n>/")
+		if end < 0 {
+			end = len(low)
+		}
+		return string(low[:end])
+	}
+}
+
+var ttlRe = regexp.MustCompile(`<ttl>\s*(\d{1,6})\s*</ttl>`)
+
+// ParseFeed parses an RSS 0.9x/1.0/2.0, Atom or JSON Feed body, or a (news) sitemap or sitemap
+// index, into items with absolute links resolved against baseURL. contentType (may be empty)
+// supplies a charset for bodies that do not declare one. It never panics; errors say why.
+func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Parsed, error) {
+	switch Sniff(body) {
+	case "":
+		return nil, ErrEmptyBody
+	case "html":
+		return nil, ErrHTMLNotFeed
+	case "sitemap":
+		return ParseSitemap(bytes.NewReader(body), baseURL, lim)
+	}
+	body = toUTF8XML(body, contentType)
+	p, err := parseGofeed(body)
+	if err != nil && bytes.Contains([]byte(err.Error()), []byte("UTF-8")) {
+		p, err = parseGofeed([]byte(strings.ToValidUTF8(string(body), "\uFFFD")))
+	}
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			return nil, ErrNotFeed
+		}
+		return nil, fmt.Errorf("fetch: parse feed: %w", err)
+	}
+	out := &Parsed{Format: p.FeedType, Title: p.Title, Link: p.Link}
+	if m := ttlRe.FindSubmatch(body[:min(len(body), 65536)]); m != nil {
+		if n, err := strconv.Atoi(string(m[1])); err == nil {
+			out.TTL = time.Duration(n) * time.Minute
+		}
+	}
+	base := baseURL
+	if p.Link != "" {
+		if abs, err := article.Resolve(baseURL, p.Link); err == nil {
+			base = abs
+		}
+	}
+	out.Items = make([]Item, 0, len(p.Items))
+	for _, it := range p.Items {
+		if it == nil {
+			continue
+		}
+		link := it.Link
+		if link == "" && len(it.Links) > 0 {
+			link = it.Links[0]
+		}
+		if link == "" && looksLikeURL(it.GUID) {
+			link = it.GUID
+		}
+		if link != "" {
+			if abs, err := article.Resolve(base, link); err == nil {
+				link = abs
+			}
+		}
+		item := Item{
+			GUID: strings.TrimSpace(it.GUID), Link: strings.TrimSpace(link), Title: strings.TrimSpace(it.Title),
+			Description: it.Description, Content: it.Content, Categories: it.Categories,
+			Published: it.PublishedParsed, Updated: it.UpdatedParsed,
+		}
+		for _, a := range it.Authors {
+			if a != nil && (a.Name != "" || a.Email != "") {
+				item.Authors = append(item.Authors, firstNonEmpty(a.Name, a.Email))
+			}
+		}
+		if it.Image != nil {
+			item.Image = it.Image.URL
+		}
+		if item.Link == "" && item.GUID == "" {
+			continue // nothing to identify it by
+		}
+		out.Items = append(out.Items, item)
+	}
+	return out, nil
+}
+
+func parseGofeed(b []byte) (f *gofeed.Feed, err error) {
+	defer func() { // belt and braces: a parser bug must not take the fetcher down
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("fetch: feed parser panic: %v", r)
+		}
+	}()
+	return gofeed.NewParser().Parse(bytes.NewReader(b))
+}
+
+var xmlEncRe = regexp.MustCompile(`(?i)^\s*<\?xml[^>]*encoding\s*=`)
+
+// toUTF8XML converts a body whose charset is only given by the HTTP Content-Type (no XML
+// encoding declaration, no BOM) to UTF-8. Bodies that declare their encoding are left to the
+// XML decoder.
+func toUTF8XML(b []byte, contentType string) []byte {
+	if contentType == "" || bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) || xmlEncRe.Match(b[:min(len(b), 256)]) {
+		return b
+	}
+	_, name, _ := charset.DetermineEncoding(nil, contentType)
+	if name == "" || name == "utf-8" || name == "windows-1252" && utf8.Valid(b) {
+		return b
+	}
+	r, err := charset.NewReaderLabel(name, bytes.NewReader(b))
+	if err != nil {
+		return b
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	return charset.NewReaderLabel(label, in)
+}
+
+func looksLikeURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ParseSitemap stream-parses a sitemap (urlset, with the Google News and image extensions) or
+// a sitemap index, reading at most lim.MaxSitemapURLs entries (ErrTooManyItems beyond, with
+// the entries read so far returned). Memory is bounded by the entries kept.
+func ParseSitemap(r io.Reader, baseURL string, lim ParseLimits) (*Parsed, error) {
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	d.CharsetReader = charsetReader
+	out := &Parsed{}
+	maxN := lim.maxURLs()
+	var (
+		cur     *Item
+		curRef  *SitemapRef
+		path    []string
+		text    strings.Builder
+		sawRoot bool
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if len(out.Items) > 0 || len(out.Children) > 0 {
+				return out, fmt.Errorf("fetch: sitemap (partial, %d entries kept): %w", len(out.Items)+len(out.Children), err)
+			}
+			return nil, fmt.Errorf("fetch: sitemap: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name := strings.ToLower(t.Name.Local)
+			path = append(path, name)
+			text.Reset()
+			switch {
+			case !sawRoot:
+				sawRoot = true
+				switch name {
+				case "urlset":
+					out.Format = "sitemap"
+				case "sitemapindex":
+					out.Format = "sitemapindex"
+				default:
+					return nil, fmt.Errorf("%w: root <%s>", ErrNotFeed, t.Name.Local)
+				}
+			case name == "url" && len(path) == 2:
+				cur = &Item{}
+			case name == "sitemap" && len(path) == 2:
+				curRef = &SitemapRef{}
+			}
+		case xml.CharData:
+			if text.Len() < 8192 {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			name := strings.ToLower(t.Name.Local)
+			val := strings.TrimSpace(text.String())
+			text.Reset()
+			space := strings.ToLower(t.Name.Space)
+			inNews := strings.Contains(space, "news")
+			inImage := strings.Contains(space, "image")
+			switch {
+			case cur != nil && name == "url" && len(path) == 2:
+				if cur.Link != "" {
+					if len(out.Items) >= maxN {
+						return out, ErrTooManyItems
+					}
+					cur.GUID = cur.Link
+					out.Items = append(out.Items, *cur)
+				}
+				cur = nil
+			case curRef != nil && name == "sitemap" && len(path) == 2:
+				if curRef.Loc != "" {
+					if len(out.Children) >= maxN {
+						return out, ErrTooManyItems
+					}
+					out.Children = append(out.Children, *curRef)
+				}
+				curRef = nil
+			case cur != nil && name == "loc" && inImage:
+				if cur.Image == "" {
+					cur.Image = absURL(baseURL, val)
+				}
+			case cur != nil && name == "loc" && len(path) == 3:
+				cur.Link = absURL(baseURL, val)
+			case cur != nil && name == "lastmod":
+				cur.Updated = parseW3CDate(val)
+			case cur != nil && inNews && name == "title":
+				cur.Title = val
+			case cur != nil && inNews && name == "publication_date":
+				cur.Published = parseW3CDate(val)
+			case cur != nil && inNews && name == "language":
+				cur.Language = val
+			case cur != nil && inNews && name == "keywords":
+				for _, k := range strings.Split(val, ",") {
+					if k = strings.TrimSpace(k); k != "" {
+						cur.Categories = append(cur.Categories, k)
+					}
+				}
+			case curRef != nil && name == "loc":
+				curRef.Loc = absURL(baseURL, val)
+			case curRef != nil && name == "lastmod":
+				curRef.LastMod = parseW3CDate(val)
+			}
+			if len(path) > 0 {
+				path = path[:len(path)-1]
+			}
+		}
+	}
+	if !sawRoot {
+		return nil, ErrEmptyBody
+	}
+	return out, nil
+}
+
+func absURL(base, ref string) string {
+	if base == "" {
+		return ref
+	}
+	if abs, err := article.Resolve(base, ref); err == nil {
+		return abs
+	}
+	return ref
+}
+
+var w3cLayouts = []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02", "2006-01", "2006"}
+
+func parseW3CDate(s string) *time.Time {
+	for _, l := range w3cLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return &t
+		}
+	}
+	return nil
+}
+
+// Discover returns the feed URLs a page advertises with <link rel="alternate"> (RSS, Atom,
+// JSON Feed), absolute, best first (RSS/Atom before JSON, document order otherwise).
+func Discover(html []byte, pageURL string) []string {
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(html))
+	if err != nil {
+		return nil
+	}
+	type cand struct {
+		url  string
+		rank int
+		pos  int
+	}
+	var cs []cand
+	seen := map[string]bool{}
+	doc.Find("link[rel][href]").Each(func(i int, s *goquery.Selection) {
+		rel := strings.ToLower(s.AttrOr("rel", ""))
+		if !strings.Contains(" "+rel+" ", " alternate ") && !strings.Contains(rel, "feed") {
+			return
+		}
+		typ := strings.ToLower(strings.TrimSpace(s.AttrOr("type", "")))
+		rank := -1
+		switch {
+		case strings.Contains(typ, "rss"), strings.Contains(typ, "atom"), strings.Contains(typ, "rdf"):
+			rank = 0
+		case strings.Contains(typ, "feed+json"), typ == "application/json" && strings.Contains(rel, "alternate"):
+			rank = 1
+		}
+		if rank < 0 {
+			return
+		}
+		u := absURL(pageURL, strings.TrimSpace(s.AttrOr("href", "")))
+		if !looksLikeURL(u) || seen[u] {
+			return
+		}
+		seen[u] = true
+		cs = append(cs, cand{u, rank, i})
+	})
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].rank < cs[j].rank })
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.url
+	}
+	return out
+}
