@@ -1,0 +1,215 @@
+// Package sentiment scores the tone of English text with a VADER-style analyser: the VADER
+// lexicon (C.J. Hutto, MIT licence, see data/VADER-LICENSE.txt), booster/dampener words,
+// negation within three words ("not good"), contrast on "but", and all-caps emphasis. An
+// article's score is the mean of its sentences' VADER compound scores, in [-1, 1].
+//
+// The lexicon loads once on first use; Score is pure and safe for concurrent use.
+package sentiment
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+)
+
+//go:embed data/vader_lexicon.tsv.gz
+var lexGz []byte
+
+const (
+	bIncr   = 0.293
+	bDecr   = -0.293
+	cIncr   = 0.733
+	nScalar = -0.74
+	alpha   = 15.0
+)
+
+var (
+	once sync.Once
+	lex  map[string]float64
+)
+
+func lexicon() map[string]float64 {
+	once.Do(func() {
+		lex = make(map[string]float64, 7600)
+		zr, err := gzip.NewReader(bytes.NewReader(lexGz))
+		if err != nil {
+			panic(err) // embedded data; covered by tests
+		}
+		sc := bufio.NewScanner(zr)
+		for sc.Scan() {
+			w, v, ok := strings.Cut(sc.Text(), "\t")
+			if !ok {
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				lex[w] = f
+			}
+		}
+	})
+	return lex
+}
+
+var negations = map[string]bool{}
+var boosters = map[string]float64{}
+
+func init() {
+	for _, w := range strings.Fields(`aint arent cannot cant couldnt darent didnt doesnt ain't aren't can't couldn't daren't didn't doesn't
+		dont hadnt hasnt havent isnt mightnt mustnt neither don't hadn't hasn't haven't isn't mightn't mustn't
+		neednt needn't never none nope nor not nothing nowhere oughtnt shant shouldnt uhuh wasnt werent
+		oughtn't shan't shouldn't uh-uh wasn't weren't without wont wouldnt won't wouldn't rarely seldom despite no`) {
+		negations[w] = true
+	}
+	for _, w := range strings.Fields(`absolutely amazingly awfully completely considerable considerably decidedly deeply enormous enormously
+		entirely especially exceptional exceptionally extreme extremely fabulously fully greatly highly hugely incredible incredibly
+		intensely major majorly more most particularly purely quite really remarkably so substantially thoroughly total totally
+		tremendous tremendously uber unbelievably unusually utter utterly very`) {
+		boosters[w] = bIncr
+	}
+	for _, w := range strings.Fields(`almost barely hardly just enough kinda kindof less little marginal marginally occasional
+		occasionally partly scarce scarcely slight slightly somewhat sorta sortof`) {
+		boosters[w] = bDecr
+	}
+}
+
+// Supported reports whether lang (ISO 639-1) has a lexicon.
+func Supported(lang string) bool { return lang == "en" }
+
+// Score returns the mean sentence compound score of text and the number of sentences that
+// carried sentiment. Text without any lexicon word scores 0.
+func Score(text string) (score float64, n int) {
+	sum, cnt := 0.0, 0
+	for _, s := range splitSentences(text) {
+		c, ok := Compound(s)
+		if !ok {
+			continue
+		}
+		sum += c
+		cnt++
+	}
+	if cnt == 0 {
+		return 0, 0
+	}
+	return sum / float64(cnt), cnt
+}
+
+func splitSentences(text string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '.', '!', '?', '\n':
+			if i+1 >= len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '"' {
+				if i+1-start > 1 {
+					out = append(out, text[start:i+1])
+				}
+				start = i + 1
+			}
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// Compound returns VADER's normalised compound score of one sentence; ok is false when no
+// word of the sentence is in the lexicon.
+func Compound(sentence string) (float64, bool) {
+	lx := lexicon()
+	raw := strings.Fields(sentence)
+	words := make([]string, 0, len(raw))
+	caps := make([]bool, 0, len(raw))
+	anyLower := false
+	for _, w := range raw {
+		w = strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) && r != '\'' && r != '-' || r == '“' || r == '”' || r == '‘' || r == '’' })
+		if w == "" {
+			continue
+		}
+		w = strings.ReplaceAll(w, "’", "'")
+		up := strings.ToUpper(w) == w && strings.ToLower(w) != w
+		if !up {
+			anyLower = true
+		}
+		words = append(words, strings.ToLower(w))
+		caps = append(caps, up)
+	}
+	var vals []float64
+	butAt := -1
+	found := false
+	for i, w := range words {
+		if w == "but" && butAt < 0 {
+			butAt = i
+		}
+		v, ok := lx[w]
+		if !ok || boosters[w] != 0 {
+			vals = append(vals, 0)
+			continue
+		}
+		found = true
+		if caps[i] && anyLower {
+			if v > 0 {
+				v += cIncr
+			} else {
+				v -= cIncr
+			}
+		}
+		for k := 1; k <= 3 && i-k >= 0; k++ {
+			p := words[i-k]
+			if b, ok := boosters[p]; ok {
+				s := b
+				if v < 0 {
+					s = -b
+				}
+				if caps[i-k] && anyLower {
+					if v > 0 {
+						s += cIncr
+					} else {
+						s -= cIncr
+					}
+				}
+				switch k {
+				case 2:
+					s *= 0.95
+				case 3:
+					s *= 0.9
+				}
+				v += s
+			}
+			if negations[p] || strings.HasSuffix(p, "n't") {
+				v *= nScalar
+			}
+		}
+		vals = append(vals, v)
+	}
+	if !found {
+		return 0, false
+	}
+	sum := 0.0
+	for i, v := range vals {
+		if butAt >= 0 {
+			if i < butAt {
+				v *= 0.5
+			} else if i > butAt {
+				v *= 1.5
+			}
+		}
+		sum += v
+	}
+	if strings.Count(sentence, "!") > 0 {
+		amp := math.Min(float64(strings.Count(sentence, "!")), 4) * 0.292
+		if sum > 0 {
+			sum += amp
+		} else if sum < 0 {
+			sum -= amp
+		}
+	}
+	c := sum / math.Sqrt(sum*sum+alpha)
+	return math.Max(-1, math.Min(1, c)), true
+}
