@@ -1,17 +1,24 @@
 // Package ner finds named entities (PER, ORG, LOC, MISC) in text.
 //
-// The default model is embedded in the binary (see Default) and never
-// downloaded. All exported functions are safe for concurrent use.
+// The models are structured averaged perceptrons with hashed word, shape,
+// affix, context and gazetteer features, decoded with Viterbi over IOB2
+// labels, plus document-level label consistency. They are trained by
+// cmd/train-ner from ../shared/ml and embedded in the binary (see Default);
+// nothing is downloaded at run time. All exported functions and methods are
+// safe for concurrent use.
 package ner
 
 import (
+	"embed"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 )
 
 // Span is one entity mention: byte offsets [Start, End) into the text, the
-// type (PER, ORG, LOC or MISC), the covered text and a confidence score in [0,1].
+// type (PER, ORG, LOC or MISC), the covered text and a confidence score in
+// (0,1] (mean per-token label probability).
 type Span struct {
 	Start, End int
 	Type       string
@@ -19,10 +26,40 @@ type Span struct {
 	Score      float64
 }
 
-// Model tags entities. A *Model is immutable after loading and safe for
-// concurrent use.
-type Model struct {
-	heuristic bool
+//go:embed model
+var modelFS embed.FS
+
+// ModelFile is the file name of a language's model inside the model directory.
+func ModelFile(lang string) string { return lang + ".ner.gz" }
+
+var (
+	loadMu sync.Mutex
+	loaded = map[string]*Model{}
+)
+
+// ForLanguage returns the embedded model for an ISO 639-1 language code, or
+// nil if none is embedded. English has its own model ("en"); pt, hr, sr, da,
+// sk, sv, de, fr, nl share "multi". Models are decoded once and cached.
+func ForLanguage(lang string) *Model {
+	name := lang
+	switch lang {
+	case "en":
+	case "pt", "hr", "sr", "bs", "da", "sk", "cs", "sv", "no", "nb", "de", "fr", "nl", "es", "it":
+		name = "multi"
+	default:
+		return nil
+	}
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if m, ok := loaded[name]; ok {
+		return m
+	}
+	var m *Model
+	if b, err := modelFS.ReadFile("model/" + ModelFile(name)); err == nil {
+		m, _ = LoadModelBytes(b)
+	}
+	loaded[name] = m
+	return m
 }
 
 var (
@@ -30,15 +67,23 @@ var (
 	defModel *Model
 )
 
-// Default returns the embedded model, loading it once. It never blocks on I/O
-// beyond decompressing embedded bytes.
+// Default returns the embedded English model, loading it once (about a
+// hundred milliseconds of decompression on first call). If no model is
+// embedded it returns an empty model that finds nothing.
 func Default() *Model {
-	defOnce.Do(func() { defModel = &Model{heuristic: true} })
+	defOnce.Do(func() {
+		defModel = ForLanguage("en")
+		if defModel == nil {
+			defModel = &Model{bits: 20, gaz: NewGazetteer(), consistency: true}
+		}
+	})
 	return defModel
 }
 
 // Extract returns the entity spans of text in order. Input beyond
-// MaxInputBytes is ignored, so time per call is bounded. Safe for concurrent use.
+// MaxInputBytes is ignored, so time per call is bounded (linear in input).
+// The whole text is treated as one document for label consistency.
+// Safe for concurrent use.
 func (m *Model) Extract(text string) []Span {
 	if len(text) > MaxInputBytes {
 		cut := MaxInputBytes
@@ -48,26 +93,184 @@ func (m *Model) Extract(text string) []Span {
 		text = text[:cut]
 	}
 	toks := Tokenize(text)
+	sents := Sentences(text, toks)
+	ws := m.ws()
+	defer m.pool.Put(ws)
+	words := make([][]string, len(sents))
+	labs := make([][]int, len(sents))
+	confs := make([][]float32, len(sents))
+	for i, s := range sents {
+		if len(s) > maxSentence {
+			// pathological "sentence" (no punctuation): tag in chunks
+			s = s[:maxSentence:maxSentence]
+		}
+		w := make([]string, len(s))
+		for j, t := range s {
+			w[j] = t.Text
+		}
+		words[i] = w
+		labs[i] = make([]int, len(w))
+		confs[i] = make([]float32, len(w))
+		m.tagInto(ws, w, labs[i], confs[i])
+	}
+	if m.consistency {
+		docConsistency(words, labs)
+	}
 	var out []Span
-	for _, s := range Sentences(text, toks) {
-		i := 0
-		for i < len(s) {
-			r, _ := utf8.DecodeRuneInString(s[i].Text)
-			if !unicode.IsUpper(r) || i == 0 {
-				i++
-				continue
+	for i, s := range sents {
+		for _, sp := range spansOf(labs[i]) {
+			var c float64
+			for j := sp.Start; j < sp.End; j++ {
+				c += float64(confs[i][j])
 			}
-			j := i + 1
-			for j < len(s) {
-				r2, _ := utf8.DecodeRuneInString(s[j].Text)
-				if !unicode.IsUpper(r2) {
-					break
-				}
-				j++
-			}
-			out = append(out, Span{Start: s[i].Start, End: s[j-1].End, Type: "MISC", Text: text[s[i].Start:s[j-1].End], Score: 0.1})
-			i = j
+			st, en := s[sp.Start].Start, s[sp.End-1].End
+			out = append(out, Span{Start: st, End: en, Type: sp.Type, Text: text[st:en], Score: c / float64(sp.End-sp.Start)})
 		}
 	}
 	return out
+}
+
+// maxSentence bounds the tokens tagged per sentence.
+const maxSentence = 400
+
+func spansOf(labs []int) []TokenSpan {
+	var out []TokenSpan
+	start, typ := -1, 0
+	for i := 0; i <= len(labs); i++ {
+		l := lO
+		if i < len(labs) {
+			l = labs[i]
+		}
+		if start >= 0 && (l == lO || l%2 == 1 || (l+1)/2 != typ) {
+			out = append(out, TokenSpan{start, i, labelNames[typ*2][2:]})
+			start = -1
+		}
+		if l != lO && start < 0 {
+			start, typ = i, (l+1)/2
+		}
+	}
+	return out
+}
+
+// docConsistency makes labels of repeated names agree within a document:
+// each surface form takes its majority type, and untagged capitalised
+// occurrences of a tagged name (or of the last word of a multi-word person
+// name) are tagged too.
+func docConsistency(words [][]string, labs [][]int) {
+	type vote [5]int
+	votes := map[string]*vote{}
+	keyOf := func(ws []string) string { return strings.Join(ws, " ") }
+	for i, ls := range labs {
+		for _, sp := range spansOf(ls) {
+			k := keyOf(words[i][sp.Start:sp.End])
+			v := votes[k]
+			if v == nil {
+				v = &vote{}
+				votes[k] = v
+			}
+			v[typeIndex(sp.Type)]++
+		}
+	}
+	if len(votes) == 0 {
+		return
+	}
+	best := map[string]int{}
+	for k, v := range votes {
+		bt, bc, tie := 0, 0, false
+		for t := 1; t < 5; t++ {
+			if v[t] > bc {
+				bt, bc, tie = t, v[t], false
+			} else if v[t] == bc && bc > 0 {
+				tie = true
+			}
+		}
+		if !tie {
+			best[k] = bt
+		}
+	}
+	// partial person names: last token of a multi-token PER
+	partial := map[string]int{}
+	for k, t := range best {
+		if t == 1 && strings.Contains(k, " ") {
+			last := k[strings.LastIndexByte(k, ' ')+1:]
+			if r, _ := utf8.DecodeRuneInString(last); unicode.IsUpper(r) && utf8.RuneCountInString(last) > 1 {
+				if _, ok := best[last]; !ok {
+					partial[last] = 1
+				}
+			}
+		}
+	}
+	maxLen := 0
+	for k := range best {
+		maxLen = max(maxLen, strings.Count(k, " ")+1)
+	}
+	maxLen = min(maxLen, 8)
+	for i, ls := range labs {
+		// relabel to majority
+		for _, sp := range spansOf(ls) {
+			k := keyOf(words[i][sp.Start:sp.End])
+			if t, ok := best[k]; ok && t != typeIndex(sp.Type) {
+				setSpan(ls, sp.Start, sp.End, t)
+			}
+		}
+		// propagate to untagged capitalised occurrences
+		ws := words[i]
+		for j := 0; j < len(ws); j++ {
+			if ls[j] != lO {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(ws[j]); !unicode.IsUpper(r) {
+				continue
+			}
+			for L := min(maxLen, len(ws)-j); L >= 1; L-- {
+				ok := true
+				for q := j; q < j+L; q++ {
+					if ls[q] != lO {
+						ok = false
+						break
+					}
+				}
+				if !ok {
+					continue
+				}
+				k := keyOf(ws[j : j+L])
+				t, found := best[k]
+				if !found && L == 1 {
+					t, found = partial[k]
+				}
+				if found {
+					// don't glue onto an adjacent capitalised word
+					if j+L < len(ws) && ls[j+L] == lO {
+						if r, _ := utf8.DecodeRuneInString(ws[j+L]); unicode.IsUpper(r) {
+							break
+						}
+					}
+					setSpan(ls, j, j+L, t)
+					j += L - 1
+					break
+				}
+			}
+		}
+	}
+}
+
+func typeIndex(t string) int {
+	switch t {
+	case "PER":
+		return 1
+	case "ORG":
+		return 2
+	case "LOC":
+		return 3
+	case "MISC":
+		return 4
+	}
+	return 0
+}
+
+func setSpan(ls []int, s, e, t int) {
+	ls[s] = 2*t - 1
+	for j := s + 1; j < e; j++ {
+		ls[j] = 2 * t
+	}
 }

@@ -1,0 +1,260 @@
+// Command eval-ner scores the embedded NER models (and, in the same run,
+// github.com/jdkato/prose/v2 as a baseline) on EWT test, wikigold-dev and
+// each available language's UNER test split: precision / recall / F1 per
+// type and micro over PER, LOC, ORG (exact span match), plus words/s.
+//
+//	go run ./cmd/eval-ner -data ../../shared/ml -eval ../../shared/eval
+//
+// -quick limits every dataset to its first sentences (used by tests).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jdkato/prose/v2"
+	"github.com/newsflow/newsflow/pkg/enrich/ner"
+)
+
+type dataset struct {
+	name, path, lang string
+}
+
+func main() {
+	data := flag.String("data", "../../shared/ml", "shared/ml directory")
+	evalDir := flag.String("eval", "../../shared/eval", "shared/eval directory")
+	modelDir := flag.String("model", "", "load models from this directory instead of the embedded ones")
+	quick := flag.Int("quick", 0, "if > 0, only the first N sentences of each dataset")
+	noProse := flag.Bool("no-prose", false, "skip the prose/v2 baseline")
+	noCons := flag.Bool("no-consistency", false, "disable document-level consistency")
+	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
+	flag.Parse()
+	log.SetFlags(0)
+	sets := []dataset{
+		{"en-ewt-test", filepath.Join(*data, "ner/en/en_ewt-test.iob2"), "en"},
+		{"wikigold-dev", filepath.Join(*evalDir, "ner/wikigold-dev.conll"), "en"},
+	}
+	multi, _ := filepath.Glob(filepath.Join(*data, "ner/multi/*/*-test.iob2"))
+	sort.Strings(multi)
+	for _, p := range multi {
+		b := filepath.Base(p)
+		sets = append(sets, dataset{strings.TrimSuffix(b, ".iob2"), p, b[:2]})
+	}
+	if *only != "" {
+		keep := map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			keep[s] = true
+		}
+		var f []dataset
+		for _, s := range sets {
+			if keep[s.name] {
+				f = append(f, s)
+			}
+		}
+		sets = f
+	}
+	if err := run(os.Stdout, sets, *modelDir, *quick, !*noProse, !*noCons); err != nil {
+		log.Fatalf("eval-ner: %v", err)
+	}
+}
+
+func loadModel(dir, lang string) (*ner.Model, error) {
+	if dir == "" {
+		return ner.ForLanguage(lang), nil
+	}
+	name := "multi"
+	if lang == "en" {
+		name = "en"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ner.ModelFile(name)))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ner.LoadModelBytes(b)
+}
+
+var mainTypes = []string{"PER", "LOC", "ORG"}
+
+func run(w io.Writer, sets []dataset, modelDir string, quick int, withProse, cons bool) error {
+	fmt.Fprintf(w, "%-28s %-8s %-5s %6s %6s %6s %6s\n", "dataset", "system", "type", "P", "R", "F1", "gold")
+	var summary []string
+	for _, ds := range sets {
+		docs, err := ner.ReadCoNLLFile(ds.path)
+		if err != nil {
+			return err
+		}
+		docs = limit(docs, quick)
+		words := 0
+		for _, d := range docs {
+			for _, s := range d.Sentences {
+				words += len(s.Words)
+			}
+		}
+		m, err := loadModel(modelDir, ds.lang)
+		if err != nil {
+			return fmt.Errorf("load model for %s: %w", ds.name, err)
+		}
+		if m == nil {
+			fmt.Fprintf(w, "%-28s %-8s no model for language %q\n", ds.name, "ours", ds.lang)
+		} else {
+			m.SetConsistency(cons)
+			sc := ner.NewScorer()
+			t0 := time.Now()
+			for _, d := range docs {
+				ws := make([][]string, len(d.Sentences))
+				for i, s := range d.Sentences {
+					ws[i] = s.Words
+				}
+				pred := m.TagDocument(ws)
+				for i, s := range d.Sentences {
+					sc.Add(ner.SpansFromTags(s.Tags), ner.SpansFromTags(pred[i]))
+				}
+			}
+			tagWPS := float64(words) / time.Since(t0).Seconds()
+			// end to end on raw text (tokenise + split + tag)
+			t1 := time.Now()
+			for _, d := range docs {
+				m.Extract(docText(d))
+			}
+			extWPS := float64(words) / time.Since(t1).Seconds()
+			f1 := report(w, ds.name, "ours", sc)
+			summary = append(summary, fmt.Sprintf("%-28s ours   F1 %.3f  %9.0f words/s tagging gold tokens, %9.0f words/s Extract on raw text (%d words)", ds.name, f1, tagWPS, extWPS, words))
+		}
+		if withProse && ds.lang == "en" {
+			sc, wps, err := evalProse(docs, words)
+			if err != nil {
+				fmt.Fprintf(w, "%-28s %-8s error: %v\n", ds.name, "prose/v2", err)
+				continue
+			}
+			f1 := report(w, ds.name, "prose/v2", sc)
+			summary = append(summary, fmt.Sprintf("%-28s prose  F1 %.3f  %9.0f words/s (model loaded once)", ds.name, f1, wps))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, s := range summary {
+		fmt.Fprintln(w, s)
+	}
+	return nil
+}
+
+func limit(docs []ner.Document, n int) []ner.Document {
+	if n <= 0 {
+		return docs
+	}
+	var out []ner.Document
+	for _, d := range docs {
+		if n <= 0 {
+			break
+		}
+		if len(d.Sentences) > n {
+			d.Sentences = d.Sentences[:n]
+		}
+		n -= len(d.Sentences)
+		out = append(out, d)
+	}
+	return out
+}
+
+func docText(d ner.Document) string {
+	var b strings.Builder
+	for _, s := range d.Sentences {
+		b.WriteString(strings.Join(s.Words, " "))
+		b.WriteString("\n\n")
+	}
+	return b.String()
+}
+
+func report(w io.Writer, name, sys string, sc *ner.Scorer) float64 {
+	for _, t := range sc.Types() {
+		c := sc.ByType[t]
+		fmt.Fprintf(w, "%-28s %-8s %-5s %6.3f %6.3f %6.3f %6d\n", name, sys, t, c.P(), c.R(), c.F1(), c.TP+c.FN)
+	}
+	c := sc.Micro(mainTypes...)
+	fmt.Fprintf(w, "%-28s %-8s %-5s %6.3f %6.3f %6.3f %6d\n", name, sys, "micro", c.P(), c.R(), c.F1(), c.TP+c.FN)
+	return c.F1()
+}
+
+var proseModel *prose.Model
+
+// evalProse runs prose/v2 sentence by sentence on the gold tokens joined by
+// spaces and aligns its entities back to gold tokens by their characters.
+func evalProse(docs []ner.Document, words int) (*ner.Scorer, float64, error) {
+	if proseModel == nil {
+		d, err := prose.NewDocument("Warm up.", prose.WithSegmentation(false))
+		if err != nil {
+			return nil, 0, err
+		}
+		proseModel = d.Model
+	}
+	sc := ner.NewScorer()
+	t0 := time.Now()
+	for _, d := range docs {
+		for _, s := range d.Sentences {
+			doc, err := prose.NewDocument(strings.Join(s.Words, " "), prose.WithSegmentation(false), prose.UsingModel(proseModel))
+			if err != nil {
+				return nil, 0, err
+			}
+			var pred []ner.TokenSpan
+			used := make([]bool, len(s.Words))
+			for _, e := range doc.Entities() {
+				typ := mapProse(e.Label)
+				if typ == "" {
+					continue
+				}
+				if sp, ok := align(s.Words, used, e.Text); ok {
+					sp.Type = typ
+					pred = append(pred, sp)
+				}
+			}
+			sc.Add(ner.SpansFromTags(s.Tags), pred)
+		}
+	}
+	return sc, float64(words) / time.Since(t0).Seconds(), nil
+}
+
+func mapProse(l string) string {
+	switch l {
+	case "PERSON", "PER":
+		return "PER"
+	case "GPE", "LOC", "LOCATION":
+		return "LOC"
+	case "ORG", "ORGANIZATION":
+		return "ORG"
+	}
+	return ""
+}
+
+// align finds the first unused token range whose characters (without
+// spaces) equal text's.
+func align(words []string, used []bool, text string) (ner.TokenSpan, bool) {
+	target := strings.Join(strings.Fields(text), "")
+	for i := range words {
+		if used[i] {
+			continue
+		}
+		acc := ""
+		for j := i; j < len(words); j++ {
+			acc += words[j]
+			if acc == target {
+				for k := i; k <= j; k++ {
+					used[k] = true
+				}
+				return ner.TokenSpan{Start: i, End: j + 1}, true
+			}
+			if len(acc) >= len(target) || !strings.HasPrefix(target, acc) {
+				break
+			}
+		}
+	}
+	return ner.TokenSpan{}, false
+}

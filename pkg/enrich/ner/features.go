@@ -1,0 +1,379 @@
+package ner
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Labels (IOB2 over four types).
+const (
+	lO = iota
+	lBPER
+	lIPER
+	lBORG
+	lIORG
+	lBLOC
+	lILOC
+	lBMISC
+	lIMISC
+	numLabels
+)
+
+var labelNames = [numLabels]string{"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
+
+func labelIndex(tag string) int {
+	for i, n := range labelNames {
+		if n == tag {
+			return i
+		}
+	}
+	return lO
+}
+
+// allowed reports whether label b may follow label a under IOB2.
+func allowed(a, b int) bool {
+	if b == lO || b%2 == 1 { // O or B-X
+		return true
+	}
+	return a == b || a == b-1 // I-X after B-X or I-X
+}
+
+// lowerASCIIFast lower-cases s without allocating when s has no upper case.
+func lowerASCIIFast(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.ToLower(s)
+		}
+		if c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// shapes returns the word shape (runs capped at 3) and the short shape
+// (runs collapsed) of w, e.g. "McDonald's" -> "XxXxxx'x", "XxXx'x".
+func shapes(w string, buf []byte) (string, string) {
+	buf = buf[:0]
+	var last byte
+	run := 0
+	n := 0
+	for _, r := range w {
+		var c byte
+		switch {
+		case unicode.IsUpper(r):
+			c = 'X'
+		case unicode.IsLetter(r):
+			c = 'x'
+		case unicode.IsDigit(r):
+			c = 'd'
+		case r < 0x80:
+			c = byte(r)
+		default:
+			c = '*'
+		}
+		if c == last {
+			run++
+		} else {
+			run = 1
+			last = c
+		}
+		if run <= 3 {
+			buf = append(buf, c)
+		}
+		n++
+		if n > 24 {
+			break
+		}
+	}
+	full := string(buf)
+	sb := buf[len(buf):]
+	last = 0
+	for i := 0; i < len(full); i++ {
+		if full[i] != last {
+			sb = append(sb, full[i])
+			last = full[i]
+		}
+	}
+	return full, string(sb)
+}
+
+// feature hashing ----------------------------------------------------------
+
+const fnvPrime = 1099511628211
+
+func hseed(t uint64) uint64 { return (t + 1) * 0x9E3779B97F4A7C15 }
+
+func hstr(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func hint(h uint64, x uint64) uint64 {
+	h ^= x + 0x9E3779B97F4A7C15 + (h << 6) + (h >> 2)
+	h *= fnvPrime
+	return h
+}
+
+func finalize(h uint64, bits uint) uint32 {
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 29
+	return uint32(h >> (64 - bits))
+}
+
+// tokInfo holds per-token precomputed strings.
+type tokInfo struct {
+	w, lw, shape, sshape string
+	cap                  bool // first rune upper case
+}
+
+// featurizer extracts hashed features for a sentence. Not safe for
+// concurrent use; use one per goroutine.
+type featurizer struct {
+	bits  uint
+	gaz   *Gazetteer
+	clus  map[string]uint16
+	info  []tokInfo
+	lw    []string
+	bm    []uint16
+	im    []uint16
+	lm    []uint16
+	um    []uint16
+	feats []uint32 // flattened
+	off   []int    // feats[off[i]:off[i+1]] for token i
+	sbuf  []byte
+}
+
+const (
+	tBias = iota + 1
+	tWord
+	tLower
+	tLowerM1
+	tLowerP1
+	tLowerM2
+	tLowerP2
+	tShape
+	tSShape
+	tSShapeM1
+	tSShapeP1
+	tSShape3
+	tPrefix
+	tSuffix
+	tBigramL
+	tBigramR
+	tPos
+	tGaz
+	tGazM1
+	tGazP1
+	tLen
+	tLowerM1Shape
+	tShapeLowerP1
+	tSentCase
+	tClus
+	tClusM1
+	tClusP1
+	tCapNext
+	tGazCat
+)
+
+func (f *featurizer) add(h uint64) {
+	f.feats = append(f.feats, finalize(h, f.bits))
+}
+
+// extract computes the features for words; afterwards token i's features are
+// f.feats[f.off[i]:f.off[i+1]].
+func (f *featurizer) extract(words []string) {
+	n := len(words)
+	if cap(f.info) < n {
+		f.info = make([]tokInfo, n)
+		f.lw = make([]string, n)
+		f.bm = make([]uint16, n)
+		f.im = make([]uint16, n)
+		f.lm = make([]uint16, n)
+		f.um = make([]uint16, n)
+	}
+	f.info, f.lw = f.info[:n], f.lw[:n]
+	f.bm, f.im, f.lm, f.um = f.bm[:n], f.im[:n], f.lm[:n], f.um[:n]
+	f.feats = f.feats[:0]
+	f.off = append(f.off[:0], 0)
+	capCount, alpha := 0, 0
+	for i, w := range words {
+		in := &f.info[i]
+		in.w = w
+		in.lw = lowerASCIIFast(w)
+		f.lw[i] = in.lw
+		in.shape, in.sshape = shapes(w, f.sbuf)
+		r, _ := utf8.DecodeRuneInString(w)
+		in.cap = unicode.IsUpper(r)
+		if unicode.IsLetter(r) {
+			alpha++
+			if in.cap {
+				capCount++
+			}
+		}
+	}
+	// sentence case style: 0 mostly lower, 1 mixed, 2 title-case headline, 3 no letters
+	sentCase := uint64(3)
+	if alpha > 0 {
+		switch fr := float64(capCount) / float64(alpha); {
+		case fr < 0.15:
+			sentCase = 0
+		case fr < 0.6:
+			sentCase = 1
+		default:
+			sentCase = 2
+		}
+		if alpha < 4 {
+			sentCase = 1
+		}
+	}
+	f.gaz.match(f.lw, f.bm, f.im, f.lm, f.um)
+	get := func(i int) *tokInfo {
+		if i < 0 || i >= n {
+			return nil
+		}
+		return &f.info[i]
+	}
+	const bos, eos = "<s>", "</s>"
+	lwAt := func(i int) string {
+		if i < 0 {
+			return bos
+		}
+		if i >= n {
+			return eos
+		}
+		return f.lw[i]
+	}
+	ssAt := func(i int) string {
+		if i < 0 {
+			return bos
+		}
+		if i >= n {
+			return eos
+		}
+		return f.info[i].sshape
+	}
+	for i := 0; i < n; i++ {
+		in := get(i)
+		f.add(hseed(tBias))
+		f.add(hstr(hseed(tWord), in.w))
+		f.add(hstr(hseed(tLower), in.lw))
+		f.add(hstr(hseed(tLowerM1), lwAt(i-1)))
+		f.add(hstr(hseed(tLowerP1), lwAt(i+1)))
+		f.add(hstr(hseed(tLowerM2), lwAt(i-2)))
+		f.add(hstr(hseed(tLowerP2), lwAt(i+2)))
+		f.add(hstr(hseed(tShape), in.shape))
+		f.add(hstr(hseed(tSShape), in.sshape))
+		f.add(hstr(hseed(tSShapeM1), ssAt(i-1)))
+		f.add(hstr(hseed(tSShapeP1), ssAt(i+1)))
+		f.add(hstr(hstr(hstr(hseed(tSShape3), ssAt(i-1)), "|"+in.sshape+"|"), ssAt(i+1)))
+		// affixes over runes
+		lw := in.lw
+		nr := utf8.RuneCountInString(lw)
+		if nr > 1 {
+			k, p := 0, 0
+			for p < len(lw) && k < 4 {
+				_, sz := utf8.DecodeRuneInString(lw[p:])
+				p += sz
+				k++
+				if k < nr {
+					f.add(hstr(hint(hseed(tPrefix), uint64(k)), lw[:p]))
+				}
+			}
+			k, p = 0, len(lw)
+			for p > 0 && k < 4 {
+				_, sz := utf8.DecodeLastRuneInString(lw[:p])
+				p -= sz
+				k++
+				if k < nr {
+					f.add(hstr(hint(hseed(tSuffix), uint64(k)), lw[p:]))
+				}
+			}
+		}
+		f.add(hstr(hstr(hseed(tBigramL), lwAt(i-1)), "|"+lw))
+		f.add(hstr(hstr(hseed(tBigramR), lw+"|"), lwAt(i+1)))
+		pos := uint64(0)
+		if i == 0 {
+			pos = 1
+		} else if i == n-1 {
+			pos = 2
+		}
+		f.add(hstr(hint(hseed(tPos), pos), in.sshape))
+		if nr > 12 {
+			nr = 12
+		}
+		f.add(hint(hseed(tLen), uint64(nr)))
+		f.add(hstr(hstr(hseed(tLowerM1Shape), lwAt(i-1)), "|"+in.sshape))
+		f.add(hstr(hstr(hseed(tShapeLowerP1), in.sshape+"|"), lwAt(i+1)))
+		f.add(hstr(hint(hseed(tSentCase), sentCase), in.sshape))
+		capb := uint64(0)
+		if in.cap {
+			capb = 1
+		}
+		if nx := get(i + 1); nx != nil && nx.cap {
+			capb |= 2
+		}
+		if pv := get(i - 1); pv != nil && pv.cap {
+			capb |= 4
+		}
+		f.add(hint(hint(hseed(tCapNext), capb), pos))
+		// gazetteer
+		any := f.bm[i] | f.im[i] | f.lm[i] | f.um[i]
+		if any != 0 {
+			cb := capb & 1
+			for c := 0; c < numGaz; c++ {
+				bit := uint16(1) << c
+				if any&bit == 0 {
+					continue
+				}
+				var pt uint64
+				switch {
+				case f.um[i]&bit != 0:
+					pt = 0
+				case f.bm[i]&bit != 0:
+					pt = 1
+				case f.lm[i]&bit != 0:
+					pt = 2
+				default:
+					pt = 3
+				}
+				f.add(hint(hint(hint(hseed(tGaz), uint64(c)), pt), cb))
+				f.add(hint(hint(hseed(tGazCat), uint64(c)), capb))
+			}
+		}
+		for d, tpl := range [2]uint64{tGazM1, tGazP1} {
+			j := i - 1 + 2*d
+			if j < 0 || j >= n {
+				continue
+			}
+			m := f.bm[j] | f.im[j] | f.lm[j] | f.um[j]
+			for c := 0; c < numGaz; c++ {
+				if m&(1<<c) != 0 {
+					f.add(hint(hseed(tpl), uint64(c)))
+				}
+			}
+		}
+		if f.clus != nil {
+			for d, tpl := range [3]uint64{tClusM1, tClus, tClusP1} {
+				j := i - 1 + d
+				if j < 0 || j >= n {
+					continue
+				}
+				if c, ok := f.clus[f.lw[j]]; ok {
+					f.add(hint(hint(hseed(tpl), uint64(c)), 16))
+					f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
+					if tpl == tClus {
+						f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
+					}
+				}
+			}
+		}
+		f.off = append(f.off, len(f.feats))
+	}
+}

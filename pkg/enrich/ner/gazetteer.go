@@ -1,0 +1,368 @@
+package ner
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Gazetteer categories (bit positions in a Gazetteer mask).
+const (
+	GazFirst       = iota // common forename
+	GazSurname            // common surname
+	GazSurnameRare        // rare surname (census rank > 5000)
+	GazCountry            // country name or alternate spelling
+	GazDemonym            // nationality adjective ("Ukrainian")
+	GazCityBig            // city with >= 500k people
+	GazCity               // city with >= 15k people
+	GazRegion             // first-level administrative region
+	GazCompany            // full company name
+	GazCompanyStem        // company name without legal suffix
+	GazFirstRare          // rarer forename
+	GazLocOther           // continents and large regions
+	numGaz
+)
+
+const gazPrefix = 1 << 15 // phrase is a proper prefix of a longer entry
+
+// gazMaxLen is the longest phrase (in tokens) stored in a gazetteer.
+const gazMaxLen = 6
+
+// Gazetteer maps lower-cased token sequences (by hash) to category masks.
+// It is immutable after construction and safe for concurrent reads.
+type Gazetteer struct {
+	m map[uint64]uint16
+}
+
+// NewGazetteer returns an empty gazetteer.
+func NewGazetteer() *Gazetteer { return &Gazetteer{m: map[uint64]uint16{}} }
+
+// Len returns the number of stored keys (phrases and prefixes).
+func (g *Gazetteer) Len() int { return len(g.m) }
+
+// Add inserts phrase under category cat. The phrase is tokenised with Tokenize.
+func (g *Gazetteer) Add(phrase string, cat int) {
+	toks := Tokenize(phrase)
+	if len(toks) == 0 || len(toks) > gazMaxLen {
+		return
+	}
+	h := uint64(gazSeed)
+	for i, t := range toks {
+		h = gazStep(h, lowerASCIIFast(t.Text))
+		if i < len(toks)-1 {
+			g.m[h] |= gazPrefix
+		}
+	}
+	g.m[h] |= 1 << cat
+}
+
+const gazSeed = 14695981039346656037
+
+func gazStep(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	h ^= 0xff // token separator
+	h *= 1099511628211
+	return h
+}
+
+// match fills b/i/l/u masks for the lower-cased tokens lw.
+func (g *Gazetteer) match(lw []string, bm, im, lm, um []uint16) {
+	for i := range lw {
+		bm[i], im[i], lm[i], um[i] = 0, 0, 0, 0
+	}
+	if g == nil || len(g.m) == 0 {
+		return
+	}
+	for i := range lw {
+		h := uint64(gazSeed)
+		for k := i; k < len(lw) && k-i < gazMaxLen; k++ {
+			h = gazStep(h, lw[k])
+			v, ok := g.m[h]
+			if !ok {
+				break
+			}
+			cats := v &^ gazPrefix
+			if cats != 0 {
+				if k == i {
+					um[i] |= cats
+				} else {
+					bm[i] |= cats
+					lm[k] |= cats
+					for j := i + 1; j < k; j++ {
+						im[j] |= cats
+					}
+				}
+			}
+			if v&gazPrefix == 0 {
+				break
+			}
+		}
+	}
+}
+
+// Lookup returns the category mask of a phrase (0 if absent).
+func (g *Gazetteer) Lookup(phrase string) uint16 {
+	toks := Tokenize(phrase)
+	h := uint64(gazSeed)
+	for _, t := range toks {
+		h = gazStep(h, lowerASCIIFast(t.Text))
+	}
+	return g.m[h] &^ gazPrefix
+}
+
+// CompileGazetteer builds the gazetteer from the files in dir (the
+// shared/ml/gazetteers directory). Missing files are skipped and reported
+// in the returned list of notes.
+func CompileGazetteer(dir string) (*Gazetteer, []string, error) {
+	g := NewGazetteer()
+	var notes []string
+	note := func(f string, n int, err error) {
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v", f, err))
+		} else {
+			notes = append(notes, fmt.Sprintf("%s: %d entries", f, n))
+		}
+	}
+	// Census first names and surnames: "NAME freq cumfreq rank".
+	for _, f := range []struct {
+		file       string
+		cat, rare  int
+		commonRank int
+	}{
+		{"census1990_dist.male.first", GazFirst, GazFirstRare, 1500},
+		{"census1990_dist.female.first", GazFirst, GazFirstRare, 2500},
+		{"census1990_dist.all.last", GazSurname, GazSurnameRare, 5000},
+	} {
+		n, err := eachLine(filepath.Join(dir, f.file), func(line string) {
+			c := strings.Fields(line)
+			if len(c) < 4 {
+				return
+			}
+			rank, _ := strconv.Atoi(c[3])
+			cat := f.cat
+			if rank > f.commonRank {
+				cat = f.rare
+			}
+			g.Add(c[0], cat)
+		})
+		note(f.file, n, err)
+	}
+	// sigpwned forenames / surnames by country.
+	for _, f := range []struct {
+		file string
+		cat  int
+	}{{"sigpwned_common-forenames-by-country.csv", GazFirst}, {"sigpwned_common-surnames-by-country.csv", GazSurname}} {
+		n, err := eachCSV(filepath.Join(dir, f.file), func(h map[string]int, rec []string) {
+			for _, col := range []string{"Localized Name", "Romanized Name"} {
+				if i, ok := h[col]; ok && i < len(rec) && rec[i] != "" {
+					g.Add(rec[i], f.cat)
+				}
+			}
+		})
+		note(f.file, n, err)
+	}
+	// countries.json
+	if b, err := os.ReadFile(filepath.Join(dir, "countries.json")); err == nil {
+		var cs []struct {
+			Name struct {
+				Common, Official string
+				Native           map[string]struct{ Official, Common string }
+			}
+			AltSpellings []string
+			Capital      []string
+			Demonyms     map[string]struct{ F, M string }
+		}
+		if err := json.Unmarshal(b, &cs); err != nil {
+			note("countries.json", 0, err)
+		} else {
+			for _, c := range cs {
+				g.Add(c.Name.Common, GazCountry)
+				g.Add(c.Name.Official, GazCountry)
+				for _, n := range c.Name.Native {
+					g.Add(n.Common, GazCountry)
+				}
+				for _, a := range c.AltSpellings {
+					if len(a) > 3 { // skip ISO codes like "UA"
+						g.Add(a, GazCountry)
+					}
+				}
+				for _, a := range c.Capital {
+					g.Add(a, GazCityBig)
+				}
+				for _, d := range c.Demonyms {
+					g.Add(d.F, GazDemonym)
+					g.Add(d.M, GazDemonym)
+				}
+			}
+			note("countries.json", len(cs), nil)
+		}
+	} else {
+		note("countries.json", 0, err)
+	}
+	// countryInfo.tsv: ISO, ISO3, num, fips, Country, Capital, ...
+	n, err := eachLine(filepath.Join(dir, "countryInfo.tsv"), func(line string) {
+		if strings.HasPrefix(line, "#") {
+			return
+		}
+		c := strings.Split(line, "\t")
+		if len(c) > 5 {
+			g.Add(c[4], GazCountry)
+			g.Add(c[5], GazCityBig)
+		}
+	})
+	note("countryInfo.tsv", n, err)
+	n, err = eachLine(filepath.Join(dir, "regionInfo.tsv"), func(line string) {
+		if strings.HasPrefix(line, "#") {
+			return
+		}
+		c := strings.Split(line, "\t")
+		if len(c) > 2 {
+			g.Add(c[1], GazRegion)
+			g.Add(c[2], GazRegion)
+		}
+	})
+	note("regionInfo.tsv", n, err)
+	// cities15000: geonameid name asciiname alternatenames lat lon fclass fcode cc cc2 a1 a2 a3 a4 population ...
+	n, err = eachLine(filepath.Join(dir, "cities15000.txt"), func(line string) {
+		c := strings.Split(line, "\t")
+		if len(c) < 15 {
+			return
+		}
+		pop, _ := strconv.Atoi(c[14])
+		cat := GazCity
+		if pop >= 500000 {
+			cat = GazCityBig
+		}
+		g.Add(c[1], cat)
+		g.Add(c[2], cat)
+		if pop >= 1000000 {
+			for _, a := range strings.Split(c[3], ",") {
+				if len(a) >= 4 && isASCIITitle(a) {
+					g.Add(a, cat)
+				}
+			}
+		}
+	})
+	note("cities15000.txt", n, err)
+	for _, s := range []string{"Europe", "Asia", "Africa", "North America", "South America", "Latin America",
+		"Middle East", "Antarctica", "Oceania", "Australia", "Caribbean", "Balkans", "Scandinavia",
+		"Pacific", "Atlantic", "Mediterranean", "Arctic", "Gulf", "Persian Gulf", "West Bank", "Gaza",
+		"Gaza Strip", "Crimea", "Donbas", "Siberia", "Kashmir", "Sahara", "Himalayas", "Alps",
+		"Central Asia", "East Asia", "Southeast Asia", "South Asia", "Eastern Europe", "Western Europe",
+		"Midwest", "New England", "Silicon Valley", "Wall Street"} {
+		g.Add(s, GazLocOther)
+	}
+	// SEC company names.
+	if b, err := os.ReadFile(filepath.Join(dir, "sec_company_tickers.json")); err == nil {
+		var m map[string]struct {
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			note("sec_company_tickers.json", 0, err)
+		} else {
+			for _, c := range m {
+				g.Add(c.Title, GazCompany)
+				if st := companyStem(c.Title); st != "" && st != c.Title {
+					g.Add(st, GazCompanyStem)
+				}
+			}
+			note("sec_company_tickers.json", len(m), nil)
+		}
+	} else {
+		note("sec_company_tickers.json", 0, err)
+	}
+	return g, notes, nil
+}
+
+var legalSuffix = map[string]bool{
+	"inc": true, "inc.": true, "corp": true, "corp.": true, "co": true, "co.": true, "ltd": true, "ltd.": true,
+	"plc": true, "llc": true, "lp": true, "l.p.": true, "sa": true, "s.a.": true, "ag": true, "nv": true,
+	"n.v.": true, "se": true, "group": true, "holdings": true, "holding": true, "corporation": true,
+	"company": true, "limited": true, "incorporated": true, "trust": true, "/de/": true, "de": true,
+	"/de": true, "the": true, "&": true, "/": true, ",": true, "ltd/": true, "international": true,
+}
+
+// companyStem strips legal suffixes: "Apple Inc." -> "Apple".
+func companyStem(title string) string {
+	f := strings.Fields(title)
+	for len(f) > 1 && legalSuffix[strings.ToLower(strings.Trim(f[len(f)-1], ","))] {
+		f = f[:len(f)-1]
+	}
+	if len(f) > 0 {
+		f[len(f)-1] = strings.TrimRight(f[len(f)-1], ",")
+	}
+	s := strings.Join(f, " ")
+	if len(s) < 3 {
+		return ""
+	}
+	return s
+}
+
+func isASCIITitle(s string) bool {
+	if s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func eachLine(path string, fn func(string)) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	n := 0
+	for sc.Scan() {
+		fn(sc.Text())
+		n++
+	}
+	return n, sc.Err()
+}
+
+func eachCSV(path string, fn func(map[string]int, []string)) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	head, err := r.Read()
+	if err != nil {
+		return 0, err
+	}
+	h := map[string]int{}
+	for i, c := range head {
+		h[strings.TrimPrefix(c, "\ufeff")] = i
+	}
+	n := 0
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		fn(h, rec)
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,440 @@
+package ner
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"sync"
+)
+
+// Model is a structured averaged perceptron over IOB2 labels with hashed
+// features, gazetteer features and first-order Viterbi decoding. A *Model is
+// immutable after loading and safe for concurrent use.
+type Model struct {
+	Lang  string // language the model was trained for ("en", "multi")
+	bits  uint
+	gaz   *Gazetteer
+	clus  map[string]uint16
+	keys  []uint32 // open addressing; key = row+1, 0 = empty
+	idx   []int32  // weight offset / numLabels for the slot
+	w     []int16
+	scale float32
+	trans [numLabels][numLabels]float32
+	start [numLabels]float32
+	// Consistency enables document-level label consistency in TagDocument
+	// and Extract (on by default).
+	consistency bool
+	pool        sync.Pool
+}
+
+type workspace struct {
+	f     featurizer
+	emit  []float32
+	back  []int8
+	score []float32
+	words []string
+}
+
+func (m *Model) ws() *workspace {
+	if w, ok := m.pool.Get().(*workspace); ok {
+		return w
+	}
+	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus}}
+}
+
+func (m *Model) lookup(row uint32) int32 {
+	key := row + 1
+	mask := uint32(len(m.keys) - 1)
+	for s := (key * 2654435761) & mask; ; s = (s + 1) & mask {
+		k := m.keys[s]
+		if k == key {
+			return m.idx[s]
+		}
+		if k == 0 {
+			return -1
+		}
+	}
+}
+
+// emissions fills ws.emit (n*numLabels) from ws.f's features.
+func (m *Model) emissions(ws *workspace, n int) {
+	if cap(ws.emit) < n*numLabels {
+		ws.emit = make([]float32, n*numLabels)
+	}
+	ws.emit = ws.emit[:n*numLabels]
+	if len(m.keys) == 0 {
+		clear(ws.emit)
+		return
+	}
+	for i := 0; i < n; i++ {
+		var acc [numLabels]int32
+		for _, r := range ws.f.feats[ws.f.off[i]:ws.f.off[i+1]] {
+			o := m.lookup(r)
+			if o < 0 {
+				continue
+			}
+			wv := m.w[int(o)*numLabels : int(o)*numLabels+numLabels]
+			for l := range acc {
+				acc[l] += int32(wv[l])
+			}
+		}
+		e := ws.emit[i*numLabels : i*numLabels+numLabels]
+		for l := range acc {
+			e[l] = float32(acc[l]) * m.scale
+		}
+	}
+}
+
+var negInf = float32(math.Inf(-1))
+
+// viterbi decodes the best IOB2-valid label sequence into out.
+func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start *[numLabels]float32, back []int8, score []float32, out []int) {
+	if n == 0 {
+		return
+	}
+	cur := score[:numLabels]
+	nxt := score[numLabels : 2*numLabels]
+	for l := 0; l < numLabels; l++ {
+		if allowed(lO, l) {
+			cur[l] = start[l] + emit[l]
+		} else {
+			cur[l] = negInf
+		}
+	}
+	for i := 1; i < n; i++ {
+		e := emit[i*numLabels : i*numLabels+numLabels]
+		for l := 0; l < numLabels; l++ {
+			best, arg := negInf, 0
+			for p := 0; p < numLabels; p++ {
+				if !allowed(p, l) {
+					continue
+				}
+				if s := cur[p] + trans[p][l]; s > best {
+					best, arg = s, p
+				}
+			}
+			nxt[l] = best + e[l]
+			back[i*numLabels+l] = int8(arg)
+		}
+		cur, nxt = nxt, cur
+	}
+	best, arg := negInf, 0
+	for l := 0; l < numLabels; l++ {
+		if cur[l] > best {
+			best, arg = cur[l], l
+		}
+	}
+	out[n-1] = arg
+	for i := n - 1; i > 0; i-- {
+		arg = int(back[i*numLabels+arg])
+		out[i-1] = arg
+	}
+}
+
+// tagInto tags one sentence, writing label indexes into out (len(words)),
+// and per-token confidence into conf if non-nil.
+func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32) {
+	n := len(words)
+	if n == 0 {
+		return
+	}
+	ws.f.extract(words)
+	m.emissions(ws, n)
+	if cap(ws.back) < n*numLabels {
+		ws.back = make([]int8, n*numLabels)
+	}
+	if len(ws.score) < 2*numLabels {
+		ws.score = make([]float32, 2*numLabels)
+	}
+	viterbi(ws.emit, n, &m.trans, &m.start, ws.back[:n*numLabels], ws.score, out)
+	if conf != nil {
+		for i := 0; i < n; i++ {
+			e := ws.emit[i*numLabels : i*numLabels+numLabels]
+			mx := e[0]
+			for _, v := range e {
+				mx = max(mx, v)
+			}
+			var z float64
+			for _, v := range e {
+				z += math.Exp(float64(v - mx))
+			}
+			conf[i] = float32(math.Exp(float64(e[out[i]]-mx)) / z)
+		}
+	}
+}
+
+// TagWords returns IOB2 tags for one tokenised sentence (no document-level
+// consistency). Safe for concurrent use.
+func (m *Model) TagWords(words []string) []string {
+	ws := m.ws()
+	defer m.pool.Put(ws)
+	out := make([]int, len(words))
+	m.tagInto(ws, words, out, nil)
+	tags := make([]string, len(words))
+	for i, l := range out {
+		tags[i] = labelNames[l]
+	}
+	return tags
+}
+
+// TagDocument returns IOB2 tags for the tokenised sentences of one document,
+// applying document-level consistency. Safe for concurrent use.
+func (m *Model) TagDocument(sents [][]string) [][]string {
+	ws := m.ws()
+	defer m.pool.Put(ws)
+	labs := make([][]int, len(sents))
+	for i, s := range sents {
+		labs[i] = make([]int, len(s))
+		m.tagInto(ws, s, labs[i], nil)
+	}
+	if m.consistency {
+		docConsistency(sents, labs)
+	}
+	out := make([][]string, len(sents))
+	for i, ls := range labs {
+		out[i] = make([]string, len(ls))
+		for j, l := range ls {
+			out[i][j] = labelNames[l]
+		}
+	}
+	return out
+}
+
+// SetConsistency turns document-level consistency on or off. It must be
+// called before the model is shared between goroutines.
+func (m *Model) SetConsistency(on bool) { m.consistency = on }
+
+// Serialisation -------------------------------------------------------------
+
+const magic = "NFNER1\n"
+
+// WriteTo writes the model gzip-compressed.
+func (m *Model) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	if err != nil {
+		return 0, err
+	}
+	bw := bufio.NewWriter(zw)
+	var buf [binary.MaxVarintLen64]byte
+	uv := func(x uint64) { bw.Write(buf[:binary.PutUvarint(buf[:], x)]) }
+	sv := func(x int64) { bw.Write(buf[:binary.PutVarint(buf[:], x)]) }
+	str := func(s string) { uv(uint64(len(s))); bw.WriteString(s) }
+	f32 := func(f float32) { binary.Write(bw, binary.LittleEndian, f) }
+	bw.WriteString(magic)
+	str(m.Lang)
+	uv(uint64(m.bits))
+	f32(m.scale)
+	for a := range m.trans {
+		for b := range m.trans[a] {
+			f32(m.trans[a][b])
+		}
+	}
+	for _, v := range m.start {
+		f32(v)
+	}
+	// gazetteer, sorted keys delta-coded
+	gk := make([]uint64, 0, m.gaz.Len())
+	for k := range m.gaz.m {
+		gk = append(gk, k)
+	}
+	sort.Slice(gk, func(i, j int) bool { return gk[i] < gk[j] })
+	uv(uint64(len(gk)))
+	var prev uint64
+	for _, k := range gk {
+		uv(k - prev)
+		prev = k
+	}
+	for _, k := range gk {
+		uv(uint64(m.gaz.m[k]))
+	}
+	// clusters
+	ck := make([]string, 0, len(m.clus))
+	for k := range m.clus {
+		ck = append(ck, k)
+	}
+	sort.Strings(ck)
+	uv(uint64(len(ck)))
+	for _, k := range ck {
+		str(k)
+		uv(uint64(m.clus[k]))
+	}
+	// weight rows sorted by row id
+	type rw struct {
+		row uint32
+		off int32
+	}
+	rows := make([]rw, 0, len(m.idx))
+	for s, k := range m.keys {
+		if k != 0 {
+			rows = append(rows, rw{k - 1, m.idx[s]})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].row < rows[j].row })
+	uv(uint64(len(rows)))
+	var pr uint32
+	for _, r := range rows {
+		uv(uint64(r.row - pr))
+		pr = r.row
+	}
+	// weights column-major by label for better compression
+	for l := 0; l < numLabels; l++ {
+		for _, r := range rows {
+			sv(int64(m.w[int(r.off)*numLabels+l]))
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return cw.n, err
+	}
+	if err := zw.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ReadModel reads a model written by WriteTo.
+func ReadModel(r io.Reader) (*Model, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("ner: model: %w", err)
+	}
+	br := bufio.NewReader(zr)
+	hdr := make([]byte, len(magic))
+	if _, err := io.ReadFull(br, hdr); err != nil || string(hdr) != magic {
+		return nil, errors.New("ner: model: bad magic")
+	}
+	var rerr error
+	uv := func() uint64 {
+		x, err := binary.ReadUvarint(br)
+		if err != nil && rerr == nil {
+			rerr = err
+		}
+		return x
+	}
+	sv := func() int64 {
+		x, err := binary.ReadVarint(br)
+		if err != nil && rerr == nil {
+			rerr = err
+		}
+		return x
+	}
+	str := func() string {
+		n := uv()
+		if n > 1<<20 {
+			rerr = errors.New("string too long")
+			return ""
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil && rerr == nil {
+			rerr = err
+		}
+		return string(b)
+	}
+	f32 := func() float32 {
+		var f float32
+		if err := binary.Read(br, binary.LittleEndian, &f); err != nil && rerr == nil {
+			rerr = err
+		}
+		return f
+	}
+	m := &Model{consistency: true}
+	m.Lang = str()
+	m.bits = uint(uv())
+	if m.bits < 8 || m.bits > 30 {
+		return nil, fmt.Errorf("ner: model: bad hash bits %d", m.bits)
+	}
+	m.scale = f32()
+	for a := range m.trans {
+		for b := range m.trans[a] {
+			m.trans[a][b] = f32()
+		}
+	}
+	for i := range m.start {
+		m.start[i] = f32()
+	}
+	ng := uv()
+	if rerr != nil || ng > 1<<26 {
+		return nil, fmt.Errorf("ner: model: header: %v", rerr)
+	}
+	gk := make([]uint64, ng)
+	var prev uint64
+	for i := range gk {
+		prev += uv()
+		gk[i] = prev
+	}
+	m.gaz = &Gazetteer{m: make(map[uint64]uint16, ng)}
+	for _, k := range gk {
+		m.gaz.m[k] = uint16(uv())
+	}
+	nc := uv()
+	if rerr != nil || nc > 1<<24 {
+		return nil, fmt.Errorf("ner: model: gazetteer: %v", rerr)
+	}
+	if nc > 0 {
+		m.clus = make(map[string]uint16, nc)
+		for i := uint64(0); i < nc; i++ {
+			k := str()
+			m.clus[k] = uint16(uv())
+		}
+	}
+	nr := uv()
+	if rerr != nil || nr > 1<<28 {
+		return nil, fmt.Errorf("ner: model: clusters: %v", rerr)
+	}
+	rows := make([]uint32, nr)
+	var pr uint32
+	for i := range rows {
+		pr += uint32(uv())
+		rows[i] = pr
+	}
+	m.w = make([]int16, int(nr)*numLabels)
+	for l := 0; l < numLabels; l++ {
+		for i := range rows {
+			m.w[i*numLabels+l] = int16(sv())
+		}
+	}
+	if rerr != nil {
+		return nil, fmt.Errorf("ner: model: weights: %w", rerr)
+	}
+	m.buildTable(rows)
+	return m, nil
+}
+
+func (m *Model) buildTable(rows []uint32) {
+	size := 1
+	for size < 2*len(rows)+1 {
+		size <<= 1
+	}
+	m.keys = make([]uint32, size)
+	m.idx = make([]int32, size)
+	mask := uint32(size - 1)
+	for i, r := range rows {
+		key := r + 1
+		s := (key * 2654435761) & mask
+		for m.keys[s] != 0 {
+			s = (s + 1) & mask
+		}
+		m.keys[s] = key
+		m.idx[s] = int32(i)
+	}
+}
+
+// LoadModelBytes reads a gzip'd model from b.
+func LoadModelBytes(b []byte) (*Model, error) { return ReadModel(bytes.NewReader(b)) }

@@ -1,0 +1,217 @@
+package ner
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// TrainConfig configures Train.
+type TrainConfig struct {
+	Lang   string // model language tag
+	Bits   uint   // feature hash bits (table rows = 1<<Bits); default 22
+	Epochs int    // passes over the data; default 12
+	Seed   uint64 // shuffling seed; default 1
+	// MinWeight prunes quantised weights with smaller magnitude (0 = keep all).
+	MinWeight int
+	Log       io.Writer // progress (may be nil)
+}
+
+func (c *TrainConfig) defaults() {
+	if c.Bits == 0 {
+		c.Bits = 22
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 12
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Lang == "" {
+		c.Lang = "en"
+	}
+}
+
+// Validate checks the configuration.
+func (c TrainConfig) Validate() error {
+	if c.Bits < 16 || c.Bits > 26 {
+		return fmt.Errorf("ner: train: Bits %d out of range [16,26]", c.Bits)
+	}
+	if c.Epochs < 1 {
+		return fmt.Errorf("ner: train: Epochs %d < 1", c.Epochs)
+	}
+	return nil
+}
+
+type trainSent struct {
+	feats []uint32
+	off   []int32
+	gold  []int
+}
+
+// Train fits a model on the labelled sentences with a structured averaged
+// perceptron. It is deterministic for a given config and input order.
+func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainConfig) (*Model, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logf := func(format string, a ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format, a...)
+		}
+	}
+	// featurise in parallel (deterministic: each sentence independent)
+	data := make([]trainSent, len(sents))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus}
+			for i := w; i < len(sents); i += workers {
+				s := sents[i]
+				f.extract(s.Words)
+				ts := trainSent{feats: append([]uint32(nil), f.feats...), off: make([]int32, len(f.off)), gold: make([]int, len(s.Words))}
+				for j, o := range f.off {
+					ts.off[j] = int32(o)
+				}
+				for j, t := range s.Tags {
+					ts.gold[j] = labelIndex(t)
+				}
+				data[i] = ts
+			}
+		}(w)
+	}
+	wg.Wait()
+	rows := 1 << cfg.Bits
+	W := make([]float32, rows*numLabels)
+	U := make([]float64, rows*numLabels)
+	var T, TU [numLabels][numLabels]float64
+	var S, SU [numLabels]float64
+	var tf [numLabels][numLabels]float32
+	var sf [numLabels]float32
+	c := 1.0
+	order := make([]int, len(data))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5bd1e995))
+	var emit []float32
+	var back []int8
+	score := make([]float32, 2*numLabels)
+	var pred []int
+	for ep := 0; ep < cfg.Epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		errs, toks := 0, 0
+		for _, si := range order {
+			d := &data[si]
+			n := len(d.gold)
+			if n == 0 {
+				continue
+			}
+			for a := range tf {
+				for b := range tf[a] {
+					tf[a][b] = float32(T[a][b])
+				}
+				sf[a] = float32(S[a])
+			}
+			if cap(emit) < n*numLabels {
+				emit = make([]float32, n*numLabels)
+				back = make([]int8, n*numLabels)
+				pred = make([]int, n)
+			}
+			emit, back, pred = emit[:n*numLabels], back[:n*numLabels], pred[:n]
+			for i := 0; i < n; i++ {
+				var acc [numLabels]float32
+				for _, r := range d.feats[d.off[i]:d.off[i+1]] {
+					wv := W[int(r)*numLabels : int(r)*numLabels+numLabels]
+					for l := range acc {
+						acc[l] += wv[l]
+					}
+				}
+				copy(emit[i*numLabels:], acc[:])
+			}
+			viterbi(emit, n, &tf, &sf, back, score, pred)
+			toks += n
+			for i := 0; i < n; i++ {
+				g, p := d.gold[i], pred[i]
+				if g != p {
+					errs++
+					for _, r := range d.feats[d.off[i]:d.off[i+1]] {
+						W[int(r)*numLabels+g]++
+						W[int(r)*numLabels+p]--
+						U[int(r)*numLabels+g] += c
+						U[int(r)*numLabels+p] -= c
+					}
+				}
+				gp, pp := lO, lO
+				if i > 0 {
+					gp, pp = d.gold[i-1], pred[i-1]
+				}
+				if g != p || gp != pp {
+					if i == 0 {
+						S[g]++
+						S[p]--
+						SU[g] += c
+						SU[p] -= c
+					} else {
+						T[gp][g]++
+						T[pp][p]--
+						TU[gp][g] += c
+						TU[pp][p] -= c
+					}
+				}
+			}
+			c++
+		}
+		logf("epoch %d: token error rate %.4f\n", ep+1, float64(errs)/float64(max(toks, 1)))
+	}
+	// average
+	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, consistency: true}
+	var maxAbs float64
+	avg := make([]float32, len(W))
+	for i := range W {
+		a := float64(W[i]) - U[i]/c
+		avg[i] = float32(a)
+		maxAbs = max(maxAbs, math.Abs(a))
+	}
+	for a := range T {
+		for b := range T[a] {
+			m.trans[a][b] = float32(T[a][b] - TU[a][b]/c)
+		}
+		m.start[a] = float32(S[a] - SU[a]/c)
+	}
+	if maxAbs == 0 {
+		maxAbs = 1
+	}
+	m.scale = float32(maxAbs / 32000)
+	var keep []uint32
+	var w16 []int16
+	for r := 0; r < rows; r++ {
+		var q [numLabels]int16
+		nz := false
+		for l := 0; l < numLabels; l++ {
+			v := int16(math.Round(float64(avg[r*numLabels+l]) / float64(m.scale)))
+			if int(v) > -cfg.MinWeight-1 && int(v) < cfg.MinWeight+1 && cfg.MinWeight > 0 {
+				v = 0
+			}
+			q[l] = v
+			if v != 0 {
+				nz = true
+			}
+		}
+		if nz {
+			keep = append(keep, uint32(r))
+			w16 = append(w16, q[:]...)
+		}
+	}
+	m.w = w16
+	m.buildTable(keep)
+	logf("model: %d non-zero rows of %d, scale %.3g\n", len(keep), rows, m.scale)
+	return m, nil
+}
