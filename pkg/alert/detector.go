@@ -1,0 +1,775 @@
+package alert
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/article"
+)
+
+// ringBuckets is how many recent buckets each term keeps (64 one-minute buckets: the longest
+// detector window and two es_spike timeframes of up to 32m).
+const ringBuckets = 64
+
+// Alert statuses.
+const (
+	StatusFiring      = "firing"
+	StatusStillFiring = "still_firing"
+	StatusResolved    = "resolved"
+)
+
+// DetectorConfig tunes the SpikeDetector. Zero fields take the defaults in WithDefaults.
+type DetectorConfig struct {
+	// Bucket is the counting granularity (default 1m).
+	Bucket time.Duration
+	// Windows are the sliding test windows in buckets (default 1, 5, 15, 60; each <= 64).
+	Windows []int
+	// HalfLife of the per-term EWMA baseline (default 3h).
+	HalfLife time.Duration
+	// Warmup: no alerts until this much stream time has been seen (default 1h). Terms first
+	// seen after warmup are "new" (eligible for new-term alerts) for FreshFor.
+	Warmup time.Duration
+	// FreshFor is how long a never-seen-before term counts as new (default 6h).
+	FreshFor time.Duration
+	// MinLevelPerHour floors every term's baseline rate (default 0.1 mentions/hour).
+	MinLevelPerHour float64
+	// IdleTTL expires terms with no mention for this long and no open episode (default 24h).
+	IdleTTL time.Duration
+	// MaxTerms bounds the live term set; new terms beyond it are not tracked (default 250000).
+	MaxTerms int
+	// ResolveAfter: an episode resolves after this long below the exit test (default 10m).
+	ResolveAfter time.Duration
+	// ExitRatio is the hysteresis: an episode stays active while a window's count is at least
+	// ExitRatio × expected and min_count (default 1.5; firing needs min_ratio).
+	ExitRatio float64
+	// BloomBits sizes the filter of expired term keys (default 1<<22 bits = 512 KiB).
+	BloomBits int
+}
+
+// WithDefaults fills zero fields.
+func (c DetectorConfig) WithDefaults() DetectorConfig {
+	if c.Bucket <= 0 {
+		c.Bucket = time.Minute
+	}
+	if len(c.Windows) == 0 {
+		c.Windows = []int{1, 5, 15, 60}
+	}
+	if c.HalfLife <= 0 {
+		c.HalfLife = 3 * time.Hour
+	}
+	if c.Warmup == 0 {
+		c.Warmup = time.Hour
+	}
+	if c.FreshFor <= 0 {
+		c.FreshFor = 6 * time.Hour
+	}
+	if c.MinLevelPerHour <= 0 {
+		c.MinLevelPerHour = 0.1
+	}
+	if c.IdleTTL <= 0 {
+		c.IdleTTL = 24 * time.Hour
+	}
+	if c.MaxTerms <= 0 {
+		c.MaxTerms = 250000
+	}
+	if c.ResolveAfter <= 0 {
+		c.ResolveAfter = 10 * time.Minute
+	}
+	if c.ExitRatio <= 0 {
+		c.ExitRatio = 1.5
+	}
+	if c.BloomBits <= 0 {
+		c.BloomBits = 1 << 22
+	}
+	return c
+}
+
+// Validate reports a configuration error.
+func (c DetectorConfig) Validate() error {
+	if c.Bucket < time.Second {
+		return fmt.Errorf("alert: detector: bucket %s too small (>= 1s)", c.Bucket)
+	}
+	for _, w := range c.Windows {
+		if w < 1 || w > ringBuckets {
+			return fmt.Errorf("alert: detector: window %d buckets out of range 1..%d", w, ringBuckets)
+		}
+	}
+	if c.ExitRatio < 1 {
+		return fmt.Errorf("alert: detector: exit ratio %v < 1", c.ExitRatio)
+	}
+	if c.Warmup < 0 {
+		return fmt.Errorf("alert: detector: negative warmup")
+	}
+	return nil
+}
+
+// termState is everything kept per live term (~250 bytes plus the key).
+type termState struct {
+	kind     string
+	display  string
+	hash     uint64
+	ring     [ringBuckets]uint16
+	head     int64 // newest bucket with data in ring
+	created  int64
+	lastSeen int64
+	level    float64 // deseasonalised EWMA mentions per bucket, through bucket head-1
+	total    uint32
+	fresh    bool // first seen after warmup and not in the expired-keys filter
+	open     int16
+	thrB     int64
+	thrGen   uint32
+	thr      []uint16 // per (spike rule, window) minimal firing count at thrB
+	es       []esState
+}
+
+// esState is ElastAlert2's per-query-key SpikeRule state.
+type esState struct {
+	First     int64 // bucket of first event since last clear; -1 unset
+	SkipUntil int64
+	RefFloor  int64 // ref window excludes buckets below (clear_windows)
+}
+
+// compiled rule.
+type cRule struct {
+	Rule
+	idx      int
+	kindMask uint8
+	watchKey string
+	esIdx    int // index into termState.es for es_spike rules
+	spikeIdx int // index into thresholds for spike/watch rules
+}
+
+var kindBits = map[string]uint8{"PER": 1, "ORG": 2, "LOC": 4, "MISC": 8, KindKeyword: 16, KindWatch: 32}
+
+func (r *cRule) applies(kind, key string) bool {
+	if r.Type == RuleWatch {
+		return key == r.watchKey
+	}
+	return r.kindMask&kindBits[kind] != 0
+}
+
+// episode is one (rule, term) alert lifecycle: firing → still_firing… → resolved → cooldown.
+type episode struct {
+	RuleID     string
+	RuleType   string
+	TermKey    string
+	Start      int64 // window start bucket of the firing
+	FiredB     int64
+	LastActive int64
+	LastUpdate int64
+	Seq        int
+	Peak       int
+	PeakScore  float64
+	Window     int
+	Resolved   bool
+	Until      int64 // cooldown end bucket once resolved
+}
+
+// Emitted is an alert produced by the detector, with what the Alerter needs to attach the
+// articles behind it.
+type Emitted struct {
+	Alert    article.Alert
+	ID       string // stable alert id: hash(rule, term, episode start, status, seq)
+	TermHash uint64
+	From, To time.Time
+}
+
+// SpikeDetector counts term mentions in event-time buckets and tests each term against its
+// own baseline. It is NOT safe for concurrent use: the Alerter serialises calls. Add reports
+// upward spikes as soon as the observation that crosses the threshold arrives (counts only grow,
+// so testing a partial bucket is sound); Advance closes buckets up to a watermark and evaluates
+// still-firing, resolved, es_spike dips and expiry.
+type SpikeDetector struct {
+	cfg       DetectorConfig
+	bucketNs  int64
+	alpha     float64
+	minLevel  float64 // per bucket
+	maxWin    int
+	rules     []*cRule
+	spike     []*cRule
+	es        []*cRule
+	esFilled  []bool
+	gen       uint32
+	terms     map[string]*termState
+	season    seasonal
+	totals    [ringBuckets]float64
+	started   bool
+	first     int64 // first bucket ever seen
+	open      int64 // earliest open bucket; buckets < open are closed
+	maxB      int64
+	episodes  map[string]*episode
+	expired   *bloom
+	out       []Emitted
+	dropped   uint64
+	sinceGC   int
+	minCountG int
+}
+
+// NewSpikeDetector returns a detector for the given validated rules.
+func NewSpikeDetector(cfg DetectorConfig, rules []Rule) (*SpikeDetector, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &SpikeDetector{
+		cfg:      cfg,
+		bucketNs: int64(cfg.Bucket),
+		terms:    make(map[string]*termState),
+		episodes: make(map[string]*episode),
+		expired:  newBloom(cfg.BloomBits),
+	}
+	hlBuckets := float64(cfg.HalfLife) / float64(cfg.Bucket)
+	d.alpha = 1 - math.Pow(0.5, 1/hlBuckets)
+	d.minLevel = cfg.MinLevelPerHour * float64(cfg.Bucket) / float64(time.Hour)
+	for _, w := range cfg.Windows {
+		if w > d.maxWin {
+			d.maxWin = w
+		}
+	}
+	if err := d.SetRules(rules); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// SetRules replaces the rule set. Rules must have been validated (ValidateRules). Episodes of
+// removed rules are dropped; es_spike windows restart for changed rule sets.
+func (d *SpikeDetector) SetRules(rules []Rule) error {
+	rules, err := ValidateRules(rules)
+	if err != nil {
+		return err
+	}
+	var cr, sp, es []*cRule
+	keep := map[string]bool{}
+	oldES := make([]string, len(d.es))
+	for i, r := range d.es {
+		oldES[i] = r.ID + "|" + fmt.Sprint(r.Rule.Timeframe, r.SpikeHeight, r.SpikeType, r.ThresholdCur, r.ThresholdRef, r.AlertOnNewData, r.Kinds)
+	}
+	for i, r := range rules {
+		if r.Disabled {
+			continue
+		}
+		c := &cRule{Rule: r, idx: i}
+		for _, k := range r.Kinds {
+			c.kindMask |= kindBits[k]
+		}
+		switch r.Type {
+		case RuleWatch:
+			c.watchKey = KindWatch + ":" + r.ID
+			c.spikeIdx = len(sp)
+			sp = append(sp, c)
+		case RuleSpike:
+			c.spikeIdx = len(sp)
+			sp = append(sp, c)
+		case RuleESSpike:
+			if r.Timeframe.D() < d.cfg.Bucket || 2*int(r.Timeframe.D()/d.cfg.Bucket) > ringBuckets {
+				return fmt.Errorf("alert: rule %q: timeframe %s must be between %s and %s", r.ID, r.Timeframe.D(), d.cfg.Bucket, time.Duration(ringBuckets/2)*d.cfg.Bucket)
+			}
+			c.esIdx = len(es)
+			es = append(es, c)
+		}
+		keep[r.ID] = true
+		cr = append(cr, c)
+	}
+	newES := make([]string, len(es))
+	for i, r := range es {
+		newES[i] = r.ID + "|" + fmt.Sprint(r.Rule.Timeframe, r.SpikeHeight, r.SpikeType, r.ThresholdCur, r.ThresholdRef, r.AlertOnNewData, r.Kinds)
+	}
+	sameES := fmt.Sprint(oldES) == fmt.Sprint(newES)
+	d.rules, d.spike, d.es = cr, sp, es
+	if !sameES {
+		d.esFilled = make([]bool, len(es))
+		for _, st := range d.terms {
+			st.es = nil
+		}
+	}
+	d.minCountG = math.MaxInt32
+	for _, r := range sp {
+		if r.MinCount < d.minCountG {
+			d.minCountG = r.MinCount
+		}
+		if r.Threshold > 0 && r.Threshold < d.minCountG {
+			d.minCountG = r.Threshold
+		}
+	}
+	for k, ep := range d.episodes {
+		if !keep[ep.RuleID] {
+			if st := d.terms[ep.TermKey]; st != nil && st.open > 0 {
+				st.open--
+			}
+			delete(d.episodes, k)
+		}
+	}
+	d.gen++
+	return nil
+}
+
+func (d *SpikeDetector) bucketOf(t time.Time) int64 {
+	n := t.UnixNano()
+	b := n / d.bucketNs
+	if n < 0 && n%d.bucketNs != 0 {
+		b--
+	}
+	return b
+}
+
+func (d *SpikeDetector) timeOf(b int64) time.Time { return time.Unix(0, b*d.bucketNs).UTC() }
+
+// Live returns the number of live terms.
+func (d *SpikeDetector) Live() int { return len(d.terms) }
+
+// Dropped returns how many observations were not tracked because MaxTerms was reached.
+func (d *SpikeDetector) Dropped() uint64 { return d.dropped }
+
+// Drain returns and clears the alerts produced since the last Drain.
+func (d *SpikeDetector) Drain() []Emitted {
+	out := d.out
+	d.out = nil
+	return out
+}
+
+func (d *SpikeDetector) warm(b int64) bool {
+	return d.started && time.Duration(b-d.first)*d.cfg.Bucket >= d.cfg.Warmup
+}
+
+// advanceTerm folds the term's head bucket into its baseline and moves head to b.
+func (d *SpikeDetector) advanceTerm(st *termState, b int64) {
+	if b <= st.head {
+		return
+	}
+	h := st.head
+	x := float64(st.ring[h%ringBuckets])
+	s := d.season.factor(h, d.cfg.Bucket)
+	a := d.alpha
+	if age := h - d.first + 1; age > 0 && 1/float64(age) > a {
+		a = 1 / float64(age)
+	}
+	lvl := st.level
+	if lvl < d.minLevel {
+		lvl = d.minLevel
+	}
+	if d.warm(h) && h-st.created > 60 {
+		// Robust update: a burst must not become the baseline in one go.
+		if lim := math.Max(4*lvl*s, 2); x > lim {
+			x = lim
+		}
+	}
+	st.level = st.level*(1-a) + a*x/s
+	if gap := b - h - 1; gap > 0 {
+		st.level *= math.Pow(1-d.alpha, float64(gap))
+	}
+	n := b - h
+	if n > ringBuckets {
+		n = ringBuckets
+	}
+	for i := int64(1); i <= n; i++ {
+		st.ring[(h+i)%ringBuckets] = 0
+	}
+	st.head = b
+}
+
+// windowSum is the count over the w buckets ending at bucket end (inclusive).
+func (st *termState) windowSum(end int64, w int) int {
+	s := 0
+	for i := 0; i < w; i++ {
+		b := end - int64(i)
+		if b > st.head || st.head-b >= ringBuckets {
+			continue
+		}
+		s += int(st.ring[b%ringBuckets])
+	}
+	return s
+}
+
+func (d *SpikeDetector) expected(st *termState, b int64, w int) float64 {
+	lvl := st.level
+	if lvl < d.minLevel {
+		lvl = d.minLevel
+	}
+	return lvl * float64(w) * d.season.factor(b, d.cfg.Bucket)
+}
+
+// Add records one mention of term at event time t (already deduplicated per story cluster).
+func (d *SpikeDetector) Add(term Term, t time.Time) {
+	b := d.bucketOf(t)
+	if !d.started {
+		d.started = true
+		d.first, d.open, d.maxB = b, b, b
+	}
+	if b < d.open {
+		b = d.open // late: count in the earliest open bucket
+	}
+	if b > d.maxB {
+		d.maxB = b
+	}
+	d.totals[b%ringBuckets]++
+	st := d.terms[term.Key]
+	if st == nil {
+		if len(d.terms) >= d.cfg.MaxTerms {
+			d.dropped++
+			return
+		}
+		h := termHash(term.Key)
+		st = &termState{kind: term.Kind, display: term.Display, hash: h, head: b, created: b,
+			fresh: d.warm(b) && !d.expired.has(h), thrB: -1}
+		if d.expired.has(h) {
+			st.level = d.minLevel
+		}
+		d.terms[term.Key] = st
+	}
+	d.advanceTerm(st, b)
+	if b < st.head-ringBuckets+1 {
+		return
+	}
+	if c := st.ring[b%ringBuckets]; c < math.MaxUint16 {
+		st.ring[b%ringBuckets] = c + 1
+	}
+	st.total++
+	if b > st.lastSeen {
+		st.lastSeen = b
+	}
+	if !d.warm(b) {
+		return
+	}
+	if len(d.spike) > 0 {
+		d.testSpike(term.Key, st, t)
+	}
+	for _, r := range d.es {
+		if r.applies(st.kind, term.Key) {
+			d.testES(r, term.Key, st, st.head, t, false)
+		}
+	}
+}
+
+func (d *SpikeDetector) freshNow(st *termState, b int64) bool {
+	return st.fresh && time.Duration(b-st.created)*d.cfg.Bucket < d.cfg.FreshFor
+}
+
+// thresholds returns per (spike rule, window) minimal firing counts for the term at bucket b.
+func (d *SpikeDetector) thresholds(st *termState, b int64) []uint16 {
+	if st.thrB == b && st.thrGen == d.gen && st.thr != nil {
+		return st.thr
+	}
+	nW := len(d.cfg.Windows)
+	if cap(st.thr) < len(d.spike)*nW {
+		st.thr = make([]uint16, len(d.spike)*nW)
+	}
+	st.thr = st.thr[:len(d.spike)*nW]
+	fresh := d.freshNow(st, b)
+	for _, r := range d.spike {
+		for wi, w := range d.cfg.Windows {
+			minC := r.MinCount
+			if fresh && r.NewTerms != nil && *r.NewTerms {
+				minC = r.NewTermMinCount
+			}
+			c := minFiringCount(d.expected(st, b, w), minC, r.MinRatio, r.MinScore)
+			if r.Threshold > 0 {
+				c = math.MaxUint16
+				if w == int(r.Window.D()/d.cfg.Bucket) {
+					c = r.Threshold
+				}
+			}
+			if c > math.MaxUint16 {
+				c = math.MaxUint16
+			}
+			st.thr[r.spikeIdx*nW+wi] = uint16(c)
+		}
+	}
+	st.thrB, st.thrGen = b, d.gen
+	return st.thr
+}
+
+func epKey(ruleID, termKey string) string { return ruleID + "\x00" + termKey }
+
+func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
+	b := st.head
+	var counts [8]int
+	nW := len(d.cfg.Windows)
+	maxC := 0
+	for i, w := range d.cfg.Windows {
+		if i >= len(counts) {
+			break
+		}
+		counts[i] = st.windowSum(b, w)
+		if counts[i] > maxC {
+			maxC = counts[i]
+		}
+	}
+	if maxC < d.minCountG {
+		return
+	}
+	thr := d.thresholds(st, b)
+	for _, r := range d.spike {
+		if !r.applies(st.kind, key) {
+			continue
+		}
+		for wi, w := range d.cfg.Windows {
+			if wi >= len(counts) || counts[wi] < int(thr[r.spikeIdx*nW+wi]) {
+				continue
+			}
+			if _, busy := d.episodes[epKey(r.ID, key)]; busy {
+				break
+			}
+			d.fire(r, key, st, b, w, counts[wi], t)
+			break
+		}
+	}
+}
+
+func alertID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time) {
+	lambda := d.expected(st, b, w)
+	score := poissonScore(c, lambda)
+	ruleType := r.Type
+	fresh := d.freshNow(st, b)
+	if fresh && r.Type == RuleSpike && r.NewTerms != nil && *r.NewTerms {
+		ruleType = KindNewTerm
+	}
+	start := b - int64(w) + 1
+	ep := &episode{RuleID: r.ID, RuleType: ruleType, TermKey: key, Start: start, FiredB: b,
+		LastActive: b, LastUpdate: b, Peak: c, PeakScore: score, Window: w}
+	d.episodes[epKey(r.ID, key)] = ep
+	st.open++
+	win := time.Duration(w) * d.cfg.Bucket
+	s := d.season.factor(b, d.cfg.Bucket)
+	var reason string
+	switch {
+	case r.Threshold > 0:
+		reason = fmt.Sprintf("watch %q: %d matching articles in the last %s reached the threshold %d (baseline %.2f expected)",
+			r.ID, c, win, r.Threshold, lambda)
+	case ruleType == KindNewTerm:
+		reason = fmt.Sprintf("new term %s %q: never seen before %s, now %d mentions in the last %s (new-term floor %d); Poisson score %.1f vs a %.2f/h prior",
+			st.kind, st.display, d.timeOf(st.created).Format(time.RFC3339), c, win, r.NewTermMinCount, score, d.cfg.MinLevelPerHour)
+	default:
+		reason = fmt.Sprintf("%s %q: %d mentions in the last %s vs %.2f expected (%.1f×; baseline %.2f/h × seasonal %.2f); Poisson p=%.1e (score %.1f ≥ %.1f); floors: ≥%d mentions, ≥%.1f× baseline; syndicated copies counted once",
+			st.kind, st.display, c, win, lambda, float64(c)/math.Max(lambda, 1e-9),
+			st.level*float64(time.Hour)/float64(d.cfg.Bucket), s, math.Pow(10, -score), score, r.MinScore, r.MinCount, r.MinRatio)
+	}
+	d.emit(ep, st, StatusFiring, ruleType, b, w, float64(c), lambda, score, reason, t)
+}
+
+func (d *SpikeDetector) emit(ep *episode, st *termState, status, ruleType string, b int64, w int, cur, base, score float64, reason string, at time.Time) {
+	from := d.timeOf(b - int64(w) + 1)
+	to := d.timeOf(b + 1)
+	if at.Before(to) && !at.IsZero() {
+		to = at
+	}
+	seq := ""
+	if status == StatusStillFiring {
+		seq = strconv.Itoa(ep.Seq)
+	}
+	id := alertID(ep.RuleID, ep.TermKey, strconv.FormatInt(ep.Start, 10), status, seq)
+	d.out = append(d.out, Emitted{
+		ID: id, TermHash: st.hash, From: from, To: to,
+		Alert: article.Alert{
+			RuleID: ep.RuleID, RuleType: ruleType, Term: st.display, TermKind: st.kind, Status: status,
+			WindowStart: from, WindowEnd: to, Current: cur, Baseline: round2(base), Score: round2(score),
+			Reason: reason, FirstSeen: d.timeOf(st.created), FiredAt: at.UTC(),
+		},
+	})
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// Advance closes every bucket that ends at or before watermark and evaluates episodes,
+// es_spike dips and term expiry for each.
+func (d *SpikeDetector) Advance(watermark time.Time) {
+	if !d.started {
+		return
+	}
+	end := d.bucketOf(watermark) // buckets < end are closed
+	if end-d.open > 7*24*60*int64(time.Minute)/d.bucketNs {
+		// A jump of more than a week (clock skew, long outage): do not iterate every bucket.
+		d.open = end - 2*ringBuckets
+	}
+	for ; d.open < end; d.open++ {
+		d.closeBucket(d.open)
+	}
+	if end > d.maxB {
+		d.maxB = end
+	}
+}
+
+func (d *SpikeDetector) closeBucket(cb int64) {
+	d.season.observe(cb, d.cfg.Bucket, d.totals[cb%ringBuckets])
+	d.totals[cb%ringBuckets] = 0
+	at := d.timeOf(cb + 1)
+	keys := make([]string, 0, len(d.episodes))
+	for k := range d.episodes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic emission order
+	for _, k := range keys {
+		d.evalEpisode(k, d.episodes[k], cb, at)
+	}
+	if d.warm(cb) {
+		for _, r := range d.es {
+			if r.SpikeType == "up" {
+				continue
+			}
+			for key, st := range d.terms {
+				if r.applies(st.kind, key) && st.head >= cb-2*int64(r.Timeframe.D()/d.cfg.Bucket) {
+					d.testES(r, key, st, cb, at, true)
+				}
+			}
+		}
+	}
+	d.sinceGC++
+	if d.sinceGC >= 60 {
+		d.sinceGC = 0
+		d.expire(cb)
+	}
+}
+
+func (d *SpikeDetector) ruleByID(id string) *cRule {
+	for _, r := range d.rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Time) {
+	st := d.terms[ep.TermKey]
+	r := d.ruleByID(ep.RuleID)
+	if ep.Resolved || st == nil || r == nil || r.Type == RuleESSpike {
+		if ep.Resolved && cb < ep.Until && st != nil && r != nil {
+			return
+		}
+		if st != nil && st.open > 0 {
+			st.open--
+		}
+		delete(d.episodes, k)
+		return
+	}
+	active := false
+	bestC, bestW, bestL := 0, ep.Window, 0.0
+	for _, w := range d.cfg.Windows {
+		c := st.windowSum(cb, w)
+		l := d.expected(st, cb, w)
+		if r.Threshold > 0 {
+			if w == int(r.Window.D()/d.cfg.Bucket) && c >= r.Threshold {
+				active, bestC, bestW, bestL = true, c, w, l
+			}
+			continue
+		}
+		if c >= r.MinCount && float64(c) >= d.cfg.ExitRatio*l {
+			if !active || float64(c)/math.Max(l, 1e-9) > float64(bestC)/math.Max(bestL, 1e-9) {
+				bestC, bestW, bestL = c, w, l
+			}
+			active = true
+		}
+	}
+	win := time.Duration(bestW) * d.cfg.Bucket
+	if active {
+		ep.LastActive = cb
+		if bestC > ep.Peak {
+			ep.Peak = bestC
+		}
+		if r.StillEvery > 0 && time.Duration(cb-ep.LastUpdate)*d.cfg.Bucket >= r.StillEvery.D() {
+			ep.LastUpdate = cb
+			ep.Seq++
+			sc := poissonScore(bestC, bestL)
+			reason := fmt.Sprintf("still spiking since %s: %d mentions in the last %s vs %.2f expected (%.1f×, score %.1f); peak %d",
+				d.timeOf(ep.FiredB).Format(time.RFC3339), bestC, win, bestL, float64(bestC)/math.Max(bestL, 1e-9), sc, ep.Peak)
+			d.emit(ep, st, StatusStillFiring, ep.RuleType, cb, bestW, float64(bestC), bestL, sc, reason, at)
+		}
+		return
+	}
+	if time.Duration(cb-ep.LastActive)*d.cfg.Bucket >= d.cfg.ResolveAfter {
+		c := st.windowSum(cb, ep.Window)
+		l := d.expected(st, cb, ep.Window)
+		reason := fmt.Sprintf("resolved: below %.1f× baseline for %s; now %d mentions in the last %s vs %.2f expected; episode lasted %s, peak %d mentions",
+			d.cfg.ExitRatio, d.cfg.ResolveAfter, c, time.Duration(ep.Window)*d.cfg.Bucket, l,
+			time.Duration(cb+1-ep.FiredB)*d.cfg.Bucket, ep.Peak)
+		d.emit(ep, st, StatusResolved, ep.RuleType, cb, ep.Window, float64(c), l, poissonScore(c, l), reason, at)
+		ep.Resolved = true
+		ep.Until = cb + int64(r.Cooldown.D()/d.cfg.Bucket)
+	}
+}
+
+// testES applies ElastAlert2's SpikeRule.handle_event/find_matches to the term's buckets
+// ending at b (see esspike.go for the exact semantics and the ref=0 guard).
+func (d *SpikeDetector) testES(r *cRule, key string, st *termState, b int64, at time.Time, placeholder bool) {
+	if st.es == nil {
+		st.es = make([]esState, len(d.es))
+		for i := range st.es {
+			st.es[i] = esState{First: -1}
+		}
+	}
+	es := &st.es[r.esIdx]
+	T := int64(r.Timeframe.D() / d.cfg.Bucket)
+	if es.First < 0 {
+		if placeholder {
+			return
+		}
+		es.First = b
+	}
+	if b-es.First < 2*T {
+		if !d.esFilled[r.esIdx] || !r.AlertOnNewData || b < es.SkipUntil {
+			return
+		}
+	} else {
+		d.esFilled[r.esIdx] = true
+	}
+	cur := st.windowSum(b, int(T))
+	ref := 0
+	for i := b - T; i > b-2*T; i-- {
+		if i >= es.RefFloor {
+			ref += st.windowSum(i, 1)
+		}
+	}
+	up, down := esSpikeMatch(r.Rule, ref, cur)
+	if !up && !down {
+		return
+	}
+	dir := "up"
+	if down && !up {
+		dir = "down"
+	}
+	start := b - T + 1
+	ep := &episode{RuleID: r.ID, RuleType: RuleESSpike, TermKey: key, Start: start, FiredB: b, Window: int(T)}
+	reason := fmt.Sprintf("es_spike (%s): %d events in the last %s vs %d in the %s before (spike_height %.4g, threshold_cur %d, threshold_ref %d%s)",
+		dir, cur, r.Timeframe.D(), ref, r.Timeframe.D(), r.SpikeHeight, r.ThresholdCur, r.ThresholdRef, refNote(ref))
+	d.emit(ep, st, StatusFiring, RuleESSpike, b, int(T), float64(cur), float64(ref), float64(cur)/math.Max(float64(ref), 1), reason, at)
+	// clear_windows: ref cleared, first_event forgotten, skip for 2 timeframes.
+	es.RefFloor = b - T + 1
+	es.First = -1
+	es.SkipUntil = b + 2*T
+}
+
+func refNote(ref int) string {
+	if ref == 0 {
+		return "; reference window empty, counted as 1 (ref=0 guard)"
+	}
+	return ""
+}
+
+// expire forgets idle terms (remembering their keys in the Bloom filter) and old thresholds.
+func (d *SpikeDetector) expire(cb int64) {
+	idle := int64(d.cfg.IdleTTL / d.cfg.Bucket)
+	for k, st := range d.terms {
+		if st.open == 0 && cb-st.lastSeen > idle {
+			d.expired.add(st.hash)
+			delete(d.terms, k)
+			continue
+		}
+		if st.thr != nil && cb-st.thrB > 60 {
+			st.thr = nil
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package alert
+
+import "math"
+
+// poissonLogSF returns log10 P(X >= c) for X ~ Poisson(lambda). It sums the upper tail from c
+// (exact up to float rounding) for c above the mean and uses the complement below it. It is
+// pure and cheap for the counts the detector sees (c up to a few thousand).
+func poissonLogSF(c int, lambda float64) float64 {
+	if c <= 0 {
+		return 0
+	}
+	if lambda <= 0 {
+		return math.Inf(-1)
+	}
+	// log pmf(k) = k ln λ − λ − ln k!
+	logPMF := func(k int) float64 {
+		lg, _ := math.Lgamma(float64(k) + 1)
+		return float64(k)*math.Log(lambda) - lambda - lg
+	}
+	if float64(c) > lambda {
+		// Upper tail: terms decrease; sum relative to the first term.
+		l0 := logPMF(c)
+		sum, term := 1.0, 1.0
+		for k := c + 1; k < c+100000; k++ {
+			term *= lambda / float64(k)
+			sum += term
+			if term < sum*1e-12 {
+				break
+			}
+		}
+		return (l0 + math.Log(sum)) / math.Ln10
+	}
+	// c <= λ: P(X>=c) = 1 − P(X<=c−1); the tail is large, so direct complement is accurate.
+	cdf := 0.0
+	for k := 0; k < c; k++ {
+		cdf += math.Exp(logPMF(k))
+	}
+	if cdf >= 1 {
+		return math.Log10(1e-300)
+	}
+	return math.Log10(1 - cdf)
+}
+
+// poissonScore is −log10 P(X >= c | λ): how surprising c mentions are when λ are expected.
+func poissonScore(c int, lambda float64) float64 {
+	s := -poissonLogSF(c, lambda)
+	if math.IsInf(s, 1) || s > 300 {
+		return 300
+	}
+	if s < 0 {
+		return 0
+	}
+	return s
+}
+
+// minFiringCount returns the smallest count c with c >= minCount, c >= ratio*λ and
+// poissonScore(c, λ) >= minScore, capped at 65535.
+func minFiringCount(lambda float64, minCount int, ratio, minScore float64) int {
+	c := minCount
+	if r := int(math.Ceil(ratio * lambda)); r > c {
+		c = r
+	}
+	if c < 1 {
+		c = 1
+	}
+	for ; c < 65535; c++ {
+		if poissonScore(c, lambda) >= minScore {
+			return c
+		}
+		// Jump ahead for large λ: the test needs roughly λ + z·sqrt(λ).
+		if lambda > 50 && float64(c) < lambda {
+			c = int(lambda)
+		}
+	}
+	return 65535
+}
