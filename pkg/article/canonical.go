@@ -70,10 +70,16 @@ func Canonicalize(raw string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("%w: no host in %q", ErrBadURL, raw)
 	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	host = strings.TrimRight(strings.ToLower(host), ".")
+	if host == "" {
+		return "", fmt.Errorf("%w: no host in %q", ErrBadURL, raw)
+	}
 	if net.ParseIP(host) == nil {
 		if h, err := idna.Lookup.ToASCII(host); err == nil {
 			host = h
+			if !validHost(host) {
+				return "", fmt.Errorf("%w: invalid host in %q", ErrBadURL, raw)
+			}
 		} else {
 			return "", fmt.Errorf("%w: host %q: %v", ErrBadURL, host, err)
 		}
@@ -226,4 +232,17 @@ func ChooseCanonical(fetched string, declared ...string) (id, canonical string, 
 		}
 	}
 	return ID(fetched)
+}
+
+// validHost checks DNS length limits and characters of an ASCII host name.
+func validHost(h string) bool {
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, "/?#@[]%\\ ") {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+	}
+	return true
 }

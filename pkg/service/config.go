@@ -1,0 +1,204 @@
+// Package service is the runtime every newsflow service shares: typed configuration from
+// NEWSFLOW_* environment variables, a zap logger, a Prometheus registry with /metrics,
+// /healthz and /readyz, one oklog/run group with signal handling and graceful drain, and the
+// stage handler middleware (decode, process, publish, retry/dead-letter, metrics).
+package service
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration shared by all services. Service-specific settings are read by
+// each main with an Env.
+type Config struct {
+	Service         string        // service name, used in logs and consumer group names
+	Bus             string        // "nats" or "kafka"
+	NATSURL         string        // NEWSFLOW_NATS_URL
+	KafkaBrokers    []string      // NEWSFLOW_KAFKA_BROKERS, comma separated
+	ESURL           string        // NEWSFLOW_ES_URL
+	HTTPAddr        string        // NEWSFLOW_HTTP_ADDR: metrics, health, service endpoints
+	LogLevel        string        // NEWSFLOW_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // NEWSFLOW_LOG_FORMAT: json or console
+	Concurrency     int           // NEWSFLOW_CONCURRENCY: messages handled at once
+	MaxDeliver      int           // NEWSFLOW_MAX_DELIVER: attempts before dead-lettering
+	AckWait         time.Duration // NEWSFLOW_ACK_WAIT
+	ShutdownTimeout time.Duration // NEWSFLOW_SHUTDOWN_TIMEOUT: drain budget on SIGTERM
+}
+
+// DefaultConfig returns the defaults for service name.
+func DefaultConfig(name string) Config {
+	return Config{
+		Service:         name,
+		Bus:             "nats",
+		NATSURL:         "nats://127.0.0.1:4222",
+		KafkaBrokers:    []string{"127.0.0.1:9092"},
+		ESURL:           "http://127.0.0.1:9200",
+		HTTPAddr:        "127.0.0.1:0",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		Concurrency:     4,
+		MaxDeliver:      5,
+		AckWait:         60 * time.Second,
+		ShutdownTimeout: 25 * time.Second,
+	}
+}
+
+// Validate reports every invalid field at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Service == "" {
+		errs = append(errs, errors.New("service name is empty"))
+	}
+	switch c.Bus {
+	case "nats":
+		if c.NATSURL == "" {
+			errs = append(errs, errors.New("NEWSFLOW_NATS_URL is empty with NEWSFLOW_BUS=nats"))
+		}
+	case "kafka":
+		if len(c.KafkaBrokers) == 0 {
+			errs = append(errs, errors.New("NEWSFLOW_KAFKA_BROKERS is empty with NEWSFLOW_BUS=kafka"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("NEWSFLOW_BUS=%q: want nats or kafka", c.Bus))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("NEWSFLOW_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "json", "console":
+	default:
+		errs = append(errs, fmt.Errorf("NEWSFLOW_LOG_FORMAT=%q: want json or console", c.LogFormat))
+	}
+	if c.Concurrency < 1 || c.Concurrency > 1024 {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_CONCURRENCY=%d: want 1..1024", c.Concurrency))
+	}
+	if c.MaxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_MAX_DELIVER=%d: want >= 1", c.MaxDeliver))
+	}
+	if c.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_ACK_WAIT=%s: want >= 1s", c.AckWait))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_SHUTDOWN_TIMEOUT=%s: want > 0", c.ShutdownTimeout))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config for %s: %w", c.Service, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Env reads typed values from a getenv function (os.Getenv in mains, a map in tests) and
+// collects parse errors; call Err after reading.
+type Env struct {
+	Get  func(string) string
+	errs []error
+}
+
+// String returns the variable or def when unset.
+func (e *Env) String(key, def string) string {
+	if v := strings.TrimSpace(e.Get(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+// Int returns the variable as an int or def.
+func (e *Env) Int(key string, def int) int {
+	v := strings.TrimSpace(e.Get(key))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: not an integer", key, v))
+		return def
+	}
+	return n
+}
+
+// Float returns the variable as a float64 or def.
+func (e *Env) Float(key string, def float64) float64 {
+	v := strings.TrimSpace(e.Get(key))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a number", key, v))
+		return def
+	}
+	return n
+}
+
+// Bool returns the variable as a bool or def.
+func (e *Env) Bool(key string, def bool) bool {
+	v := strings.TrimSpace(e.Get(key))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a boolean", key, v))
+		return def
+	}
+	return b
+}
+
+// Duration returns the variable as a time.Duration ("30s") or def.
+func (e *Env) Duration(key string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(e.Get(key))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a duration (e.g. 30s, 5m)", key, v))
+		return def
+	}
+	return d
+}
+
+// List returns the variable split on commas, or def.
+func (e *Env) List(key string, def []string) []string {
+	v := strings.TrimSpace(e.Get(key))
+	if v == "" {
+		return def
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Err returns all parse errors joined, or nil.
+func (e *Env) Err() error { return errors.Join(e.errs...) }
+
+// LoadConfig reads the shared NEWSFLOW_* variables over DefaultConfig(name) and validates.
+func LoadConfig(name string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig(name)
+	e := &Env{Get: getenv}
+	c.Bus = strings.ToLower(e.String("NEWSFLOW_BUS", c.Bus))
+	c.NATSURL = e.String("NEWSFLOW_NATS_URL", c.NATSURL)
+	c.KafkaBrokers = e.List("NEWSFLOW_KAFKA_BROKERS", c.KafkaBrokers)
+	c.ESURL = e.String("NEWSFLOW_ES_URL", c.ESURL)
+	c.HTTPAddr = e.String("NEWSFLOW_HTTP_ADDR", c.HTTPAddr)
+	c.LogLevel = strings.ToLower(e.String("NEWSFLOW_LOG_LEVEL", c.LogLevel))
+	c.LogFormat = strings.ToLower(e.String("NEWSFLOW_LOG_FORMAT", c.LogFormat))
+	c.Concurrency = e.Int("NEWSFLOW_CONCURRENCY", c.Concurrency)
+	c.MaxDeliver = e.Int("NEWSFLOW_MAX_DELIVER", c.MaxDeliver)
+	c.AckWait = e.Duration("NEWSFLOW_ACK_WAIT", c.AckWait)
+	c.ShutdownTimeout = e.Duration("NEWSFLOW_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	if err := e.Err(); err != nil {
+		return c, fmt.Errorf("config for %s: %w", name, err)
+	}
+	return c, c.Validate()
+}

@@ -1,0 +1,192 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// NewLogger builds the zap logger cfg asks for (JSON by default), tagged with the service.
+func NewLogger(cfg Config) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("service: log level: %w", err)
+	}
+	var zc zap.Config
+	if cfg.LogFormat == "console" {
+		zc = zap.NewDevelopmentConfig()
+	} else {
+		zc = zap.NewProductionConfig()
+		zc.EncoderConfig.TimeKey = "ts"
+		zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.Sampling = nil
+	l, err := zc.Build()
+	if err != nil {
+		return nil, fmt.Errorf("service: logger: %w", err)
+	}
+	return l.With(zap.String("service", cfg.Service)), nil
+}
+
+// Runtime holds what every service wires: logger, metrics registry, readiness and one run
+// group. Components get Log and Reg injected; nothing here is global.
+type Runtime struct {
+	Cfg Config
+	Log *zap.Logger
+	Reg *prometheus.Registry
+
+	mux      *http.ServeMux
+	ready    atomic.Bool
+	checks   []func(context.Context) error
+	group    run.Group
+	mu       sync.Mutex
+	addr     string
+	onStop   []func()
+	stopOnce sync.Once
+}
+
+// New builds a Runtime with a fresh registry (Go and process collectors included) and the
+// /metrics, /healthz and /readyz endpoints. It does not start anything.
+func New(cfg Config, log *zap.Logger) *Runtime {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r := &Runtime{Cfg: cfg, Log: log, Reg: reg, mux: http.NewServeMux()}
+	r.mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	r.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	r.mux.HandleFunc("/readyz", r.serveReady)
+	return r
+}
+
+// Handle registers an extra HTTP handler on the service's server (e.g. POST /v1/urls).
+func (r *Runtime) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h) }
+
+// AddReadyCheck adds a check that /readyz runs (e.g. bus connected, ES reachable).
+func (r *Runtime) AddReadyCheck(check func(context.Context) error) {
+	r.mu.Lock()
+	r.checks = append(r.checks, check)
+	r.mu.Unlock()
+}
+
+// SetReady flips readiness; Run sets it once every actor has started and clears it on stop.
+func (r *Runtime) SetReady(v bool) { r.ready.Store(v) }
+
+// OnStop registers fn to run once after all actors have stopped (close bus, flush, ...), in
+// reverse order of registration.
+func (r *Runtime) OnStop(fn func()) {
+	r.mu.Lock()
+	r.onStop = append(r.onStop, fn)
+	r.mu.Unlock()
+}
+
+// Addr is the HTTP server's bound address once Run has started it.
+func (r *Runtime) Addr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.addr
+}
+
+func (r *Runtime) serveReady(w http.ResponseWriter, req *http.Request) {
+	if !r.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+	defer cancel()
+	r.mu.Lock()
+	checks := append([]func(context.Context) error(nil), r.checks...)
+	r.mu.Unlock()
+	for _, c := range checks {
+		if err := c(ctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Go adds a context-driven actor: fn runs until ctx is cancelled (on SIGTERM or when another
+// actor ends) and must return promptly after draining. name is for logs.
+func (r *Runtime) Go(name string, fn func(ctx context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.group.Add(func() error {
+		err := fn(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			r.Log.Error("actor stopped with error", zap.String("actor", name), zap.Error(err))
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r.Log.Info("actor stopped", zap.String("actor", name))
+		return nil
+	}, func(error) {
+		r.ready.Store(false)
+		cancel()
+	})
+}
+
+// Run starts the HTTP server and every actor, marks the service ready, and blocks until
+// SIGINT/SIGTERM or the first actor returns; then it clears readiness, interrupts all actors
+// (they drain), stops the HTTP server and runs the OnStop hooks. A signal-initiated stop
+// returns nil so the process exits 0.
+func (r *Runtime) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", r.Cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("service: listen %s: %w", r.Cfg.HTTPAddr, err)
+	}
+	r.mu.Lock()
+	r.addr = ln.Addr().String()
+	r.mu.Unlock()
+	srv := &http.Server{Handler: r.mux, ReadHeaderTimeout: 10 * time.Second}
+	r.group.Add(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	}, func(error) {
+		sctx, cancel := context.WithTimeout(context.Background(), r.Cfg.ShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	sigCtx, sigCancel := context.WithCancel(ctx)
+	execute, interrupt := run.SignalHandler(sigCtx, os.Interrupt, syscall.SIGTERM)
+	r.group.Add(execute, func(err error) { interrupt(err); sigCancel() })
+	r.Log.Info("service started", zap.String("http", r.addr), zap.String("bus", r.Cfg.Bus))
+	r.ready.Store(true)
+	err = r.group.Run()
+	r.ready.Store(false)
+	r.stop()
+	var sig run.SignalError
+	if err == nil || errors.As(err, &sig) || errors.Is(err, context.Canceled) {
+		r.Log.Info("service stopped cleanly")
+		return nil
+	}
+	return err
+}
+
+func (r *Runtime) stop() {
+	r.stopOnce.Do(func() {
+		r.mu.Lock()
+		fns := append([]func(){}, r.onStop...)
+		r.mu.Unlock()
+		for i := len(fns) - 1; i >= 0; i-- {
+			fns[i]()
+		}
+		_ = r.Log.Sync()
+	})
+}

@@ -1,0 +1,172 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", env: map[string]string{}, check: func(t *testing.T, c Config) {
+			if c.Bus != "nats" || c.Concurrency != 4 || c.MaxDeliver != 5 {
+				t.Fatalf("unexpected defaults %+v", c)
+			}
+		}},
+		{name: "kafka brokers list", env: map[string]string{"NEWSFLOW_BUS": "KAFKA", "NEWSFLOW_KAFKA_BROKERS": "a:1, b:2,"}, check: func(t *testing.T, c Config) {
+			if c.Bus != "kafka" || len(c.KafkaBrokers) != 2 || c.KafkaBrokers[1] != "b:2" {
+				t.Fatalf("brokers %+v", c.KafkaBrokers)
+			}
+		}},
+		{name: "unknown bus", env: map[string]string{"NEWSFLOW_BUS": "redis"}, wantErr: "want nats or kafka"},
+		{name: "bad duration", env: map[string]string{"NEWSFLOW_ACK_WAIT": "soon"}, wantErr: "not a duration"},
+		{name: "bad int", env: map[string]string{"NEWSFLOW_CONCURRENCY": "many"}, wantErr: "not an integer"},
+		{name: "several errors at once", env: map[string]string{"NEWSFLOW_LOG_LEVEL": "loud", "NEWSFLOW_MAX_DELIVER": "0"}, wantErr: "NEWSFLOW_MAX_DELIVER=0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig("test", func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+// fakeMsg and capturePublisher are in-memory stand-ins for unit-testing the pure middleware
+// logic; the real backends are exercised by pkg/bus/bustest.
+type fakeMsg struct {
+	data    []byte
+	attempt int
+}
+
+func (m *fakeMsg) Key() string                               { return "k" }
+func (m *fakeMsg) Subject() string                           { return "news.raw" }
+func (m *fakeMsg) Data() []byte                              { return m.data }
+func (m *fakeMsg) Header() map[string]string                 { return nil }
+func (m *fakeMsg) Attempt() int                              { return m.attempt }
+func (m *fakeMsg) Ack(context.Context) error                 { return nil }
+func (m *fakeMsg) Nack(context.Context, time.Duration) error { return nil }
+func (m *fakeMsg) Term(context.Context) error                { return nil }
+
+type capturePublisher struct {
+	mu   sync.Mutex
+	subj []string
+	err  error
+}
+
+func (p *capturePublisher) Publish(_ context.Context, subject string, _ bus.Outgoing) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	p.subj = append(p.subj, subject)
+	return nil
+}
+
+func TestStageHandler(t *testing.T) {
+	good, _ := article.Encode(&article.Envelope{ID: "abc", Stage: article.StageRaw, Raw: &article.Raw{URL: "https://e.com/"}})
+	forward := func(_ context.Context, in *article.Envelope) ([]Output, error) {
+		return []Output{{Subject: article.SubjectClean, Envelope: &article.Envelope{ID: in.ID, Stage: article.StageClean, Clean: &article.Clean{}}}}, nil
+	}
+	tests := []struct {
+		name      string
+		data      []byte
+		fn        ProcessFunc
+		pubErr    error
+		permanent bool
+		wantErr   bool
+		outcome   string
+		published int
+	}{
+		{name: "ok publishes and acks", data: good, fn: forward, outcome: "ok", published: 1},
+		{name: "broken json is permanent", data: []byte("{not json"), fn: forward, wantErr: true, permanent: true, outcome: "decode_error"},
+		{name: "processing panic is permanent", data: good, fn: func(context.Context, *article.Envelope) ([]Output, error) { panic("boom") }, wantErr: true, permanent: true, outcome: "dead_letter"},
+		{name: "transient error retried", data: good, fn: func(context.Context, *article.Envelope) ([]Output, error) { return nil, errors.New("es down") }, wantErr: true, outcome: "retry"},
+		{name: "publish failure retried", data: good, fn: forward, pubErr: errors.New("no pub ack"), wantErr: true, outcome: "retry"},
+		{name: "too large is permanent", data: good, fn: forward, pubErr: bus.ErrTooLarge, wantErr: true, permanent: true, outcome: "dead_letter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			m := NewStageMetrics("test", reg)
+			pub := &capturePublisher{err: tt.pubErr}
+			h := StageHandler("test", pub, tt.fn, zap.NewNop(), m)
+			err := h(context.Background(), &fakeMsg{data: tt.data, attempt: 1})
+			if (err != nil) != tt.wantErr || bus.IsPermanent(err) != tt.permanent {
+				t.Fatalf("err = %v (permanent %v), want err %v permanent %v", err, bus.IsPermanent(err), tt.wantErr, tt.permanent)
+			}
+			if got := testutil.ToFloat64(m.Messages.WithLabelValues(tt.outcome)); got != 1 {
+				t.Fatalf("outcome %s counted %v times", tt.outcome, got)
+			}
+			if len(pub.subj) != tt.published {
+				t.Fatalf("published %d, want %d", len(pub.subj), tt.published)
+			}
+		})
+	}
+}
+
+func TestSettle(t *testing.T) {
+	opts := bus.ConsumeOptions{Group: "g", Stage: "test", MaxDeliver: 3}.Defaults()
+	tests := []struct {
+		name    string
+		herr    error
+		attempt int
+		want    bus.Outcome
+		dlq     int
+	}{
+		{name: "nil acks", want: bus.OutcomeAcked},
+		{name: "transient retries", herr: errors.New("x"), attempt: 1, want: bus.OutcomeRetried},
+		{name: "last attempt dead-letters", herr: errors.New("x"), attempt: 3, want: bus.OutcomeDeadLettered, dlq: 1},
+		{name: "permanent dead-letters at once", herr: bus.Permanent(errors.New("bad")), attempt: 1, want: bus.OutcomeDeadLettered, dlq: 1},
+		{name: "deferred left alone", herr: bus.ErrDeferred, attempt: 1, want: bus.OutcomeDeferred},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &capturePublisher{}
+			got, err := bus.Settle(context.Background(), pub, opts, &fakeMsg{data: []byte("x"), attempt: tt.attempt}, tt.herr)
+			if err != nil || got != tt.want || len(pub.subj) != tt.dlq {
+				t.Fatalf("Settle = %v, %v (dlq %d), want %v (dlq %d)", got, err, len(pub.subj), tt.want, tt.dlq)
+			}
+		})
+	}
+}
+
+func TestRuntimeStopsOnActorEnd(t *testing.T) {
+	cfg := DefaultConfig("test")
+	rt := New(cfg, zap.NewNop())
+	stopped := false
+	rt.OnStop(func() { stopped = true })
+	rt.Go("worker", func(ctx context.Context) error { return nil }) // ends at once → group stops
+	if err := rt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !stopped {
+		t.Fatal("OnStop hook not run")
+	}
+}
