@@ -35,6 +35,7 @@ func main() {
 	noProse := flag.Bool("no-prose", false, "skip the prose/v2 baseline")
 	noCons := flag.Bool("no-consistency", false, "disable document-level consistency")
 	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
+	flag.BoolVar(&dumpErrors, "errors", false, "print gold/predicted span mismatches to stderr")
 	flag.Parse()
 	log.SetFlags(0)
 	sets := []dataset{
@@ -117,7 +118,11 @@ func run(w io.Writer, sets []dataset, modelDir string, quick int, withProse, con
 				}
 				pred := m.TagDocument(ws)
 				for i, s := range d.Sentences {
-					sc.Add(ner.SpansFromTags(s.Tags), ner.SpansFromTags(pred[i]))
+					g, p := ner.SpansFromTags(s.Tags), ner.SpansFromTags(pred[i])
+					sc.Add(g, p)
+					if dumpErrors {
+						dump(s.Words, g, p)
+					}
 				}
 			}
 			tagWPS := float64(words) / time.Since(t0).Seconds()
@@ -257,4 +262,28 @@ func align(words []string, used []bool, text string) (ner.TokenSpan, bool) {
 		}
 	}
 	return ner.TokenSpan{}, false
+}
+
+var dumpErrors bool
+
+func dump(words []string, gold, pred []ner.TokenSpan) {
+	in := func(x ner.TokenSpan, l []ner.TokenSpan) bool {
+		for _, y := range l {
+			if x == y {
+				return true
+			}
+		}
+		return false
+	}
+	txt := func(x ner.TokenSpan) string { return strings.Join(words[x.Start:x.End], " ") }
+	for _, g := range gold {
+		if !in(g, pred) && g.Type != "MISC" {
+			fmt.Fprintf(os.Stderr, "FN %s\t%s\t| %s\n", g.Type, txt(g), strings.Join(words, " "))
+		}
+	}
+	for _, p := range pred {
+		if !in(p, gold) && p.Type != "MISC" {
+			fmt.Fprintf(os.Stderr, "FP %s\t%s\n", p.Type, txt(p))
+		}
+	}
 }

@@ -27,6 +27,7 @@ func main() {
 	bits := flag.Uint("bits", 0, "feature hash bits (0 = per-model default)")
 	seed := flag.Uint64("seed", 1, "shuffle seed")
 	withDev := flag.Bool("with-dev", false, "also train on the dev splits (final models)")
+	fileFlag := flag.String("files", "", "override training files: comma-separated globs relative to -data (one model)")
 	flag.Parse()
 	log.SetFlags(0)
 	t0 := time.Now()
@@ -44,6 +45,13 @@ func main() {
 	for _, lang := range strings.Split(*langs, ",") {
 		t1 := time.Now()
 		files := trainFiles(*data, lang, *withDev)
+		if *fileFlag != "" {
+			files = nil
+			for _, g := range strings.Split(*fileFlag, ",") {
+				m, _ := filepath.Glob(filepath.Join(*data, g))
+				files = append(files, m...)
+			}
+		}
 		var sents []ner.Sentence
 		for _, f := range files {
 			docs, err := ner.ReadCoNLLFile(f)
@@ -56,6 +64,16 @@ func main() {
 				n += len(d.Sentences)
 			}
 			log.Printf("[%s] %s: %d sentences", lang, f, n)
+		}
+		if lang == "en" {
+			// EWT marks OTH as O; keep the English label set consistent.
+			for _, s := range sents {
+				for i, t := range s.Tags {
+					if strings.HasSuffix(t, "MISC") {
+						s.Tags[i] = "O"
+					}
+				}
+			}
 		}
 		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1}
 		if lang != "en" {

@@ -1,0 +1,310 @@
+package clean
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	readability "codeberg.org/readeck/go-readability/v2"
+	trafilatura "github.com/markusmobius/go-trafilatura"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/newsflow/newsflow/pkg/article"
+)
+
+// extraction is the extractor's raw result before boilerplate removal.
+type extraction struct {
+	paragraphs  []string
+	title       string
+	authors     []string
+	siteName    string
+	description string
+	image       string
+	tags        []string
+	canonical   []string // rel=canonical, og:url, JSON-LD url (in that order)
+	htmlLang    string
+	dates       dateCandidates
+}
+
+// extractHTMLBudget runs extractHTML under the page's time budget. Extraction is CPU-bound
+// library code that cannot be interrupted; work is bounded by MaxHTMLBytes and MaxDepth, and
+// when the budget runs out the call returns at once while the goroutine finishes its bounded
+// work in the background.
+func (c *Cleaner) extractHTMLBudget(ctx context.Context, id string, raw *article.Raw, body string) (*extraction, error) {
+	if len(body) > c.cfg.MaxHTMLBytes {
+		cut := strings.LastIndexByte(body[:c.cfg.MaxHTMLBytes], '>')
+		if cut < c.cfg.MaxHTMLBytes/2 {
+			cut = c.cfg.MaxHTMLBytes - 1
+		}
+		body = body[:cut+1]
+		for !utf8.ValidString(body[max(0, len(body)-4):]) && len(body) > 0 {
+			body = body[:len(body)-1]
+		}
+	}
+	if d := nestingDepth(body, c.cfg.MaxDepth); d > c.cfg.MaxDepth {
+		return nil, permanent(id, ErrTooDeep, "more than %d levels", c.cfg.MaxDepth)
+	}
+	bctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	type res struct {
+		ex  *extraction
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- res{nil, permanent(id, ErrEncoding, "extractor panic: %v", r)}
+			}
+		}()
+		ex, err := c.extractHTML(raw.URL, body)
+		ch <- res{ex, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			if errors.Is(r.err, ErrTooDeep) || errors.Is(r.err, ErrEncoding) {
+				return nil, r.err
+			}
+			return nil, permanent(id, ErrNoText, "%v", r.err)
+		}
+		return r.ex, nil
+	case <-bctx.Done():
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("cleaner: %s: %w", id, ctx.Err())
+		}
+		return nil, permanent(id, ErrTimeBudget, "extraction took longer than %s", c.cfg.Timeout)
+	}
+}
+
+// voidOrImplied are elements that do not (reliably) nest in tag soup.
+var voidOrImplied = map[atom.Atom]bool{
+	atom.Area: true, atom.Base: true, atom.Br: true, atom.Col: true, atom.Embed: true, atom.Hr: true,
+	atom.Img: true, atom.Input: true, atom.Link: true, atom.Meta: true, atom.Source: true,
+	atom.Track: true, atom.Wbr: true, atom.P: true, atom.Li: true, atom.Td: true, atom.Th: true,
+	atom.Tr: true, atom.Option: true, atom.Dt: true, atom.Dd: true, atom.Param: true,
+}
+
+// nestingDepth estimates the element nesting depth of an HTML string with a tokenizer (no
+// tree is built), stopping as soon as it exceeds limit. The parser's cost grows with depth
+// (open-element stack scans), so hostile 10,000-deep pages are refused before parsing.
+func nestingDepth(body string, limit int) int {
+	z := html.NewTokenizer(strings.NewReader(body))
+	z.SetMaxBuf(0)
+	depth, maxD := 0, 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return maxD
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if voidOrImplied[a] {
+				continue
+			}
+			if a == atom.Script || a == atom.Style {
+				continue // raw text; the tokenizer handles their end tags itself
+			}
+			depth++
+			if depth > maxD {
+				maxD = depth
+				if maxD > limit {
+					return maxD
+				}
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if voidOrImplied[a] || a == atom.Script || a == atom.Style {
+				continue
+			}
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+}
+
+// extractHTML parses body and extracts the main text and metadata.
+func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse html: %w", err)
+	}
+	u, _ := url.Parse(pageURL)
+	if u != nil && u.Host == "" {
+		u = nil
+	}
+	pm := readMeta(doc, c.cfg.MaxDepth+8)
+	ex := &extraction{htmlLang: pm.lang}
+
+	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8)
+
+	// Metadata: JSON-LD, then OpenGraph/Twitter/meta, then trafilatura's.
+	ex.paragraphs = paras
+	ex.title = firstNonEmpty(pm.ld.Headline, pm.get("og:title", "twitter:title"), tm.Title, pm.title)
+	ex.description = firstNonEmpty(pm.get("og:description", "description", "twitter:description"), pm.ld.Description, tm.Description)
+	ex.siteName = firstNonEmpty(pm.get("og:site_name", "application-name"), pm.ld.Publisher, tm.Sitename)
+	ex.image = firstNonEmpty(pm.get("og:image", "og:image:url", "twitter:image", "twitter:image:src"), pm.ld.Image, tm.Image)
+	if ex.image != "" && u != nil {
+		if abs, err := article.Resolve(u.String(), ex.image); err == nil {
+			ex.image = abs
+		}
+	}
+	ex.authors = pm.ld.Authors
+	if len(ex.authors) == 0 {
+		for _, a := range strings.Split(firstNonEmpty(tm.Author, pm.get("author", "article:author", "parsely-author", "byl")), ";") {
+			if a = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(a), "By ")); a != "" && !strings.Contains(a, "://") {
+				ex.authors = append(ex.authors, a)
+			}
+		}
+	}
+	ex.authors = dedupStrings(ex.authors, 10)
+	var tags []string
+	tags = append(tags, pm.ld.Keywords...)
+	tags = append(tags, tm.Tags...)
+	tags = append(tags, tm.Categories...)
+	if pm.ld.Section != "" {
+		tags = append(tags, pm.ld.Section)
+	}
+	if kw := pm.get("news_keywords", "keywords", "article:tag"); kw != "" && len(tags) == 0 {
+		for _, k := range strings.Split(kw, ",") {
+			tags = append(tags, strings.TrimSpace(k))
+		}
+	}
+	ex.tags = dedupStrings(tags, 30)
+	for _, cand := range []string{pm.canonical, pm.get("og:url"), pm.ld.URL} {
+		if cand != "" {
+			ex.canonical = append(ex.canonical, cand)
+		}
+	}
+	ex.dates = dateCandidates{
+		jsonld:     pm.ld.Published,
+		jsonldMod:  pm.ld.Modified,
+		meta:       pm.get("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "publish-date", "dc.date.issued", "dcterms.created", "dc.date", "date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime"),
+		metaMod:    pm.get("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified"),
+		timeTags:   pm.timeTags,
+		trafDate:   tm.Date,
+		pageURL:    pageURL,
+		canonicals: ex.canonical,
+	}
+	return ex, nil
+}
+
+// trafOptions are the go-trafilatura options the cleaner uses: fallback comparison with
+// go-readability (readeck v2, passed in as a candidate) and DOM distiller, comments excluded,
+// htmldate disabled (the cleaner does its own date arbitration and htmldate's extensive mode
+// dominates the run time).
+func trafOptions(u *url.URL, readabilityNode *html.Node) trafilatura.Options {
+	return trafilatura.Options{
+		OriginalURL:     u,
+		EnableFallback:  true,
+		ExcludeComments: true,
+		HtmlDateMode:    trafilatura.Disabled,
+		FallbackCandidates: &trafilatura.FallbackCandidates{
+			Readability: readabilityNode,
+		},
+	}
+}
+
+// extractMain extracts the main text as paragraphs plus trafilatura's metadata.
+func extractMain(doc *html.Node, u *url.URL, maxDepth int) ([]string, trafilatura.Metadata) {
+	var rNode *html.Node
+	if a, err := readability.FromDocument(doc, u); err == nil && a.Node != nil {
+		rNode = a.Node
+	}
+	opts := trafOptions(u, rNode)
+	mode := os.Getenv("NF_MODE")
+	if strings.Contains(mode, "shiori") {
+		opts.FallbackCandidates = nil
+	}
+	if strings.Contains(mode, "nofb") {
+		opts.EnableFallback = false
+	}
+	res, err := trafilatura.ExtractDocument(doc, opts)
+	var tParas []string
+	var md trafilatura.Metadata
+	if err == nil && res != nil {
+		md = res.Metadata
+		if strings.Contains(mode, "ctext") {
+			tParas = strings.Split(res.ContentText, "\n")
+		} else if res.ContentNode != nil {
+			tParas = renderParagraphs(res.ContentNode, maxDepth)
+		}
+	}
+	var rParas []string
+	if rNode != nil {
+		rParas = renderParagraphs(rNode, maxDepth)
+	}
+	return choose(tParas, rParas), md
+}
+
+// choose arbitrates between the trafilatura and readability candidates.
+func choose(t, r []string) []string {
+	if len(t) == 0 {
+		return r
+	}
+	return t
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x = strings.TrimSpace(x); x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func dedupStrings(in []string, limit int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		s = strings.Join(strings.Fields(s), " ")
+		k := strings.ToLower(s)
+		if s == "" || seen[k] || len(s) > 200 {
+			continue
+		}
+		seen[k] = true
+		out = append(out, s)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+// extractPlain handles text/plain bodies: one paragraph per non-empty line; the first line
+// is the title when it is short and not a sentence (unless the feed gives a title).
+func extractPlain(body string, raw *article.Raw) *extraction {
+	ex := &extraction{}
+	text := NormalizeText(body)
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			ex.paragraphs = append(ex.paragraphs, l)
+		}
+	}
+	if raw.Feed != nil {
+		ex.title = raw.Feed.Title
+		ex.description = raw.Feed.Description
+		ex.authors = raw.Feed.Authors
+		ex.tags = raw.Feed.Categories
+		ex.image = raw.Feed.Image
+	}
+	if len(ex.paragraphs) > 1 {
+		first := ex.paragraphs[0]
+		if ex.title == "" && utf8.RuneCountInString(first) <= 200 && !strings.HasSuffix(first, ".") {
+			ex.title = first
+		}
+	}
+	ex.dates = dateCandidates{pageURL: raw.URL}
+	return ex
+}
+
+var _ = time.Now
