@@ -1,0 +1,341 @@
+// Package dates finds date expressions in English news text ("Thursday", "January 10",
+// "10 January 2022", "2021-12-29", "yesterday", "last year", "two weeks ago", "two weeks
+// before …") and resolves them against a reference time (the article's publication date).
+//
+// It is a focused resolver rather than a general date parser (go-dateparser parses one date
+// string; it does not find and anchor many expressions in running text) and uses only RE2
+// regular expressions, so time is linear in the input. Find is pure and safe for concurrent use.
+package dates
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/article"
+)
+
+const (
+	monthRE   = `(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`
+	weekdayRE = `(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)`
+	numWordRE = `(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|several)`
+	unitRE    = `(?:day|week|month|year|fortnight)s?`
+)
+
+var (
+	reISO       = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`)
+	reMonthDay  = regexp.MustCompile(`(?i)\b(` + monthRE + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?`)
+	reDayMonth  = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+(` + monthRE + `)\b\.?(?:,?\s+(\d{4})\b)?`)
+	reMonthYear = regexp.MustCompile(`(?i)\b(?:in|since|until|by|of|early|late|mid-?|beginning of|end of|from)\s+(` + monthRE + `)\b(?:\s+(\d{4})\b)?`)
+	reYear      = regexp.MustCompile(`(?i)\b(?:in|since|until|by|from|during)\s+((?:19|20)\d{2})\b`)
+	reWeekday   = regexp.MustCompile(`(?i)\b(?:(last|next|this|on|by|until|since|from|for)\s+)?(` + weekdayRE + `)\b`)
+	reRelWord   = regexp.MustCompile(`(?i)\b(today|yesterday|tomorrow|tonight|last night|(?:last|next|this|past|coming)\s+(?:week|month|year|weekend))\b`)
+	reAgo       = regexp.MustCompile(`(?i)\b(` + numWordRE + `)\s+(` + unitRE + `)\s+(ago|before|earlier|later|after|from now)\b`)
+	reInN       = regexp.MustCompile(`(?i)\bin\s+(` + numWordRE + `)\s+(` + unitRE + `)(?:'|’)?(?:\s+time)?\b`)
+	futureCue   = regexp.MustCompile(`(?i)\b(will|would|shall|scheduled|schedule|planned|plans?|expected|due|upcoming|next|set to|going to|to be held|to meet|to speak)\b`)
+)
+
+var monthIdx = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+var numWords = map[string]int{"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a few": 3, "several": 3}
+
+type span struct{ s, e int }
+
+// Find returns the date expressions of text resolved against ref (any location; results are
+// midnight dates in ref's location), in text order, without overlaps (longer and more
+// specific expressions win). A zero ref yields no results.
+func Find(text string, ref time.Time) []article.DateMention {
+	if ref.IsZero() {
+		return nil
+	}
+	loc := ref.Location()
+	day := time.Date(ref.Year(), ref.Month(), ref.Day(), 0, 0, 0, 0, loc)
+	var out []article.DateMention
+	var used []span
+	free := func(s, e int) bool {
+		for _, u := range used {
+			if s < u.e && e > u.s {
+				return false
+			}
+		}
+		return true
+	}
+	add := func(s, e int, t time.Time) {
+		if !free(s, e) || t.IsZero() {
+			return
+		}
+		used = append(used, span{s, e})
+		out = append(out, article.DateMention{Text: text[s:e], Resolved: t, Offset: s})
+	}
+	for _, m := range reISO.FindAllStringSubmatchIndex(text, -1) {
+		y, _ := strconv.Atoi(text[m[2]:m[3]])
+		mo, _ := strconv.Atoi(text[m[4]:m[5]])
+		d, _ := strconv.Atoi(text[m[6]:m[7]])
+		add(m[0], m[1], mkDate(y, mo, d, loc))
+	}
+	for _, m := range reMonthDay.FindAllStringSubmatchIndex(text, -1) {
+		if !capital(text[m[2]:m[3]]) {
+			continue
+		}
+		mo := month(text[m[2]:m[3]])
+		d, _ := strconv.Atoi(text[m[4]:m[5]])
+		y := 0
+		if m[6] >= 0 {
+			y, _ = strconv.Atoi(text[m[6]:m[7]])
+		}
+		add(m[0], m[1], dayInYear(day, y, mo, d))
+	}
+	for _, m := range reDayMonth.FindAllStringSubmatchIndex(text, -1) {
+		if !capital(text[m[4]:m[5]]) {
+			continue
+		}
+		d, _ := strconv.Atoi(text[m[2]:m[3]])
+		mo := month(text[m[4]:m[5]])
+		y := 0
+		if m[6] >= 0 {
+			y, _ = strconv.Atoi(text[m[6]:m[7]])
+		}
+		add(m[0], m[1], dayInYear(day, y, mo, d))
+	}
+	for _, m := range reAgo.FindAllStringSubmatchIndex(text, -1) {
+		n := num(text[m[2]:m[3]])
+		unit := strings.ToLower(text[m[4]:m[5]])
+		dir := strings.ToLower(text[m[6]:m[7]])
+		anchor := day
+		sign := -1
+		switch dir {
+		case "later", "after", "from now":
+			sign = 1
+		}
+		if dir == "before" || dir == "after" {
+			// "two weeks before the talks on January 10": anchor on a date later in the sentence
+			if a, ok := nextDate(text, m[1], day); ok {
+				anchor = a
+			}
+		}
+		add(m[0], m[1], shift(anchor, unit, sign*n))
+	}
+	for _, m := range reInN.FindAllStringSubmatchIndex(text, -1) {
+		add(m[0], m[1], shift(day, strings.ToLower(text[m[4]:m[5]]), num(text[m[2]:m[3]])))
+	}
+	for _, m := range reRelWord.FindAllStringSubmatchIndex(text, -1) {
+		w := strings.Join(strings.Fields(strings.ToLower(text[m[2]:m[3]])), " ")
+		var t time.Time
+		switch w {
+		case "today", "tonight":
+			t = day
+		case "yesterday", "last night":
+			t = day.AddDate(0, 0, -1)
+		case "tomorrow":
+			t = day.AddDate(0, 0, 1)
+		default:
+			f := strings.Fields(w)
+			n := 0
+			switch f[0] {
+			case "last", "past":
+				n = -1
+			case "next", "coming":
+				n = 1
+			}
+			t = shift(day, f[1], n)
+		}
+		add(m[0], m[1], t)
+	}
+	for _, m := range reMonthYear.FindAllStringSubmatchIndex(text, -1) {
+		if !capital(text[m[2]:m[3]]) {
+			continue
+		}
+		mo := month(text[m[2]:m[3]])
+		y := 0
+		if m[4] >= 0 {
+			y, _ = strconv.Atoi(text[m[4]:m[5]])
+		}
+		add(m[2], m[1], dayInYear(day, y, mo, 1))
+	}
+	for _, m := range reYear.FindAllStringSubmatchIndex(text, -1) {
+		y, _ := strconv.Atoi(text[m[2]:m[3]])
+		add(m[2], m[3], mkDate(y, 1, 1, loc))
+	}
+	for _, m := range reWeekday.FindAllStringSubmatchIndex(text, -1) {
+		mod := ""
+		if m[2] >= 0 {
+			mod = strings.ToLower(text[m[2]:m[3]])
+		}
+		if !capital(text[m[4]:m[5]]) {
+			continue
+		}
+		wd := weekday(text[m[4]:m[5]])
+		s := m[4]
+		if mod == "last" || mod == "next" || mod == "this" {
+			s = m[2]
+		}
+		add(s, m[1], resolveWeekday(day, wd, mod, sentenceAround(text, m[0], m[1])))
+	}
+	// text order
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Offset < out[j-1].Offset; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func mkDate(y, mo, d int, loc *time.Location) time.Time {
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1 || y > 9999 {
+		return time.Time{}
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, loc)
+	if t.Day() != d { // Feb 30
+		return time.Time{}
+	}
+	return t
+}
+
+// dayInYear resolves month/day with an optional year; without a year it picks the year that
+// puts the date closest to ref ("January 10" in a late-December article is next January).
+func dayInYear(ref time.Time, y int, mo time.Month, d int) time.Time {
+	if y != 0 {
+		return mkDate(y, int(mo), d, ref.Location())
+	}
+	var best time.Time
+	bestDiff := time.Duration(1<<63 - 1)
+	for _, yy := range []int{ref.Year() - 1, ref.Year(), ref.Year() + 1} {
+		t := mkDate(yy, int(mo), d, ref.Location())
+		if t.IsZero() {
+			continue
+		}
+		diff := t.Sub(ref)
+		if diff < 0 {
+			diff = -diff
+		}
+		if diff < bestDiff {
+			best, bestDiff = t, diff
+		}
+	}
+	return best
+}
+
+func shift(t time.Time, unit string, n int) time.Time {
+	switch strings.TrimSuffix(unit, "s") {
+	case "day":
+		return t.AddDate(0, 0, n)
+	case "week":
+		return t.AddDate(0, 0, 7*n)
+	case "fortnight":
+		return t.AddDate(0, 0, 14*n)
+	case "month":
+		return t.AddDate(0, n, 0)
+	case "year":
+		return t.AddDate(n, 0, 0)
+	case "weekend":
+		// the Saturday of the current/previous/next weekend
+		sat := t.AddDate(0, 0, (int(time.Saturday)-int(t.Weekday())+7)%7)
+		return sat.AddDate(0, 0, 7*n)
+	}
+	return t
+}
+
+// resolveWeekday picks the occurrence of wd nearest to ref in the direction suggested by the
+// modifier or by future cues in the sentence ("will", "scheduled"); past by default, since news
+// mostly reports what happened. The publication day itself counts as "this" weekday.
+func resolveWeekday(ref time.Time, wd time.Weekday, mod, sentence string) time.Time {
+	ahead := (int(wd) - int(ref.Weekday()) + 7) % 7
+	back := (int(ref.Weekday()) - int(wd) + 7) % 7
+	switch mod {
+	case "next":
+		if ahead == 0 {
+			ahead = 7
+		}
+		return ref.AddDate(0, 0, ahead)
+	case "last":
+		if back == 0 {
+			back = 7
+		}
+		return ref.AddDate(0, 0, -back)
+	}
+	if ahead == 0 {
+		return ref
+	}
+	if futureCue.MatchString(sentence) {
+		return ref.AddDate(0, 0, ahead)
+	}
+	return ref.AddDate(0, 0, -back)
+}
+
+func sentenceAround(text string, s, e int) string {
+	a := s - 120
+	if a < 0 {
+		a = 0
+	}
+	if i := strings.LastIndexAny(text[a:s], ".!?\n"); i >= 0 {
+		a += i + 1
+	}
+	b := e + 80
+	if b > len(text) {
+		b = len(text)
+	}
+	if i := strings.IndexAny(text[e:b], ".!?\n"); i >= 0 {
+		b = e + i
+	}
+	return text[a:b]
+}
+
+func nextDate(text string, from int, ref time.Time) (time.Time, bool) {
+	end := from + 160
+	if end > len(text) {
+		end = len(text)
+	}
+	seg := text[from:end]
+	if i := strings.IndexAny(seg, ".!?\n"); i >= 0 {
+		seg = seg[:i]
+	}
+	if m := reMonthDay.FindStringSubmatch(seg); m != nil {
+		d, _ := strconv.Atoi(m[2])
+		y, _ := strconv.Atoi(m[3])
+		t := dayInYear(ref, y, month(m[1]), d)
+		return t, !t.IsZero()
+	}
+	return time.Time{}, false
+}
+
+func month(s string) time.Month {
+	s = strings.ToLower(s)
+	if len(s) > 3 {
+		s = s[:3]
+	}
+	return monthIdx[s]
+}
+
+func weekday(s string) time.Weekday {
+	switch strings.ToLower(s)[:3] {
+	case "mon":
+		return time.Monday
+	case "tue":
+		return time.Tuesday
+	case "wed":
+		return time.Wednesday
+	case "thu":
+		return time.Thursday
+	case "fri":
+		return time.Friday
+	case "sat":
+		return time.Saturday
+	}
+	return time.Sunday
+}
+
+func num(s string) int {
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
+	if n, ok := numWords[s]; ok {
+		return n
+	}
+	n, _ := strconv.Atoi(s)
+	if n > 1000 {
+		n = 1000
+	}
+	return n
+}
+
+func capital(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }

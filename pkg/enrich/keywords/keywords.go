@@ -1,0 +1,331 @@
+// Package keywords extracts keyphrases with YAKE-style unsupervised statistics (term casing,
+// position, frequency, context diversity and sentence spread; Campos et al. 2020), optionally
+// re-weighted by inverse document frequencies maintained over the article stream (DocFreq).
+//
+// Extract is pure and safe for concurrent use; a *DocFreq is safe for concurrent use.
+package keywords
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
+)
+
+// Options tune Extract.
+type Options struct {
+	Lang     string   // ISO 639-1; selects stopwords ("" → English list)
+	Max      int      // keyphrases returned (default 10)
+	MaxWords int      // words per phrase (default 3)
+	DF       *DocFreq // optional stream document frequencies
+	Title    string   // optional title: its words get a boost
+}
+
+type wstat struct {
+	tf, upper, acro float64
+	sents           map[int]bool
+	firstSents      []int
+	left, right     map[string]bool
+}
+
+type cand struct {
+	words []string
+	forms map[string]int
+	tf    float64
+}
+
+// Extract returns up to opt.Max keyphrases of text, best first, with scores in (0, 1]
+// (1 for the best phrase).
+func Extract(text string, opt Options) []article.Keyword {
+	if opt.Max <= 0 {
+		opt.Max = 10
+	}
+	if opt.MaxWords <= 0 {
+		opt.MaxWords = 3
+	}
+	toks := textutil.Tokenize(text)
+	words := map[string]*wstat{}
+	cands := map[string]*cand{}
+	sent := 0
+	var chunk []textutil.Token // run of words without punctuation between
+	var chunkIsStart []bool
+	newSentence := true
+	flush := func() {
+		// candidates: n-grams of the chunk not starting/ending with a stopword
+		for i := range chunk {
+			for n := 1; n <= opt.MaxWords && i+n <= len(chunk); n++ {
+				first, last := strings.ToLower(chunk[i].Text), strings.ToLower(chunk[i+n-1].Text)
+				if IsStopword(opt.Lang, first) || IsStopword(opt.Lang, last) || !useful(first) || !useful(last) {
+					continue
+				}
+				ws := make([]string, n)
+				forms := make([]string, n)
+				for k := 0; k < n; k++ {
+					ws[k] = strings.ToLower(chunk[i+k].Text)
+					forms[k] = chunk[i+k].Text
+				}
+				key := strings.Join(ws, " ")
+				c := cands[key]
+				if c == nil {
+					c = &cand{words: ws, forms: map[string]int{}}
+					cands[key] = c
+				}
+				c.tf++
+				c.forms[strings.Join(forms, " ")]++
+			}
+		}
+		chunk, chunkIsStart = chunk[:0], chunkIsStart[:0]
+	}
+	var prev string
+	for _, t := range toks {
+		if !textutil.IsWord(t.Text) || t.Text == "'s" || t.Text == "’s" {
+			flush()
+			if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {
+				sent++
+				newSentence = true
+			}
+			prev = ""
+			continue
+		}
+		lw := strings.ToLower(t.Text)
+		w := words[lw]
+		if w == nil {
+			w = &wstat{sents: map[int]bool{}, left: map[string]bool{}, right: map[string]bool{}}
+			words[lw] = w
+		}
+		w.tf++
+		if textutil.IsAllCaps(t.Text) {
+			w.acro++
+		} else if textutil.IsCap(t.Text) && !newSentence {
+			w.upper++
+		}
+		w.sents[sent] = true
+		if len(w.firstSents) < 50 {
+			w.firstSents = append(w.firstSents, sent)
+		}
+		if prev != "" {
+			w.left[prev] = true
+			if pw := words[prev]; pw != nil {
+				pw.right[lw] = true
+			}
+		}
+		prev = lw
+		chunk = append(chunk, t)
+		chunkIsStart = append(chunkIsStart, newSentence)
+		newSentence = false
+	}
+	flush()
+	if len(cands) == 0 {
+		return nil
+	}
+	nSent := float64(sent + 1)
+	// frequency stats over non-stopwords
+	var tfs []float64
+	maxTF := 0.0
+	for lw, w := range words {
+		if IsStopword(opt.Lang, lw) {
+			continue
+		}
+		tfs = append(tfs, w.tf)
+		maxTF = math.Max(maxTF, w.tf)
+	}
+	mean, std := meanStd(tfs)
+	titleWords := map[string]bool{}
+	for _, t := range textutil.Tokenize(opt.Title) {
+		titleWords[strings.ToLower(t.Text)] = true
+	}
+	wscore := func(lw string) float64 {
+		w := words[lw]
+		if IsStopword(opt.Lang, lw) {
+			return 1 // neutral inside a phrase
+		}
+		tCase := math.Max(w.upper, w.acro) / (1 + math.Log(w.tf))
+		tPos := math.Log(math.Log(3 + median(w.firstSents)))
+		tFreq := w.tf / (mean + std + 1e-9)
+		dl := float64(len(w.left)) / w.tf
+		dr := float64(len(w.right)) / w.tf
+		tRel := 1 + (dl+dr)*w.tf/(maxTF+1e-9)
+		tSent := float64(len(w.sents)) / nSent
+		s := tRel * tPos / (tCase + tFreq/tRel + tSent/tRel + 1e-9)
+		if titleWords[lw] {
+			s /= 2
+		}
+		if opt.DF != nil {
+			s /= opt.DF.IDFWeight(lw)
+		}
+		return s
+	}
+	type scored struct {
+		key, form string
+		s         float64
+	}
+	var list []scored
+	for key, c := range cands {
+		prod, sum := 1.0, 0.0
+		for _, w := range c.words {
+			ws := wscore(w)
+			prod *= ws
+			sum += ws
+		}
+		s := prod / (c.tf * (1 + sum))
+		list = append(list, scored{key, bestForm(c.forms), s})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].s != list[j].s {
+			return list[i].s < list[j].s
+		}
+		return list[i].key < list[j].key
+	})
+	var out []article.Keyword
+	var keys []string
+	best := 0.0
+	for _, c := range list {
+		if len(out) >= opt.Max {
+			break
+		}
+		dup := false
+		for _, k := range keys {
+			if similar(k, c.key) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		if best == 0 {
+			best = c.s
+		}
+		keys = append(keys, c.key)
+		out = append(out, article.Keyword{Term: c.form, Score: round3(best / c.s)})
+	}
+	return out
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// useful rejects numbers-only and one-letter tokens as phrase edges.
+func useful(w string) bool {
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters >= 2
+}
+
+func bestForm(forms map[string]int) string {
+	best, n := "", -1
+	for f, c := range forms {
+		if c > n || c == n && f < best {
+			best, n = f, c
+		}
+	}
+	return best
+}
+
+func similar(a, b string) bool {
+	if strings.Contains(a, b) || strings.Contains(b, a) {
+		// "ukraine" vs "ukraine crisis": keep both unless the shorter covers most of the longer
+		la, lb := len(a), len(b)
+		return float64(min(la, lb))/float64(max(la, lb)) > 0.7
+	}
+	d := textutil.Levenshtein(a, b)
+	return float64(d)/float64(max(len(a), len(b))) < 0.2
+}
+
+func meanStd(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	m := 0.0
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	v := 0.0
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(v / float64(len(xs)))
+}
+
+func median(xs []int) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	c := append([]int(nil), xs...)
+	sort.Ints(c)
+	if len(c)%2 == 1 {
+		return float64(c[len(c)/2])
+	}
+	return float64(c[len(c)/2-1]+c[len(c)/2]) / 2
+}
+
+// DocFreq counts, over a stream of documents, how many documents contain each word. It keeps
+// at most MaxTerms words: when full, counts are halved and words that drop to zero are
+// forgotten (an exponential-decay sketch that favours recent and frequent words). Safe for
+// concurrent use.
+type DocFreq struct {
+	mu       sync.RWMutex
+	df       map[string]uint32
+	docs     float64
+	maxTerms int
+	minDocs  float64
+}
+
+// NewDocFreq returns a DocFreq holding at most maxTerms words (default 200,000); IDF weights
+// stay neutral until minDocs documents (default 100) have been observed.
+func NewDocFreq(maxTerms, minDocs int) *DocFreq {
+	if maxTerms <= 0 {
+		maxTerms = 200000
+	}
+	if minDocs <= 0 {
+		minDocs = 100
+	}
+	return &DocFreq{df: map[string]uint32{}, maxTerms: maxTerms, minDocs: float64(minDocs)}
+}
+
+// Observe counts the distinct lower-cased words of one document.
+func (d *DocFreq) Observe(text string) {
+	seen := map[string]bool{}
+	for _, t := range textutil.Tokenize(text) {
+		if textutil.IsWord(t.Text) {
+			seen[strings.ToLower(t.Text)] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.docs++
+	for w := range seen {
+		d.df[w]++
+	}
+	if len(d.df) > d.maxTerms {
+		for w, c := range d.df {
+			if c /= 2; c == 0 {
+				delete(d.df, w)
+			} else {
+				d.df[w] = c
+			}
+		}
+		d.docs /= 2
+	}
+}
+
+// IDFWeight returns a multiplicative weight ≥ 0.25 that is larger for rarer words: 1 until
+// enough documents were observed, then log((N+1)/(df+1)) normalised by log(N+1) and scaled
+// to [0.25, 2].
+func (d *DocFreq) IDFWeight(w string) float64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.docs < d.minDocs {
+		return 1
+	}
+	idf := math.Log((d.docs+1)/(float64(d.df[w])+1)) / math.Log(d.docs+1)
+	return 0.25 + 1.75*idf
+}
