@@ -162,7 +162,9 @@ func (n names) group(suffix string) string {
 	return strings.ReplaceAll(n.prefix, ".", "_") + "_" + suffix
 }
 
-func (n names) key(i int) string { return fmt.Sprintf("%s-k%03d", strings.ReplaceAll(n.prefix, ".", "-"), i) }
+func (n names) key(i int) string {
+	return fmt.Sprintf("%s-k%03d", strings.ReplaceAll(n.prefix, ".", "-"), i)
+}
 
 func (s *suite) names(t *testing.T) names {
 	p := s.f.Prefix(t)

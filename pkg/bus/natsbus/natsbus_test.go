@@ -1,0 +1,161 @@
+package natsbus_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/bustest"
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// embedded is an in-process nats-server that can be restarted on the same port and store.
+type embedded struct {
+	mu   sync.Mutex
+	srv  *server.Server
+	url  string
+	dir  string
+	port int
+}
+
+func startEmbedded(t testing.TB) *embedded {
+	t.Helper()
+	e := &embedded{dir: t.TempDir()}
+	srv, url, err := natsbus.StartEmbedded(e.dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, e.url, e.port = srv, url, natsbus.EmbeddedPort(srv)
+	t.Cleanup(func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	})
+	return e
+}
+
+func (e *embedded) restart(testing.TB) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.srv.Shutdown()
+	e.srv.WaitForShutdown()
+	srv, _, err := natsbus.StartEmbedded(e.dir, e.port)
+	if err != nil {
+		return err
+	}
+	e.srv = srv
+	return nil
+}
+
+func testLogger(t testing.TB) *zap.Logger {
+	if os.Getenv("NEWSFLOW_TEST_LOG") != "" {
+		return zaptest.NewLogger(t)
+	}
+	return zap.NewNop()
+}
+
+func factory(url, prefix string, restart func(testing.TB) error) bustest.Factory {
+	return bustest.Factory{
+		New: func(t testing.TB) (bus.Bus, error) {
+			return natsbus.New(context.Background(), natsbus.Config{URL: url, StreamPrefix: prefix,
+				ReconnectWait: 100 * time.Millisecond, ConnectName: "bustest"}, testLogger(t))
+		},
+		RestartBroker: restart,
+		Timeout:       15 * time.Second,
+		AckWait:       time.Second,
+	}
+}
+
+// TestConformanceEmbedded runs the shared suite against an in-process nats-server.
+func TestConformanceEmbedded(t *testing.T) {
+	e := startEmbedded(t)
+	bustest.Run(t, factory(e.url, "BT", e.restart))
+}
+
+// TestConformanceExternal runs the shared suite against NEWSFLOW_NATS_URL (required in CI).
+// Streams it creates (prefix BTX<random>) are deleted at the end.
+func TestConformanceExternal(t *testing.T) {
+	url := os.Getenv("NEWSFLOW_NATS_URL")
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but NEWSFLOW_NATS_URL is not set: the external NATS conformance run is required")
+		}
+		t.Skip("NEWSFLOW_NATS_URL not set")
+	}
+	ctx := context.Background()
+	probe, err := natsbus.New(ctx, natsbus.Config{URL: url}, zap.NewNop())
+	if err != nil {
+		t.Fatalf("NATS at %s unreachable: %v", url, err)
+	}
+	defer probe.Close()
+	prefix := "BTX" + strings.ToUpper(time.Now().Format("150405"))
+	f := factory(url, prefix, nil)
+	f.Cleanup = func(t testing.TB, _ []string) {
+		names := probe.JetStream().StreamNames(ctx)
+		for n := range names.Name() {
+			if strings.HasPrefix(n, prefix+"_") {
+				if err := probe.JetStream().DeleteStream(ctx, n); err != nil {
+					t.Logf("delete stream %s: %v", n, err)
+				}
+			}
+		}
+	}
+	bustest.Run(t, f)
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     natsbus.Config
+		wantErr string
+	}{
+		{"defaults", natsbus.Config{}, ""},
+		{"bad prefix", natsbus.Config{StreamPrefix: "A.B"}, "StreamPrefix"},
+		{"bad replicas", natsbus.Config{Replicas: 7}, "Replicas"},
+		{"dup window above max age", natsbus.Config{MaxAge: time.Minute, DuplicateWindow: time.Hour}, "DuplicateWindow"},
+		{"bad max reconnects", natsbus.Config{MaxReconnects: -5}, "MaxReconnects"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Defaults().Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Validate = %v, want error mentioning %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestStreamName(t *testing.T) {
+	tests := []struct{ prefix, subject, want string }{
+		{"NEWSFLOW", "news.raw", "NEWSFLOW_NEWS_RAW"},
+		{"NEWSFLOW", "news.enriched", "NEWSFLOW_NEWS_ENRICHED"},
+		{"BT", "bt12.3x-y.in", "BT_BT12_3X-Y_IN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.subject, func(t *testing.T) {
+			if got := natsbus.StreamName(tc.prefix, tc.subject); got != tc.want {
+				t.Errorf("StreamName(%q, %q) = %q, want %q", tc.prefix, tc.subject, got, tc.want)
+			}
+		})
+	}
+}
