@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunQuick(t *testing.T) {
+	data, eval := "../../../../shared/ml", "../../../../shared/eval"
+	if _, err := os.Stat(filepath.Join(data, "ner/en/en_ewt-test.iob2")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("eval data missing: %v", err)
+		}
+		t.Skipf("eval data not available: %v", err)
+	}
+	sets := []dataset{
+		{"en-ewt-test", filepath.Join(data, "ner/en/en_ewt-test.iob2"), "en"},
+		{"wikigold-dev", filepath.Join(eval, "ner/wikigold-dev.conll"), "en"},
+	}
+	var b strings.Builder
+	if err := run(&b, sets, "", 40, true, true); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"en-ewt-test", "wikigold-dev", "prose/v2", "micro", "words/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAlign(t *testing.T) {
+	words := []string{"Joe", "Biden", "met", "Joe", "Biden", "'s", "aide"}
+	used := make([]bool, len(words))
+	a, ok := align(words, used, "Joe Biden")
+	b, ok2 := align(words, used, "Joe Biden's")
+	if !ok || !ok2 || a.Start != 0 || a.End != 2 || b.Start != 3 || b.End != 6 {
+		t.Fatalf("align = %v %v, %v %v", a, ok, b, ok2)
+	}
+	if _, ok := align(words, used, "Putin"); ok {
+		t.Fatal("aligned a missing entity")
+	}
+}
