@@ -33,7 +33,9 @@ func init() {
 		"all rights reserved", "tags", "filed under", "categories", "topics", "image", "photo", "video",
 		"enlarge this image", "toggle caption", "hide caption", "show caption", "view image", "view gallery",
 		"listen to this article", "play", "pause", "mute", "fullscreen", "expand", "collapse",
-		"this website uses cookies", "accept cookies", "accept", "got it",
+		"this website uses cookies", "accept cookies", "accept", "got it", "explore further", "don't miss",
+		"thanks for signing up", "thank you for signing up", "sorry", "there was an error processing your subscription",
+		"keep an eye on your inbox for the latest news", "most read", "must read", "editor's picks", "more videos",
 	} {
 		exactBoiler[normLine(s)] = true
 	}
@@ -41,7 +43,17 @@ func init() {
 
 var (
 	// reLead matches short lines that introduce links or page furniture.
-	reLead = regexp.MustCompile(`(?i)^(see also|see more|read also|also read|also see|read more|read next|more reading|related( articles?| stories| posts| content| coverage| reading| news)?|recommended( reading| for you)?|you (may|might) also (like|be interested in)|more (from|on|about)\b[^.!?]*|watch|listen|video|photos?|gallery|don'?t miss|must read|trending|popular)\s*(:|\||»|›|>|–|—|-|\s)\s*\S`)
+	reLead = regexp.MustCompile(`(?i)^((see also|see more|read also|also read|also see|read more|read next|more reading|related( articles?| stories| posts| content| coverage| reading| news)?|recommended( reading| for you)?|you (may|might) also (like|be interested in)|more (from|on|about)\b[^.!?:]*)\s*(:|\||»|›|>|–|—|-|\s)|(watch|listen|video|photos?|gallery|don'?t miss|must read|trending|popular|also|most read[^:]*|filed under|tagged( with)?|tags|categories|topics|explore further)\s*(:|\||»|›))\s*\S`)
+	// reReadingTime matches "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 1 minuto".
+	reReadingTime = regexp.MustCompile(`(?i)^((reading time|read time|tempo de leitura|tiempo de lectura|temps de lecture|lesezeit)\s*:?\s*\d+\s*\p{L}*|\d+\s*(min|mins|minutes?|minutos?)( read| de lectura| de leitura)?)\.?$`)
+	// reContact matches author contact lines ("Jane may be reached at jd@x.com. Follow her on
+	// Twitter @jd", "jd@x.com @jd").
+	reContact  = regexp.MustCompile(`(?i)([\w.+-]+@[\w-]+\.[\w.]+|(^|\s)@\w{2,})`)
+	reContactW = regexp.MustCompile(`(?i)\b(reached|contact|follow (him|her|them|me|us)|email|e-mail|tips?|twitter)\b`)
+	// reCTA matches end-of-article appeals.
+	reCTA = regexp.MustCompile(`(?i)^(if you (enjoyed|liked|found) this (article|post|story|piece)|did you (enjoy|like) this|support (our|independent) journalism|become a (member|subscriber|patron)|we have a proposition for you)`)
+	// reClickToTweet is a social-plugin suffix glued to quotes.
+	reClickToTweet = regexp.MustCompile(`(?i)\s*click to tweet\s*$`)
 	// reEmailNotice etc. are comment-form furniture.
 	reCommentForm = regexp.MustCompile(`(?i)^(your email address will not be published|required fields are marked|save my name, email|you must be logged in to post|notify me of (new|follow-up) (comments|posts)|this site uses akismet|comments are closed|be the first to comment|join the conversation|\d+ (comments?|responses?|replies)$|leave a (reply|comment)\b)`)
 	// reSocial matches share/follow/subscribe call-to-action lines.
@@ -59,6 +71,46 @@ var (
 	// reByline matches "By Jane Doe" / "By Jane Doe and John Roe, Reuters" lines.
 	reByline = regexp.MustCompile(`^(By|BY|by|Por|Par|Von|Di)\s+[\p{Lu}][\p{L}.'’-]*(\s+(and|y|et|und|e|&|,)?\s*[\p{Lu}][\p{L}.'’-]*){0,6}(\s*[,|•·-]\s*[\p{L} ]{2,40})?$`)
 )
+
+var reNumDate = regexp.MustCompile(`\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}:\d{2}\b`)
+
+var reMonthish = regexp.MustCompile(`\b(jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|oct|october|nov|november|dec|december|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|januar|februar|märz|juni|juli|oktober|dezember)\b`)
+
+var reURLOnly = regexp.MustCompile(`^(https?://|www\.)\S+$`)
+
+// dateWords are words that make up datelines ("Tuesday, 19 November 2019 at 10:43 GMT").
+var dateWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`jan january feb february mar march apr april may jun june jul july aug august
+		sep sept september oct october nov november dec december mon monday tue tues tuesday wed wednesday
+		thu thur thurs thursday fri friday sat saturday sun sunday am pm a m p m gmt utc bst est edt cst cdt pst pdt mst mdt cet cest ist
+		at on de às a las le à um de del im am den um h hrs
+		enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+		janeiro fevereiro março maio junho julho setembro outubro novembro dezembro
+		segunda terça quarta quinta sexta feira sábado domingo lunes martes miércoles jueves viernes
+		janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+		januar februar märz juni juli oktober dezember updated published posted`) {
+		dateWords[w] = true
+	}
+}
+
+// isDateLine reports a line (normLine form) made only of a date/time and at most one other
+// word ("november 00 0000 00 00", "sexta feira 00 de outubro de 0000 às 00 00").
+func isDateLine(n string) bool {
+	digits, months, other := 0, 0, 0
+	for _, w := range strings.Fields(n) {
+		switch {
+		case strings.Trim(w, "0") == "":
+			digits++
+		case dateWords[w]:
+			months++
+		default:
+			other++
+		}
+	}
+	return digits >= 2 && (months > 0 || digits >= 3) && other <= 1
+}
 
 // tailMarkers start the trailing page furniture (comments, related links, author box);
 // everything from the marker to the end is dropped when nothing long follows it.
@@ -111,8 +163,20 @@ func lineVerdict(line string) string {
 	if l <= 90 && reDateline.MatchString(line) && strings.ContainsAny(line, "0123456789") {
 		return "dateline"
 	}
+	if l <= 60 && reReadingTime.MatchString(line) {
+		return "reading-time"
+	}
+	if l <= 200 && reContact.MatchString(line) && (reContactW.MatchString(line) || len(strings.Fields(reContact.ReplaceAllString(line, ""))) == 0) {
+		return "contact"
+	}
+	if l <= 400 && reCTA.MatchString(line) {
+		return "appeal"
+	}
 	if l <= 90 && reByline.MatchString(line) {
 		return "byline"
+	}
+	if l <= 70 && isDateLine(n) && (reMonthish.MatchString(n) || reNumDate.MatchString(line)) {
+		return "dateline"
 	}
 	return ""
 }
@@ -167,6 +231,10 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 	}
 	for i, p := range paras {
 		if drop[i] {
+			continue
+		}
+		if i < 2 && reURLOnly.MatchString(p) { // the page's own address printed above the headline
+			drop[i] = true
 			continue
 		}
 		if skip != nil && skip(i) {

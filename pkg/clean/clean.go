@@ -17,7 +17,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -308,7 +307,7 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	for _, p := range ex.paragraphs {
 		if p = NormalizeText(p); p != "" {
 			for _, l := range strings.Split(p, "\n") {
-				if l = strings.TrimSpace(l); l != "" {
+				if l = strings.TrimSpace(reClickToTweet.ReplaceAllString(l, "")); l != "" {
 					paras = append(paras, l)
 				}
 			}
@@ -319,26 +318,36 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		tmpl = c.Template.Template(site, paras)
 		c.Template.Observe(site, id, paras)
 	}
-	tmplRemoved := 0
-	filter := filterLines
-	if os.Getenv("NF_NOFILTER") != "" {
-		filter = func(p []string, _ func(int) bool) ([]string, int) { return p, 0 }
-	}
-	kept, removed := filter(paras, func(i int) bool {
+	tmplRemoved, linkRemoved := 0, 0
+	kept, removed := filterLines(paras, func(i int) bool {
 		if tmpl != nil && tmpl[i] {
 			tmplRemoved++
 			return true
 		}
+		if len(ex.links) > 0 && ex.links[normLine(paras[i])] {
+			linkRemoved++
+			return true
+		}
 		return false
 	})
-	if ex.title != "" && len(kept) > 0 && normLine(kept[0]) == normLine(ex.title) {
+	// Leading lines repeating the title (the body starts after the headline).
+	titles := map[string]bool{}
+	for _, t := range append(ex.titles, ex.title) {
+		if k := normLine(t); k != "" {
+			titles[k] = true
+		}
+	}
+	for len(kept) > 0 && titles[normLine(kept[0])] {
 		kept = kept[1:]
 		removed++
 	}
 	if tmplRemoved > 0 {
 		c.m.removed.WithLabelValues("template").Add(float64(tmplRemoved))
 	}
-	if r := removed - tmplRemoved; r > 0 {
+	if linkRemoved > 0 {
+		c.m.removed.WithLabelValues("link").Add(float64(linkRemoved))
+	}
+	if r := removed - tmplRemoved - linkRemoved; r > 0 {
 		c.m.removed.WithLabelValues("rule").Add(float64(r))
 	}
 	text := strings.Join(kept, "\n\n")

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
@@ -30,6 +28,8 @@ type extraction struct {
 	canonical   []string // rel=canonical, og:url, JSON-LD url (in that order)
 	htmlLang    string
 	dates       dateCandidates
+	links       map[string]bool // normLine of the page's anchor texts (>= 3 words)
+	titles      []string        // title variants (headline, og:title, <title>) to drop as leading lines
 }
 
 // extractHTMLBudget runs extractHTML under the page's time budget. Extraction is CPU-bound
@@ -141,14 +141,15 @@ func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
 	if u != nil && u.Host == "" {
 		u = nil
 	}
-	pm := readMeta(doc, c.cfg.MaxDepth+8)
-	ex := &extraction{htmlLang: pm.lang}
+	pm := readMeta(doc, c.cfg.MaxDepth+8, pageURL)
+	ex := &extraction{htmlLang: pm.lang, links: pm.links}
 
 	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8)
 
 	// Metadata: JSON-LD, then OpenGraph/Twitter/meta, then trafilatura's.
 	ex.paragraphs = paras
 	ex.title = firstNonEmpty(pm.ld.Headline, pm.get("og:title", "twitter:title"), tm.Title, pm.title)
+	ex.titles = []string{pm.ld.Headline, pm.get("og:title", "twitter:title"), tm.Title, pm.title}
 	ex.description = firstNonEmpty(pm.get("og:description", "description", "twitter:description"), pm.ld.Description, tm.Description)
 	ex.siteName = firstNonEmpty(pm.get("og:site_name", "application-name"), pm.ld.Publisher, tm.Sitename)
 	ex.image = firstNonEmpty(pm.get("og:image", "og:image:url", "twitter:image", "twitter:image:src"), pm.ld.Image, tm.Image)
@@ -219,22 +220,12 @@ func extractMain(doc *html.Node, u *url.URL, maxDepth int) ([]string, trafilatur
 	if a, err := readability.FromDocument(doc, u); err == nil && a.Node != nil {
 		rNode = a.Node
 	}
-	opts := trafOptions(u, rNode)
-	mode := os.Getenv("NF_MODE")
-	if strings.Contains(mode, "shiori") {
-		opts.FallbackCandidates = nil
-	}
-	if strings.Contains(mode, "nofb") {
-		opts.EnableFallback = false
-	}
-	res, err := trafilatura.ExtractDocument(doc, opts)
+	res, err := trafilatura.ExtractDocument(doc, trafOptions(u, rNode))
 	var tParas []string
 	var md trafilatura.Metadata
 	if err == nil && res != nil {
 		md = res.Metadata
-		if strings.Contains(mode, "ctext") {
-			tParas = strings.Split(res.ContentText, "\n")
-		} else if res.ContentNode != nil {
+		if res.ContentNode != nil {
 			tParas = renderParagraphs(res.ContentNode, maxDepth)
 		}
 	}
@@ -306,5 +297,3 @@ func extractPlain(body string, raw *article.Raw) *extraction {
 	ex.dates = dateCandidates{pageURL: raw.URL}
 	return ex
 }
-
-var _ = time.Now

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/newsflow/newsflow/pkg/article"
 )
 
 // pageMeta is what the cleaner reads from <head>, JSON-LD and a few body hints.
@@ -17,7 +19,8 @@ type pageMeta struct {
 	title     string
 	lang      string
 	ld        ldArticle
-	timeTags  []string // <time datetime> values in document order (first few)
+	timeTags  []string        // <time datetime> values in document order (first few)
+	links     map[string]bool // normLine of anchor texts with >= 3 words
 }
 
 // ldArticle holds the JSON-LD fields of the page's main Article-like object.
@@ -28,8 +31,8 @@ type ldArticle struct {
 }
 
 // readMeta walks doc once (bounded by maxDepth) collecting metadata.
-func readMeta(doc *html.Node, maxDepth int) *pageMeta {
-	pm := &pageMeta{meta: map[string]string{}}
+func readMeta(doc *html.Node, maxDepth int, pageURL string) *pageMeta {
+	pm := &pageMeta{meta: map[string]string{}, links: map[string]bool{}}
 	var lds []string
 	var walk func(n *html.Node, depth int)
 	walk = func(n *html.Node, depth int) {
@@ -69,6 +72,14 @@ func readMeta(doc *html.Node, maxDepth int) *pageMeta {
 				return
 			case atom.Style, atom.Svg:
 				return
+			case atom.A:
+				if len(pm.links) < 5000 && sameSiteLink(pageURL, attr(n, "href")) {
+					var sb strings.Builder
+					innerText(n, &sb, 0)
+					if k := normLine(sb.String()); strings.Count(k, " ") >= 2 {
+						pm.links[k] = true
+					}
+				}
 			case atom.Time:
 				if v := attr(n, "datetime"); v != "" && len(pm.timeTags) < 5 {
 					pm.timeTags = append(pm.timeTags, v)
@@ -278,4 +289,39 @@ func urlDate(u string) (time.Time, bool) {
 	}
 	t, err := time.Parse("2006-1-2", m[1]+"-"+m[2]+"-"+m[3])
 	return t, err == nil
+}
+
+// innerText appends n's text to sb (bounded depth and length).
+func innerText(n *html.Node, sb *strings.Builder, depth int) {
+	if depth > 32 || sb.Len() > 1000 {
+		return
+	}
+	if n.Type == html.TextNode {
+		sb.WriteString(n.Data)
+		sb.WriteByte(' ')
+		return
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		innerText(c, sb, depth+1)
+	}
+}
+
+// sameSiteLink reports whether href points into the page's own site (relative, or same
+// registrable domain): such anchors are navigation and related-article links, unlike
+// outbound links (sources, products) that articles legitimately put on their own line.
+func sameSiteLink(pageURL, href string) bool {
+	href = strings.TrimSpace(href)
+	if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(strings.ToLower(href), "javascript:") || strings.HasPrefix(strings.ToLower(href), "mailto:") {
+		return false
+	}
+	if !strings.Contains(href, "//") {
+		return true
+	}
+	if pageURL == "" {
+		return false
+	}
+	if strings.HasPrefix(href, "//") {
+		href = "https:" + href
+	}
+	return article.SameSite(pageURL, href)
 }

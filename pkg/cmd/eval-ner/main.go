@@ -49,6 +49,8 @@ func main() {
 		sets = append(sets, dataset{strings.TrimSuffix(b, ".iob2"), p, b[:2]})
 	}
 	if *only != "" {
+		// EWT dev is for tuning; only run when asked for.
+		sets = append(sets, dataset{"en-ewt-dev", filepath.Join(*data, "ner/en/en_ewt-dev.iob2"), "en"})
 		keep := map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {
 			keep[s] = true
