@@ -3,6 +3,7 @@ package alias
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/newsflow/newsflow/pkg/article"
@@ -63,6 +64,14 @@ func Normalize(doc string, start, end int, isPlace func(string) bool) (n Normali
 	for len(toks) > 0 && !textutil.IsWord(toks[0].Text) {
 		toks = toks[1:]
 	}
+	// trailing lower-case words are not part of a proper name ("Donetsk region")
+	for len(toks) > 1 && !textutil.IsCap(toks[len(toks)-1].Text) && textutil.IsWord(toks[len(toks)-1].Text) {
+		r, _ := utf8.DecodeRuneInString(toks[len(toks)-1].Text)
+		if !unicode.IsLower(r) {
+			break
+		}
+		toks = toks[:len(toks)-1]
+	}
 	if len(toks) == 0 {
 		return n, false
 	}
@@ -97,9 +106,10 @@ func Normalize(doc string, start, end int, isPlace func(string) bool) (n Normali
 type Mention struct {
 	Start, End int
 	Text       string // normalised surface
-	Type       string // PER ORG LOC MISC
+	Type       string // PER ORG LOC MISC, or "" when unknown (kept only if it matches a person)
 	Canonical  string // forced canonical name (alias table, country name); "" if none
 	Strong     bool   // type is certain (alias table, country gazetteer, confident model)
+	idx        int
 }
 
 type cluster struct {
@@ -112,9 +122,11 @@ type cluster struct {
 	surname  string // folded last token (PER)
 	given    string // folded first token (PER, when ≥2 tokens)
 	full     bool
+	members  []int // indexes into the (sorted) mention slice
 }
 
 func (c *cluster) add(m Mention) {
+	c.members = append(c.members, m.idx)
 	if c.forms == nil {
 		c.forms = map[string]int{}
 		c.first = m.Start
@@ -172,7 +184,15 @@ func nearName(a, b string) bool {
 //     frequent multi-token form, else the most frequent form (ties: longest, then first seen).
 //
 // Output is ordered by first offset.
-func Merge(ms []Mention) []article.Entity {
+//
+// Merge returns the entities and, for each input mention (in input order), the index of its
+// entity in the output (-1 if none).
+func Merge(in []Mention) ([]article.Entity, []int) {
+	ms := make([]Mention, len(in))
+	copy(ms, in)
+	for i := range ms {
+		ms[i].idx = i
+	}
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Start < ms[j].Start })
 	var pers []*cluster
 	other := map[string]*cluster{} // type|key
@@ -245,13 +265,16 @@ func Merge(ms []Mention) []article.Entity {
 		if m.Type == "PER" {
 			continue
 		}
-		if !m.Strong && attach(Mention{Start: m.Start, End: m.End, Text: m.Text, Type: "PER"}) {
+		if !m.Strong && attach(Mention{Start: m.Start, End: m.End, Text: m.Text, Type: "PER", idx: m.idx}) {
 			continue
 		}
 		weak = append(weak, m)
 	}
-	// pass 3: other types by folded key
+	// pass 3: other types by folded key; untyped mentions that matched no person are dropped
 	for _, m := range weak {
+		if m.Type == "" {
+			continue
+		}
 		name := m.Text
 		if m.Canonical != "" {
 			name = m.Canonical
@@ -277,15 +300,20 @@ func Merge(ms []Mention) []article.Entity {
 			if initials(canonical(d)) == c.order[0] {
 				for _, f := range c.order {
 					for k := 0; k < c.forms[f]; k++ {
-						d.add(Mention{Start: c.first, Text: f})
+						d.add(Mention{Start: c.first, Text: f, idx: -1})
 					}
 				}
+				d.members = append(d.members[:len(d.members)-c.mentions], c.members...)
 				c.mentions = 0
 				break
 			}
 		}
 	}
-	var out []article.Entity
+	type built struct {
+		e article.Entity
+		c *cluster
+	}
+	var bs []built
 	for _, c := range append(pers, others...) {
 		if c.mentions == 0 {
 			continue
@@ -297,10 +325,23 @@ func Merge(ms []Mention) []article.Entity {
 				e.Aliases = append(e.Aliases, f)
 			}
 		}
-		out = append(out, e)
+		bs = append(bs, built{e, c})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].FirstOffset < out[j].FirstOffset })
-	return out
+	sort.SliceStable(bs, func(i, j int) bool { return bs[i].e.FirstOffset < bs[j].e.FirstOffset })
+	out := make([]article.Entity, len(bs))
+	assign := make([]int, len(in))
+	for i := range assign {
+		assign[i] = -1
+	}
+	for i, b := range bs {
+		out[i] = b.e
+		for _, m := range b.c.members {
+			if m >= 0 {
+				assign[m] = i
+			}
+		}
+	}
+	return out, assign
 }
 
 func compatibleGiven(a, b string) bool {

@@ -25,7 +25,7 @@ const (
 
 var (
 	reISO       = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`)
-	reMonthDay  = regexp.MustCompile(`(?i)\b(` + monthRE + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?`)
+	reMonthDay  = regexp.MustCompile(`(?i)\b(` + monthRE + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4})\b)?`)
 	reDayMonth  = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+(` + monthRE + `)\b\.?(?:,?\s+(\d{4})\b)?`)
 	reMonthYear = regexp.MustCompile(`(?i)\b(?:in|since|until|by|of|early|late|mid-?|beginning of|end of|from)\s+(` + monthRE + `)\b(?:\s+(\d{4})\b)?`)
 	reYear      = regexp.MustCompile(`(?i)\b(?:in|since|until|by|from|during)\s+((?:19|20)\d{2})\b`)
@@ -76,8 +76,8 @@ func Find(text string, ref time.Time) []article.DateMention {
 		add(m[0], m[1], mkDate(y, mo, d, loc))
 	}
 	for _, m := range reMonthDay.FindAllStringSubmatchIndex(text, -1) {
-		if !capital(text[m[2]:m[3]]) {
-			continue
+		if !capital(text[m[2]:m[3]]) || m[1] < len(text) && text[m[1]] >= '0' && text[m[1]] <= '9' {
+			continue // "January 2022" is not January 20; glued text "January 10On" is fine
 		}
 		mo := month(text[m[2]:m[3]])
 		d, _ := strconv.Atoi(text[m[4]:m[5]])
@@ -291,7 +291,7 @@ func nextDate(text string, from int, ref time.Time) (time.Time, bool) {
 	if i := strings.IndexAny(seg, ".!?\n"); i >= 0 {
 		seg = seg[:i]
 	}
-	if m := reMonthDay.FindStringSubmatch(seg); m != nil {
+	if m := reMonthDay.FindStringSubmatch(seg); m != nil && capital(m[1]) {
 		d, _ := strconv.Atoi(m[2])
 		y, _ := strconv.Atoi(m[3])
 		t := dayInYear(ref, y, month(m[1]), d)

@@ -8,7 +8,9 @@ import (
 func TestFind(t *testing.T) {
 	// Wednesday 29 December 2021
 	ref := time.Date(2021, 12, 29, 15, 4, 0, 0, time.UTC)
-	d := func(y, m, dd int) string { return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC).Format("2006-01-02") }
+	d := func(y, m, dd int) string {
+		return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	}
 	tests := []struct {
 		name, text, wantText, want string
 	}{

@@ -62,6 +62,18 @@ func Extract(text string, opt Options) []article.Keyword {
 				if IsStopword(opt.Lang, first) || IsStopword(opt.Lang, last) || !useful(first) || !useful(last) {
 					continue
 				}
+				caps := 0
+				for k := 0; k < n; k++ {
+					if textutil.IsAllCaps(chunk[i+k].Text) {
+						caps++
+					}
+				}
+				if caps >= 2 { // shouted headlines, credits
+					continue
+				}
+				if i+n < len(chunk) && textutil.IsCap(chunk[i+n-1].Text) && textutil.IsCap(chunk[i+n].Text) {
+					continue // would cut a name: "Ukrainian President Volodymyr | Zelensky"
+				}
 				ws := make([]string, n)
 				forms := make([]string, n)
 				for k := 0; k < n; k++ {
@@ -81,7 +93,21 @@ func Extract(text string, opt Options) []article.Keyword {
 		chunk, chunkIsStart = chunk[:0], chunkIsStart[:0]
 	}
 	var prev string
+	paren := 0 // parenthetical asides (credits, captions) give poor keyphrases
 	for _, t := range toks {
+		switch t.Text {
+		case "(", "[":
+			paren++
+		case ")", "]":
+			if paren > 0 {
+				paren--
+			}
+		}
+		if paren > 0 && textutil.IsWord(t.Text) {
+			flush()
+			prev = ""
+			continue
+		}
 		if !textutil.IsWord(t.Text) || t.Text == "'s" || t.Text == "’s" {
 			flush()
 			if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {

@@ -128,7 +128,9 @@ func Compound(sentence string) (float64, bool) {
 	caps := make([]bool, 0, len(raw))
 	anyLower := false
 	for _, w := range raw {
-		w = strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) && r != '\'' && r != '-' || r == '“' || r == '”' || r == '‘' || r == '’' })
+		w = strings.TrimFunc(w, func(r rune) bool {
+			return unicode.IsPunct(r) && r != '\'' && r != '-' || r == '“' || r == '”' || r == '‘' || r == '’'
+		})
 		if w == "" {
 			continue
 		}
