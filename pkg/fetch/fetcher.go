@@ -64,10 +64,9 @@ func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.
 	if log == nil {
 		log = zap.NewNop()
 	}
-	for _, s := range sources {
-		if err := s.Validate(); err != nil {
-			return nil, err
-		}
+	sources, err := normalizeSources(sources) // defaults (kind feed, name), validation, dedup
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ReplicaID == "" {
 		h, _ := os.Hostname()
@@ -84,7 +83,7 @@ func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.
 		return nil, err
 	}
 	return &Fetcher{
-		cfg: cfg, sources: append([]Source(nil), sources...), store: store, pub: pub,
+		cfg: cfg, sources: sources, store: store, pub: pub,
 		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg}, urls: make(chan string, cfg.URLQueue),
 		parked: map[int]bool{},
 	}, nil
@@ -333,8 +332,6 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 				log.Warn("feed validators distrusted: polling unconditionally from now on", zap.Int("strikes", st.Lies))
 			}
 		}
-		st.NotModifiedSince = false
-		st.ETag, st.LastModified = resp.ETag, resp.LastModified
 		if hash == st.LastHash {
 			outcome = "unchanged"
 		} else {
@@ -346,6 +343,10 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			}
 			st.LastHash = hash
 		}
+		// Validators are stored only once the items are safely handled, so a failed
+		// publish is retried with a full fetch.
+		st.NotModifiedSince = false
+		st.ETag, st.LastModified = resp.ETag, resp.LastModified
 		observed = cadence(parsed.Items)
 		hint = parsed.TTL
 	}
