@@ -37,13 +37,13 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 	if err != nil {
 		return fmt.Errorf("kafkabus: DLQ subject: %w", err)
 	}
-	b.topicsMu.Lock()
+	b.lifeMu.Lock()
 	if b.closed() {
-		b.topicsMu.Unlock()
+		b.lifeMu.Unlock()
 		return bus.ErrClosed
 	}
 	b.consumers.Add(1)
-	b.topicsMu.Unlock()
+	b.lifeMu.Unlock()
 	defer b.consumers.Done()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -170,6 +170,8 @@ type generation struct {
 	parts  []*partState
 	tokens chan struct{} // one per unresolved entry (MaxUnsettled)
 	live   sync.WaitGroup
+
+	commitFailures int // consecutive; only touched by the generation's own goroutine
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -485,9 +487,14 @@ func (g *generation) commit(log *zap.Logger) {
 		return
 	}
 	if err := g.gen.CommitOffsets(map[string]map[int]int64{g.c.topic: offs}); err != nil {
-		log.Warn("commit offsets", zap.Any("offsets", offs), zap.Error(err))
+		lvl := zap.WarnLevel
+		if g.commitFailures++; g.commitFailures > 1 {
+			lvl = zap.DebugLevel // the generation is usually ending; one warning is enough
+		}
+		log.Log(lvl, "commit offsets", zap.Any("offsets", offs), zap.Int("failures", g.commitFailures), zap.Error(err))
 		return
 	}
+	g.commitFailures = 0
 	for _, p := range g.parts {
 		if o, ok := offs[p.id]; ok {
 			p.committed = o

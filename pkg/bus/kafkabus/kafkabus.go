@@ -66,6 +66,7 @@ type Bus struct {
 	topicsMu sync.Mutex
 	topics   map[string]bool // topics known to exist
 
+	lifeMu    sync.Mutex // orders Close against Consume registering in consumers
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
 	consumers sync.WaitGroup
@@ -136,7 +137,9 @@ func (b *Bus) Features() bus.Features {
 // closes the producer and connections. Idempotent. Do not call it from a Handler.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
+		b.lifeMu.Lock()
 		close(b.done)
+		b.lifeMu.Unlock()
 		b.consumers.Wait()
 		_ = b.writer.Close()
 		b.transport.CloseIdleConnections()

@@ -2,13 +2,17 @@ package kafkabus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +58,7 @@ func testLogger() *zap.Logger {
 	}
 	cfg := zap.NewDevelopmentConfig()
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.DisableStacktrace = true
 	l, _ := cfg.Build()
 	return l
 }
@@ -272,5 +277,95 @@ func TestPublishTooLargeWithoutBroker(t *testing.T) {
 	err := b.Publish(context.Background(), "news.raw", bus.Outgoing{Key: "k", Data: make([]byte, 1025)})
 	if !errors.Is(err, bus.ErrTooLarge) {
 		t.Fatalf("Publish = %v, want ErrTooLarge", err)
+	}
+}
+
+// TestCommitStopsAtLowestUnsettled: on one partition, a message that never settles holds
+// back the committed offset even though later messages were acked, so a new member gets it
+// and everything after it again — and nothing before it.
+func TestCommitStopsAtLowestUnsettled(t *testing.T) {
+	bs := brokers(t)
+	cfg := testConfig(bs)
+	cfg.Partitions = 1
+	log := testLogger()
+	ctx := context.Background()
+	var id [4]byte
+	_, _ = rand.Read(id[:])
+	prefix := "kt" + hex.EncodeToString(id[:])
+	subject := prefix + ".in"
+	defer deleteTopics(t, bs, []string{prefix})
+	opts := bus.ConsumeOptions{Group: prefix + "_g", Stage: "test", Concurrency: 4, AckWait: 2 * time.Second, DLQSubject: prefix + ".dlq"}
+
+	b1, err := New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b1.Close()
+	const N, stuck = 10, 3
+	for i := range N {
+		if err := b1.Publish(ctx, subject, bus.Outgoing{Key: fmt.Sprintf("k%d", i), Data: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- b1.Consume(cctx, subject, opts, func(_ context.Context, m bus.Message) error {
+			if m.Key() == fmt.Sprintf("k%d", stuck) {
+				return bus.ErrDeferred // never settled: AckWait hands it back at shutdown
+			}
+			mu.Lock()
+			acked[m.Key()] = true
+			mu.Unlock()
+			return nil
+		})
+	}()
+	waitUntil(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) == N-1 })
+	time.Sleep(2 * cfg.Defaults().CommitInterval)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Consume = %v", err)
+	}
+
+	b2, err := New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	got := map[string]int{}
+	cctx2, cancel2 := context.WithCancel(ctx)
+	done2 := make(chan error, 1)
+	go func() {
+		done2 <- b2.Consume(cctx2, subject, opts, func(_ context.Context, m bus.Message) error {
+			mu.Lock()
+			got[m.Key()]++
+			mu.Unlock()
+			return nil
+		})
+	}()
+	waitUntil(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= N-stuck })
+	time.Sleep(time.Second) // anything else would arrive now
+	cancel2()
+	<-done2
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range N {
+		k := fmt.Sprintf("k%d", i)
+		if want := i >= stuck; (got[k] > 0) != want {
+			t.Errorf("redelivered %s = %v, want %v (all: %v)", k, got[k] > 0, want, got)
+		}
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
