@@ -60,6 +60,12 @@ type Config struct {
 	CloseGrace time.Duration
 	// FiredTTL is how long fired alert IDs are remembered to suppress duplicates (default 48h).
 	FiredTTL time.Duration
+	// DisableClusterDedup counts every copy of a syndicated story (what ElastAlert2 over the
+	// index would see). For evaluation only.
+	DisableClusterDedup bool
+	// OnAlert, when set, is called synchronously for each alert after the detection lock is
+	// released (tests, the eval). It must not call back into the Alerter.
+	OnAlert func(*article.Alert)
 }
 
 // WithDefaults fills zero fields.
@@ -170,6 +176,7 @@ type Alerter struct {
 	maxEvent            time.Time
 	fired               map[string]int64 // alert id → unix ns
 	termBuf             []Term
+	seq                 uint64
 
 	outbox  chan outgoing
 	disp    []*dispatcher
@@ -307,6 +314,10 @@ func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 	}
 	a.termBuf = ExtractTerms(a.termBuf[:0], e, a.watches)
 	ck := clusterKey(e)
+	if a.cfg.DisableClusterDedup {
+		a.seq++
+		ck = fmt.Sprintf("n:%d", a.seq)
+	}
 	a.rotateDedup(t)
 	var hashes []uint64
 	counted, dup, other := 0, 0, 0
@@ -495,6 +506,9 @@ func (a *Alerter) enqueue(id string, al *article.Alert) {
 
 func (a *Alerter) dispatch(out []*article.Alert) {
 	for _, al := range out {
+		if a.cfg.OnAlert != nil {
+			a.cfg.OnAlert(al)
+		}
 		for _, d := range a.disp {
 			d.offer(al)
 		}

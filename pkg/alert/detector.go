@@ -27,7 +27,7 @@ const (
 type DetectorConfig struct {
 	// Bucket is the counting granularity (default 1m).
 	Bucket time.Duration
-	// Windows are the sliding test windows in buckets (default 1, 5, 15, 60; each <= 64).
+	// Windows are the sliding test windows in buckets (default 1, 2, 5, 15, 60; each <= 64).
 	Windows []int
 	// HalfLife of the per-term EWMA baseline (default 3h).
 	HalfLife time.Duration
@@ -57,7 +57,7 @@ func (c DetectorConfig) WithDefaults() DetectorConfig {
 		c.Bucket = time.Minute
 	}
 	if len(c.Windows) == 0 {
-		c.Windows = []int{1, 5, 15, 60}
+		c.Windows = []int{1, 2, 5, 15, 60}
 	}
 	if c.HalfLife <= 0 {
 		c.HalfLife = 3 * time.Hour

@@ -76,9 +76,9 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // Rule is one alerting rule. Which fields apply depends on Type; Validate says what is wrong.
 //
-// spike (defaults in brackets): kinds [all], min_count [3], min_ratio [2.5], min_score [7]
+// spike (defaults in brackets): kinds [all], min_count [3], min_ratio [2.5], min_score [6.5]
 // (−log10 of the Poisson tail probability), cooldown [30m], still_every [15m], new_terms
-// [true], new_term_min_count [10].
+// [true], new_term_min_count [5].
 //
 // es_spike (ElastAlert2 SpikeRule semantics, see esspike.go): timeframe (required),
 // spike_height (required, > 1), spike_type up|down|both [up], threshold_cur [0],
@@ -134,7 +134,7 @@ func (r Rule) WithDefaults() Rule {
 			r.MinRatio = 2.5
 		}
 		if r.MinScore == 0 {
-			r.MinScore = 7
+			r.MinScore = 6.5
 		}
 		if r.Cooldown == 0 {
 			r.Cooldown = Duration(30 * time.Minute)
@@ -148,7 +148,7 @@ func (r Rule) WithDefaults() Rule {
 				r.NewTerms = &t
 			}
 			if r.NewTermMinCount == 0 {
-				r.NewTermMinCount = 10
+				r.NewTermMinCount = 5
 			}
 		}
 		if r.Type == RuleWatch && r.Window == 0 {

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/newsflow/newsflow/pkg/alert"
 	"github.com/newsflow/newsflow/pkg/alert/alerteval"
@@ -22,7 +24,22 @@ func main() {
 	minScore := flag.Float64("min-score", 0, "override the spike rule's min_score")
 	minCount := flag.Int("min-count", 0, "override the spike rule's min_count")
 	minRatio := flag.Float64("min-ratio", 0, "override the spike rule's min_ratio")
+	grid := flag.Bool("grid", true, "also try a grid of ElastAlert2 configurations")
+	windows := flag.String("windows", "", "override detector windows in buckets, e.g. 1,2,5,15,60")
+	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
 	flag.Parse()
+	alerteval.SkipGrid = !*grid
+	cfg := alert.Config{}
+	if *windows != "" {
+		for _, w := range strings.Split(*windows, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "eval-alerts: -windows:", err)
+				os.Exit(2)
+			}
+			cfg.Detector.Windows = append(cfg.Detector.Windows, n)
+		}
+	}
 	alerteval.Tune = func(r *alert.Rule) {
 		if *minScore > 0 {
 			r.MinScore = *minScore
@@ -33,9 +50,12 @@ func main() {
 		if *minRatio > 0 {
 			r.MinRatio = *minRatio
 		}
+		if *newTermMin > 0 {
+			r.NewTermMinCount = *newTermMin
+		}
 	}
 	s := alerteval.Generate(alerteval.GenConfig{Terms: *terms, Hours: *hours, Seed: *seed, Bursts: *bursts, Floods: *floods})
-	rep, err := alerteval.Evaluate(s, alert.Config{})
+	rep, err := alerteval.Evaluate(s, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 		os.Exit(1)
