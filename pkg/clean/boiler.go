@@ -148,7 +148,7 @@ func lineVerdict(line string) string {
 	if l <= 300 && reCommentForm.MatchString(line) {
 		return "comment-form"
 	}
-	if l <= 160 && reSocial.MatchString(line) && (l <= 60 || reUsOur.MatchString(line)) {
+	if l <= 160 && reSocial.MatchString(line) && (l <= 40 || reUsOur.MatchString(line)) {
 		return "share"
 	}
 	if l <= 200 && reCopyright.MatchString(line) {
