@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,8 +17,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/gogs/chardet"
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
+	"golang.org/x/text/transform"
 
 	"github.com/newsflow/newsflow/pkg/article"
 )
@@ -59,6 +65,7 @@ type Parsed struct {
 	TTL      time.Duration // RSS <ttl>, 0 if absent
 	Items    []Item
 	Children []SitemapRef // sitemap index entries
+	Repaired bool         // the body was ill-formed XML; items come from a repaired prefix
 }
 
 // Hash is a content fingerprint over the items' identities (GUID, link, title, dates), not
@@ -140,9 +147,6 @@ func rootElement(low []byte) string {
 		low = low[i+1:]
 		switch low[0] {
 		case '?', '!':
-			if bytes.HasPrefix(low, []byte("!doctype html")) {
-				return "html"
-			}
 			if bytes.HasPrefix(low, []byte("!--")) {
 				if j := bytes.Index(low, []byte("-->")); j >= 0 {
 					low = low[j:]
@@ -174,8 +178,17 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 	}
 	body = toUTF8XML(body, contentType)
 	p, err := parseGofeed(body)
-	if err != nil && bytes.Contains([]byte(err.Error()), []byte("UTF-8")) {
-		p, err = parseGofeed([]byte(strings.ToValidUTF8(string(body), "\uFFFD")))
+	repaired := false
+	if err != nil && strings.Contains(err.Error(), "UTF-8") {
+		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
+		p, err = parseGofeed(body)
+	}
+	if err != nil && !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		if fixed, ok := repairXML(body); ok {
+			if p2, err2 := parseGofeed(fixed); err2 == nil {
+				p, err, repaired = p2, nil, true
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
@@ -183,7 +196,7 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		}
 		return nil, fmt.Errorf("fetch: parse feed: %w", err)
 	}
-	out := &Parsed{Format: p.FeedType, Title: p.Title, Link: p.Link}
+	out := &Parsed{Format: p.FeedType, Title: p.Title, Link: p.Link, Repaired: repaired}
 	if m := ttlRe.FindSubmatch(body[:min(len(body), 65536)]); m != nil {
 		if n, err := strconv.Atoi(string(m[1])); err == nil {
 			out.TTL = time.Duration(n) * time.Minute
@@ -242,28 +255,125 @@ func parseGofeed(b []byte) (f *gofeed.Feed, err error) {
 	return gofeed.NewParser().Parse(bytes.NewReader(b))
 }
 
-var xmlEncRe = regexp.MustCompile(`(?i)^\s*<\?xml[^>]*encoding\s*=`)
+var (
+	xmlEncRe     = regexp.MustCompile(`(?i)^\s*<\?xml[^>]*encoding\s*=`)
+	xmlEncAttrRe = regexp.MustCompile(`(?i)^(\s*<\?xml[^>]*?encoding\s*=\s*)["']([^"']*)["']`)
+)
 
-// toUTF8XML converts a body whose charset is only given by the HTTP Content-Type (no XML
-// encoding declaration, no BOM) to UTF-8. Bodies that declare their encoding are left to the
-// XML decoder.
+// wideUnicode detects UTF-16/32 (BOM or the "<?" pattern), which encoding/xml cannot read.
+func wideUnicode(b []byte) encoding.Encoding {
+	switch {
+	case bytes.HasPrefix(b, []byte{0, 0, 0xfe, 0xff}), bytes.HasPrefix(b, []byte{0, 0, 0, '<'}):
+		return utf32.UTF32(utf32.BigEndian, utf32.UseBOM)
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe, 0, 0}), bytes.HasPrefix(b, []byte{'<', 0, 0, 0}):
+		return utf32.UTF32(utf32.LittleEndian, utf32.UseBOM)
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}), bytes.HasPrefix(b, []byte{0, '<', 0}):
+		return unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}), bytes.HasPrefix(b, []byte{'<', 0, '?', 0}), bytes.HasPrefix(b, []byte{'<', 0, 'r', 0}), bytes.HasPrefix(b, []byte{'<', 0, 'f', 0}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	}
+	return nil
+}
+
+// setDeclaredEncoding rewrites the XML declaration's encoding to utf-8 (after we converted
+// the bytes, or when the declared label is unknown).
+func setDeclaredEncoding(b []byte) []byte {
+	return xmlEncAttrRe.ReplaceAll(b[:min(len(b), 512)], []byte("${1}\"utf-8\""))
+}
+
+// toUTF8XML brings a feed body to a form encoding/xml can read: UTF-16/32 transcoded, an
+// unknown declared encoding replaced by utf-8, and a charset given only by the HTTP
+// Content-Type (no XML declaration encoding, no BOM) applied. Other declared encodings are
+// left to the XML decoder.
 func toUTF8XML(b []byte, contentType string) []byte {
-	if contentType == "" || bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) || xmlEncRe.Match(b[:min(len(b), 256)]) {
+	if enc := wideUnicode(b); enc != nil {
+		if out, _, err := transform.Bytes(enc.NewDecoder(), b); err == nil {
+			out = bytes.TrimPrefix(out, []byte("\xef\xbb\xbf"))
+			return append(setDeclaredEncoding(out), out[min(len(out), 512):]...)
+		}
+	}
+	if m := xmlEncAttrRe.FindSubmatch(b[:min(len(b), 512)]); m != nil {
+		if e, _ := charset.Lookup(string(m[2])); e == nil {
+			return append(setDeclaredEncoding(b), b[min(len(b), 512):]...)
+		}
+	}
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) || xmlEncRe.Match(b[:min(len(b), 256)]) {
 		return b
 	}
-	_, name, _ := charset.DetermineEncoding(nil, contentType)
-	if name == "" || name == "utf-8" || name == "windows-1252" && utf8.Valid(b) {
+	// No declaration: the HTTP charset, else UTF-8 when valid, else a statistical guess.
+	label := ""
+	if contentType != "" {
+		if _, params, err := mime.ParseMediaType(contentType); err == nil {
+			label = params["charset"]
+		}
+	}
+	if label == "" {
+		if utf8.Valid(b) {
+			return b
+		}
+		if r, err := chardet.NewTextDetector().DetectBest(b[:min(len(b), 64<<10)]); err == nil && r.Confidence >= 30 {
+			label = r.Charset
+		}
+	}
+	enc, name := charset.Lookup(label)
+	if enc == nil || name == "utf-8" {
 		return b
 	}
-	r, err := charset.NewReaderLabel(name, bytes.NewReader(b))
-	if err != nil {
-		return b
-	}
-	out, err := io.ReadAll(r)
+	out, _, err := transform.Bytes(enc.NewDecoder(), b)
 	if err != nil {
 		return b
 	}
 	return out
+}
+
+// repairXML salvages truncated or broken XML: it keeps the well-formed prefix (up to the last
+// complete token before the first syntax error) and closes the elements still open, the way
+// lenient feed readers do. ok is false when there is nothing to salvage.
+func repairXML(b []byte) ([]byte, bool) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	d.CharsetReader = charsetReader
+	var stack []string
+	var good int64
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			if len(stack) == 0 {
+				return nil, false // well-formed as far as the tokenizer goes: nothing to fix
+			}
+			break
+		}
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, qname(t.Name))
+		case xml.EndElement:
+			if n := len(stack); n > 0 {
+				stack = stack[:n-1]
+			}
+		}
+		good = d.InputOffset()
+		if len(stack) > 1000 {
+			return nil, false
+		}
+	}
+	if good == 0 || len(stack) == 0 {
+		return nil, false
+	}
+	out := append([]byte(nil), b[:good]...)
+	for i := len(stack) - 1; i >= 0; i-- {
+		out = append(out, "</"+stack[i]+">"...)
+	}
+	return out, true
+}
+
+func qname(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
 }
 
 func charsetReader(label string, in io.Reader) (io.Reader, error) {

@@ -71,6 +71,17 @@ func TestParseFeed(t *testing.T) {
 			}
 		}},
 		{name: "latin1 without charset is repaired", file: "latin1-noheader.xml", wantItems: 1},
+		{name: "utf-16 with bom", file: "utf16le-bom.xml", wantItems: 1, check: func(t *testing.T, p *Parsed) {
+			if p.Items[0].Title != "Grüße" {
+				t.Errorf("title = %q", p.Items[0].Title)
+			}
+		}},
+		{name: "truncated feed salvaged", file: "truncated.xml", wantItems: 1, check: func(t *testing.T, p *Parsed) {
+			if !p.Repaired || p.Items[0].Title != "first" {
+				t.Errorf("repaired %v, items %+v", p.Repaired, p.Items)
+			}
+		}},
+		{name: "bogus declared encoding", file: "bogus-encoding.xml", wantItems: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
