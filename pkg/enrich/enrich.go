@@ -22,6 +22,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/enrich/alias"
 	"github.com/newsflow/newsflow/pkg/enrich/dates"
 	"github.com/newsflow/newsflow/pkg/enrich/geo"
+	"github.com/newsflow/newsflow/pkg/enrich/internal/phrase"
 	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
 	"github.com/newsflow/newsflow/pkg/enrich/keywords"
 	"github.com/newsflow/newsflow/pkg/enrich/ner"
@@ -275,7 +276,8 @@ func (e *Enricher) analyse(text string, toks []textutil.Token) docResult {
 	type iv struct{ s, e int }
 	var strong []iv
 	// gazetteer: alias table
-	for _, h := range e.aliases.Find(toks) {
+	folded := phrase.Fold(toks)
+	for _, h := range e.aliases.FindFolded(toks, folded) {
 		ms = append(ms, alias.Mention{Start: h.Start, End: h.End, Text: text[h.Start:h.End], Type: h.Entry.Type, Canonical: h.Entry.Canonical, Strong: true})
 		strong = append(strong, iv{h.Start, h.End})
 	}
@@ -283,7 +285,7 @@ func (e *Enricher) analyse(text string, toks []textutil.Token) docResult {
 	countryW := map[string]float64{}
 	countryN := map[string]int{}
 	countryFirst := map[string]int{}
-	for _, cm := range e.geo.FindCountries(toks) {
+	for _, cm := range e.geo.FindCountriesFolded(toks, folded) {
 		clash := false
 		for _, s := range strong {
 			if overlaps(cm.Start, cm.End, s.s, s.e) {

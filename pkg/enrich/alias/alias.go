@@ -145,9 +145,12 @@ type Hit struct {
 }
 
 // Find returns the table phrases in toks (leftmost-longest, capitalised).
-func (t *Table) Find(toks []textutil.Token) []Hit {
+func (t *Table) Find(toks []textutil.Token) []Hit { return t.FindFolded(toks, nil) }
+
+// FindFolded is Find with tokens pre-folded by phrase.Fold (nil: computed).
+func (t *Table) FindFolded(toks []textutil.Token, folded []string) []Hit {
 	var out []Hit
-	for _, m := range t.scan.FindAll(toks) {
+	for _, m := range t.scan.FindAllFolded(toks, folded) {
 		out = append(out, Hit{Start: m.Start, End: m.End, Entry: t.entries[m.IDs[0]]})
 	}
 	return out

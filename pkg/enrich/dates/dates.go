@@ -54,6 +54,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 	day := time.Date(ref.Year(), ref.Month(), ref.Day(), 0, 0, 0, 0, loc)
 	var out []article.DateMention
 	var used []span
+	chunks := chunk(text)
 	free := func(s, e int) bool {
 		for _, u := range used {
 			if s < u.e && e > u.s {
@@ -69,13 +70,13 @@ func Find(text string, ref time.Time) []article.DateMention {
 		used = append(used, span{s, e})
 		out = append(out, article.DateMention{Text: text[s:e], Resolved: t, Offset: s})
 	}
-	for _, m := range reISO.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reISO, text, chunks, fDigit) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		mo, _ := strconv.Atoi(text[m[4]:m[5]])
 		d, _ := strconv.Atoi(text[m[6]:m[7]])
 		add(m[0], m[1], mkDate(y, mo, d, loc))
 	}
-	for _, m := range reMonthDay.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reMonthDay, text, chunks, fMonth) {
 		if !capital(text[m[2]:m[3]]) || m[1] < len(text) && text[m[1]] >= '0' && text[m[1]] <= '9' {
 			continue // "January 2022" is not January 20; glued text "January 10On" is fine
 		}
@@ -87,7 +88,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range reDayMonth.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reDayMonth, text, chunks, fMonth) {
 		if !capital(text[m[4]:m[5]]) {
 			continue
 		}
@@ -99,7 +100,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range reAgo.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reAgo, text, chunks, fUnit) {
 		n := num(text[m[2]:m[3]])
 		unit := strings.ToLower(text[m[4]:m[5]])
 		dir := strings.ToLower(text[m[6]:m[7]])
@@ -117,10 +118,10 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], shift(anchor, unit, sign*n))
 	}
-	for _, m := range reInN.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reInN, text, chunks, fUnit) {
 		add(m[0], m[1], shift(day, strings.ToLower(text[m[4]:m[5]]), num(text[m[2]:m[3]])))
 	}
-	for _, m := range reRelWord.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reRelWord, text, chunks, fRel) {
 		w := strings.Join(strings.Fields(strings.ToLower(text[m[2]:m[3]])), " ")
 		var t time.Time
 		switch w {
@@ -143,7 +144,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], t)
 	}
-	for _, m := range reMonthYear.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reMonthYear, text, chunks, fMonth) {
 		if !capital(text[m[2]:m[3]]) {
 			continue
 		}
@@ -154,11 +155,11 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[2], m[1], dayInYear(day, y, mo, 1))
 	}
-	for _, m := range reYear.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reYear, text, chunks, fDigit) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		add(m[2], m[3], mkDate(y, 1, 1, loc))
 	}
-	for _, m := range reWeekday.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matches(reWeekday, text, chunks, fWeekday) {
 		mod := ""
 		if m[2] >= 0 {
 			mod = strings.ToLower(text[m[2]:m[3]])
@@ -339,3 +340,96 @@ func num(s string) int {
 }
 
 func capital(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
+
+const (
+	fDigit = 1 << iota
+	fMonth
+	fWeekday
+	fUnit
+	fRel
+)
+
+type chunkT struct {
+	s, e  int
+	flags int
+}
+
+var triggerWords = map[string]int{
+	"today": fRel, "yesterday": fRel, "tomorrow": fRel, "tonight": fRel, "night": fRel, "weekend": fRel,
+	"day": fUnit, "days": fUnit, "week": fUnit | fRel, "weeks": fUnit, "month": fUnit | fRel, "months": fUnit,
+	"year": fUnit | fRel, "years": fUnit, "fortnight": fUnit, "fortnights": fUnit,
+}
+
+func init() {
+	for _, m := range []string{"jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+		"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december"} {
+		triggerWords[m] |= fMonth
+	}
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		triggerWords[d] |= fWeekday
+	}
+}
+
+// chunk splits text into sentence-like pieces and flags which expression families could occur
+// in each, so the regular expressions only run where a trigger word is present.
+func chunk(text string) []chunkT {
+	var out []chunkT
+	start, flags := 0, 0
+	var word [16]byte
+	wl := 0
+	endWord := func() {
+		if wl > 0 && wl <= len(word) {
+			flags |= triggerWords[string(word[:wl])]
+		}
+		wl = 0
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			if wl < len(word) {
+				word[wl] = c
+			}
+			wl++
+		case c >= 'A' && c <= 'Z':
+			if wl < len(word) {
+				word[wl] = c + 32
+			}
+			wl++
+		default:
+			endWord()
+			if c >= '0' && c <= '9' {
+				flags |= fDigit
+				// glued "10On": the following letters still form a word
+			}
+			if c == '\n' || (c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
+				out = append(out, chunkT{start, i + 1, flags})
+				start, flags = i+1, 0
+			}
+		}
+	}
+	endWord()
+	if start < len(text) {
+		out = append(out, chunkT{start, len(text), flags})
+	}
+	return out
+}
+
+// matches runs re on the chunks whose flags intersect need and returns absolute indexes.
+func matches(re *regexp.Regexp, text string, chunks []chunkT, need int) [][]int {
+	var out [][]int
+	for _, c := range chunks {
+		if c.flags&need == 0 {
+			continue
+		}
+		for _, m := range re.FindAllStringSubmatchIndex(text[c.s:c.e], -1) {
+			for k := range m {
+				if m[k] >= 0 {
+					m[k] += c.s
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}

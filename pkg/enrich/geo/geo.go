@@ -160,8 +160,13 @@ type CountryMention struct {
 
 // FindCountries returns country names and demonyms ("Ukrainian" → UA) in toks, leftmost-longest.
 func (g *Gazetteer) FindCountries(toks []textutil.Token) []CountryMention {
+	return g.FindCountriesFolded(toks, nil)
+}
+
+// FindCountriesFolded is FindCountries with tokens pre-folded by phrase.Fold (nil: computed).
+func (g *Gazetteer) FindCountriesFolded(toks []textutil.Token, folded []string) []CountryMention {
 	var out []CountryMention
-	for _, m := range g.countryM.FindAll(toks) {
+	for _, m := range g.countryM.FindAllFolded(toks, folded) {
 		id := m.IDs[0]
 		dem := id >= demonymBase
 		if dem {

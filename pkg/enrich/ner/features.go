@@ -1,6 +1,8 @@
 package ner
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -147,6 +149,8 @@ type featurizer struct {
 	um    []uint16
 	feats []uint32 // flattened
 	off   []int    // feats[off[i]:off[i+1]] for token i
+	runS  []int32
+	runE  []int32
 	sbuf  []byte
 }
 
@@ -180,7 +184,56 @@ const (
 	tClusP1
 	tCapNext
 	tGazCat
+	tRunPos
+	tRunHead
+	tRunFirst
+	tSShapeM2
+	tSShapeP2
 )
+
+var connectors = map[string]bool{"of": true, "the": true, "and": true, "de": true, "for": true, "&": true, "on": true, "du": true, "des": true, "la": true, "le": true, "van": true, "von": true, "der": true, "al": true, "-": true, "'s": true, "da": true, "di": true, "del": true, "y": true, "at": true, "to": true}
+
+// capRuns fills runStart/runEnd for each token in a run of capitalised
+// tokens (allowing lower-case connectors between capitalised tokens);
+// tokens outside runs get -1.
+func (f *featurizer) capRuns(n int) {
+	if cap(f.runS) < n {
+		f.runS = make([]int32, n)
+		f.runE = make([]int32, n)
+	}
+	f.runS, f.runE = f.runS[:n], f.runE[:n]
+	for i := range f.runS {
+		f.runS[i], f.runE[i] = -1, -1
+	}
+	i := 0
+	for i < n {
+		if !f.info[i].cap {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n {
+			if f.info[j].cap {
+				j++
+				continue
+			}
+			// connector(s) followed by a capitalised token
+			k := j
+			for k < n && k-j < 2 && connectors[f.lw[k]] {
+				k++
+			}
+			if k > j && k < n && f.info[k].cap {
+				j = k + 1
+				continue
+			}
+			break
+		}
+		for k := i; k < j; k++ {
+			f.runS[k], f.runE[k] = int32(i), int32(j)
+		}
+		i = j
+	}
+}
 
 func (f *featurizer) add(h uint64) {
 	f.feats = append(f.feats, finalize(h, f.bits))
@@ -234,6 +287,7 @@ func (f *featurizer) extract(words []string) {
 		}
 	}
 	f.gaz.match(f.lw, f.bm, f.im, f.lm, f.um)
+	f.capRuns(n)
 	get := func(i int) *tokInfo {
 		if i < 0 || i >= n {
 			return nil
@@ -323,6 +377,28 @@ func (f *featurizer) extract(words []string) {
 			capb |= 4
 		}
 		f.add(hint(hint(hseed(tCapNext), capb), pos))
+		f.add(hstr(hseed(tSShapeM2), ssAt(i-2)))
+		f.add(hstr(hseed(tSShapeP2), ssAt(i+2)))
+		if rs := int(f.runS[i]); rs >= 0 && expRun > 0 {
+			re := int(f.runE[i])
+			L := re - rs
+			var rp uint64
+			switch {
+			case L == 1:
+				rp = 0
+			case i == rs:
+				rp = 1
+			case i == re-1:
+				rp = 2
+			default:
+				rp = 3
+			}
+			f.add(hint(hint(hint(hseed(tRunPos), rp), uint64(min(L, 5))), min(uint64(rs), 1)))
+			if L > 1 && expRun > 1 {
+				f.add(hint(hstr(hseed(tRunHead), f.lw[re-1]), rp))
+				f.add(hint(hstr(hseed(tRunFirst), f.lw[rs]), rp))
+			}
+		}
 		// gazetteer
 		any := f.bm[i] | f.im[i] | f.lm[i] | f.um[i]
 		if any != 0 {
@@ -377,3 +453,5 @@ func (f *featurizer) extract(words []string) {
 		f.off = append(f.off, len(f.feats))
 	}
 }
+
+var expRun = func() int { v, _ := strconv.Atoi(os.Getenv("NER_EXP_RUN")); return v }()

@@ -154,7 +154,7 @@ func Find(text string, refs []Ref, opt Options) []article.Quote {
 		}
 	}
 	// reported speech: "X said that …" outside direct quotes
-	for _, m := range reported.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range reportedMatches(text) {
 		if len(out) >= opt.Max {
 			break
 		}
@@ -366,4 +366,34 @@ func sentenceEnd(text string, from int) int {
 		}
 	}
 	return b
+}
+
+// reportedMatches finds "X said that " by scanning for " that " and running the (end-anchored)
+// reported-speech expression only on the sentence before it.
+func reportedMatches(text string) [][]int {
+	var out [][]int
+	for off := 0; off < len(text); {
+		i := strings.Index(text[off:], " that ")
+		if i < 0 {
+			break
+		}
+		end := off + i + len(" that ")
+		off = end
+		a := sentenceStart(text, end-len(" that "))
+		a = max(a, end-200)
+		for a < end && !utf8.RuneStart(text[a]) {
+			a++
+		}
+		m := reported.FindStringSubmatchIndex(text[a:end])
+		if m == nil {
+			continue
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += a
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }

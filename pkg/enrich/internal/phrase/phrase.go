@@ -15,6 +15,8 @@ type Matcher struct {
 	// CaseSensitive requires the first token of a match to be capitalised (or all caps for
 	// acronyms) in the text, and all-caps phrases to be all caps in the text.
 	caps map[string]bool
+	// first maps a phrase's folded first token to the longest phrase length starting with it.
+	first map[string]int
 }
 
 // Builder accumulates phrases for a Matcher.
@@ -22,7 +24,7 @@ type Builder struct{ m *Matcher }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{m: &Matcher{m: map[string][]int{}, caps: map[string]bool{}}}
+	return &Builder{m: &Matcher{m: map[string][]int{}, caps: map[string]bool{}, first: map[string]int{}}}
 }
 
 // Key returns the lookup key of a surface form: its tokens folded and joined by spaces.
@@ -56,6 +58,10 @@ func (b *Builder) Add(surface string, id int) {
 	if n > b.m.maxLen {
 		b.m.maxLen = n
 	}
+	f, _, _ := strings.Cut(k, " ")
+	if n > b.m.first[f] {
+		b.m.first[f] = n
+	}
 }
 
 // Build returns the Matcher; the Builder must not be used afterwards.
@@ -72,25 +78,50 @@ type Match struct {
 // with a capitalised token (phrases registered in all caps must match in all caps) and may
 // not start in the middle of a capitalised run ("New" "York" is not matched as "York").
 func (m *Matcher) FindAll(toks []textutil.Token) []Match {
+	return m.FindAllFolded(toks, nil)
+}
+
+// Fold returns the folded text of each token, for reuse across several matchers.
+func Fold(toks []textutil.Token) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = textutil.Fold(t.Text)
+	}
+	return out
+}
+
+// FindAllFolded is FindAll with the tokens' folded forms precomputed by Fold (nil: computed
+// lazily here).
+func (m *Matcher) FindAllFolded(toks []textutil.Token, folded []string) []Match {
 	var out []Match
 	var sb strings.Builder
+	fold := func(i int) string {
+		if folded != nil {
+			return folded[i]
+		}
+		return textutil.Fold(toks[i].Text)
+	}
 	for i := 0; i < len(toks); {
 		if !textutil.IsCap(toks[i].Text) {
 			i++
 			continue
 		}
+		maxN, ok := m.first[fold(i)]
+		if !ok {
+			i++
+			continue
+		}
 		found := false
-		lim := min(len(toks), i+m.maxLen)
-		// try longest first
-		for j := lim; j > i; j-- {
+		lim := min(len(toks), i+maxN)
+		for j := lim; j > i; j-- { // longest first
 			sb.Reset()
 			for k := i; k < j; k++ {
 				if k > i {
 					sb.WriteByte(' ')
 				}
-				sb.WriteString(toks[k].Text)
+				sb.WriteString(fold(k))
 			}
-			key := textutil.Fold(sb.String())
+			key := sb.String()
 			ids, ok := m.m[key]
 			if !ok {
 				continue
@@ -98,8 +129,6 @@ func (m *Matcher) FindAll(toks []textutil.Token) []Match {
 			if m.caps[key] && !textutil.IsAllCaps(toks[i].Text) {
 				continue
 			}
-			// the phrase must end at a word boundary of a capitalised run: "Georgia Tech" is
-			// not "Georgia" when the next token is capitalised and the longer phrase unknown.
 			out = append(out, Match{From: i, To: j, Start: toks[i].Start, End: toks[j-1].End, IDs: ids})
 			i = j
 			found = true
