@@ -32,7 +32,7 @@ type DetectorConfig struct {
 	// HalfLife of the per-term EWMA baseline (default 3h).
 	HalfLife time.Duration
 	// Warmup: no alerts until this much stream time has been seen (default 1h). Terms first
-	// seen after warmup are "new" (eligible for new-term alerts) for FreshFor.
+	// seen after warmup are "new" (eligible for new-term alerts) for FreshFor. Negative: none.
 	Warmup time.Duration
 	// FreshFor is how long a never-seen-before term counts as new (default 6h).
 	FreshFor time.Duration
@@ -94,6 +94,9 @@ func (c DetectorConfig) Validate() error {
 	if c.Bucket < time.Second {
 		return fmt.Errorf("alert: detector: bucket %s too small (>= 1s)", c.Bucket)
 	}
+	if len(c.Windows) > 8 {
+		return fmt.Errorf("alert: detector: at most 8 windows (got %d)", len(c.Windows))
+	}
 	for _, w := range c.Windows {
 		if w < 1 || w > ringBuckets {
 			return fmt.Errorf("alert: detector: window %d buckets out of range 1..%d", w, ringBuckets)
@@ -101,9 +104,6 @@ func (c DetectorConfig) Validate() error {
 	}
 	if c.ExitRatio < 1 {
 		return fmt.Errorf("alert: detector: exit ratio %v < 1", c.ExitRatio)
-	}
-	if c.Warmup < 0 {
-		return fmt.Errorf("alert: detector: negative warmup")
 	}
 	return nil
 }
@@ -145,6 +145,17 @@ type cRule struct {
 }
 
 var kindBits = map[string]uint8{"PER": 1, "ORG": 2, "LOC": 4, "MISC": 8, KindKeyword: 16, KindWatch: 32}
+
+func (r *cRule) windowBuckets(bucket time.Duration) int {
+	w := int(r.Window.D() / bucket)
+	if w < 1 {
+		w = 1
+	}
+	if w > ringBuckets {
+		w = ringBuckets
+	}
+	return w
+}
 
 func (r *cRule) applies(kind, key string) bool {
 	if r.Type == RuleWatch {
@@ -467,12 +478,9 @@ func (d *SpikeDetector) thresholds(st *termState, b int64) []uint16 {
 			if fresh && r.NewTerms != nil && *r.NewTerms {
 				minC = r.NewTermMinCount
 			}
-			c := minFiringCount(d.expected(st, b, w), minC, r.MinRatio, r.MinScore)
-			if r.Threshold > 0 {
-				c = math.MaxUint16
-				if w == int(r.Window.D()/d.cfg.Bucket) {
-					c = r.Threshold
-				}
+			c := math.MaxUint16 // threshold-mode watch rules are tested in testSpike
+			if r.Threshold == 0 {
+				c = minFiringCount(d.expected(st, b, w), minC, r.MinRatio, r.MinScore)
 			}
 			if c > math.MaxUint16 {
 				c = math.MaxUint16
@@ -506,6 +514,15 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 	thr := d.thresholds(st, b)
 	for _, r := range d.spike {
 		if !r.applies(st.kind, key) {
+			continue
+		}
+		if r.Threshold > 0 {
+			w := r.windowBuckets(d.cfg.Bucket)
+			if c := st.windowSum(b, w); c >= r.Threshold {
+				if _, busy := d.episodes[epKey(r.ID, key)]; !busy {
+					d.fire(r, key, st, b, w, c, t)
+				}
+			}
 			continue
 		}
 		for wi, w := range d.cfg.Windows {
@@ -658,15 +675,18 @@ func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Tim
 	}
 	active := false
 	bestC, bestW, bestL := 0, ep.Window, 0.0
+	if r.Threshold > 0 {
+		w := r.windowBuckets(d.cfg.Bucket)
+		if c := st.windowSum(cb, w); c >= r.Threshold {
+			active, bestC, bestW, bestL = true, c, w, d.expected(st, cb, w)
+		}
+	}
 	for _, w := range d.cfg.Windows {
+		if r.Threshold > 0 {
+			break
+		}
 		c := st.windowSum(cb, w)
 		l := d.expected(st, cb, w)
-		if r.Threshold > 0 {
-			if w == int(r.Window.D()/d.cfg.Bucket) && c >= r.Threshold {
-				active, bestC, bestW, bestL = true, c, w, l
-			}
-			continue
-		}
 		if c >= r.MinCount && float64(c) >= d.cfg.ExitRatio*l {
 			if !active || float64(c)/math.Max(l, 1e-9) > float64(bestC)/math.Max(bestL, 1e-9) {
 				bestC, bestW, bestL = c, w, l

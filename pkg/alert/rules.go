@@ -219,8 +219,8 @@ func (r Rule) Validate() error {
 			if r.Threshold < 0 {
 				return bad("threshold must not be negative (got %d)", r.Threshold)
 			}
-			if r.Window < Duration(time.Minute) || r.Window.D() > maxTimeframe(time.Minute) {
-				return bad("window must be between 1m and %s (got %s)", maxTimeframe(time.Minute), r.Window.D())
+			if r.Window < Duration(time.Minute) || r.Window.D() > 2*maxTimeframe(time.Minute) {
+				return bad("window must be between 1m and %s (got %s)", 2*maxTimeframe(time.Minute), r.Window.D())
 			}
 		}
 	case RuleESSpike:
