@@ -18,19 +18,24 @@ import (
 // and consumed, handled (no-op) and acked by one consumer group member. The clock runs from
 // the first publish until the last message is acked; the consumer has joined beforehand.
 //
-//	NEWSFLOW_KAFKA_BROKERS=127.0.0.1:9092 go test -run '^$' -bench PublishConsumeAck5KB -benchtime 50000x ./bus/kafkabus/
+//	NEWSFLOW_KAFKA_BROKERS=127.0.0.1:9092 go test -run '^$' -bench 'PublishConsumeAck5KB/pub(64|256)' -benchtime 30000x ./bus/kafkabus/
+//	NEWSFLOW_KAFKA_BROKERS=127.0.0.1:9092 go test -run '^$' -bench 'PublishConsumeAck5KB/pub1-' -benchtime 1000x ./bus/kafkabus/
+//
+// The pub1 baseline (one publisher waiting for each ack) is latency-bound (~BatchTimeout +
+// a produce round trip per message); run it with a small -benchtime.
 func BenchmarkPublishConsumeAck5KB(b *testing.B) {
 	for _, tc := range []struct {
 		name         string
 		publishers   int
 		concurrency  int
-		batchTimeout time.Duration
+		batchTimeout time.Duration // 0: Config default (1ms)
 	}{
-		{"pub1-conc1", 1, 1, 0}, // baseline: one synchronous publisher, one handler
+		{"pub1-conc1", 1, 1, 0}, // baseline: one publisher waiting for each ack, one handler
+		{"pub1-conc1-bt5ms", 1, 1, 5 * time.Millisecond},
 		{"pub64-conc8", 64, 8, 0},
-		{"pub64-conc8-bt1ms", 64, 8, time.Millisecond},
+		{"pub64-conc8-bt5ms", 64, 8, 5 * time.Millisecond},
 		{"pub256-conc8", 256, 8, 0},
-		{"pub256-conc8-bt1ms", 256, 8, time.Millisecond},
+		{"pub256-conc8-bt5ms", 256, 8, 5 * time.Millisecond},
 	} {
 		b.Run(tc.name, func(b *testing.B) { benchPublishConsume(b, tc.publishers, tc.concurrency, tc.batchTimeout) })
 	}

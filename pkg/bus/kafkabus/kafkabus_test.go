@@ -164,7 +164,7 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 	d := Config{Brokers: []string{"b:1"}}.Defaults()
-	if d.Partitions != 3 || d.ReplicationFactor != 1 || d.BatchTimeout != 5*time.Millisecond || d.MaxMessageBytes != 1_000_000 {
+	if d.Partitions != 3 || d.ReplicationFactor != 1 || d.BatchTimeout != time.Millisecond || d.MaxMessageBytes != 1_000_000 {
 		t.Errorf("defaults = %+v", d)
 	}
 }
