@@ -27,9 +27,10 @@ type Options struct {
 
 type wstat struct {
 	tf, upper, acro float64
-	sents           map[int]bool
+	nSents          int
+	lastSent        int
 	firstSents      []int
-	left, right     map[string]bool
+	nLeft, nRight   int
 }
 
 type cand struct {
@@ -50,6 +51,7 @@ func Extract(text string, opt Options) []article.Keyword {
 	toks := textutil.Tokenize(text)
 	words := map[string]*wstat{}
 	cands := map[string]*cand{}
+	pairs := map[[2]string]bool{}
 	sent := 0
 	var chunk []textutil.Token // run of words without punctuation between
 	var chunkIsStart []bool
@@ -120,7 +122,7 @@ func Extract(text string, opt Options) []article.Keyword {
 		lw := strings.ToLower(t.Text)
 		w := words[lw]
 		if w == nil {
-			w = &wstat{sents: map[int]bool{}, left: map[string]bool{}, right: map[string]bool{}}
+			w = &wstat{lastSent: -1}
 			words[lw] = w
 		}
 		w.tf++
@@ -129,14 +131,20 @@ func Extract(text string, opt Options) []article.Keyword {
 		} else if textutil.IsCap(t.Text) && !newSentence {
 			w.upper++
 		}
-		w.sents[sent] = true
+		if w.lastSent != sent {
+			w.nSents++
+			w.lastSent = sent
+		}
 		if len(w.firstSents) < 50 {
 			w.firstSents = append(w.firstSents, sent)
 		}
 		if prev != "" {
-			w.left[prev] = true
-			if pw := words[prev]; pw != nil {
-				pw.right[lw] = true
+			if k := [2]string{prev, lw}; !pairs[k] {
+				pairs[k] = true
+				w.nLeft++
+				if pw := words[prev]; pw != nil {
+					pw.nRight++
+				}
 			}
 		}
 		prev = lw
@@ -160,11 +168,22 @@ func Extract(text string, opt Options) []article.Keyword {
 		maxTF = math.Max(maxTF, w.tf)
 	}
 	mean, std := meanStd(tfs)
+	var wscore0 func(string) float64
 	titleWords := map[string]bool{}
 	for _, t := range textutil.Tokenize(opt.Title) {
 		titleWords[strings.ToLower(t.Text)] = true
 	}
+	wcache := make(map[string]float64, len(words))
 	wscore := func(lw string) float64 {
+		if v, ok := wcache[lw]; ok {
+			return v
+		}
+		v := wscore0(lw)
+		wcache[lw] = v
+		return v
+	}
+	_ = wscore
+	wscore0 = func(lw string) float64 {
 		w := words[lw]
 		if IsStopword(opt.Lang, lw) {
 			return 1 // neutral inside a phrase
@@ -172,10 +191,10 @@ func Extract(text string, opt Options) []article.Keyword {
 		tCase := math.Max(w.upper, w.acro) / (1 + math.Log(w.tf))
 		tPos := math.Log(math.Log(3 + median(w.firstSents)))
 		tFreq := w.tf / (mean + std + 1e-9)
-		dl := float64(len(w.left)) / w.tf
-		dr := float64(len(w.right)) / w.tf
+		dl := float64(w.nLeft) / w.tf
+		dr := float64(w.nRight) / w.tf
 		tRel := 1 + (dl+dr)*w.tf/(maxTF+1e-9)
-		tSent := float64(len(w.sents)) / nSent
+		tSent := float64(w.nSents) / nSent
 		s := tRel * tPos / (tCase + tFreq/tRel + tSent/tRel + 1e-9)
 		if titleWords[lw] {
 			s /= 2

@@ -1,8 +1,6 @@
 package ner
 
 import (
-	"os"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -379,7 +377,7 @@ func (f *featurizer) extract(words []string) {
 		f.add(hint(hint(hseed(tCapNext), capb), pos))
 		f.add(hstr(hseed(tSShapeM2), ssAt(i-2)))
 		f.add(hstr(hseed(tSShapeP2), ssAt(i+2)))
-		if rs := int(f.runS[i]); rs >= 0 && expRun > 0 {
+		if rs := int(f.runS[i]); rs >= 0 {
 			re := int(f.runE[i])
 			L := re - rs
 			var rp uint64
@@ -394,7 +392,7 @@ func (f *featurizer) extract(words []string) {
 				rp = 3
 			}
 			f.add(hint(hint(hint(hseed(tRunPos), rp), uint64(min(L, 5))), min(uint64(rs), 1)))
-			if L > 1 && expRun > 1 {
+			if L > 1 && withRunWords {
 				f.add(hint(hstr(hseed(tRunHead), f.lw[re-1]), rp))
 				f.add(hint(hstr(hseed(tRunFirst), f.lw[rs]), rp))
 			}
@@ -454,4 +452,6 @@ func (f *featurizer) extract(words []string) {
 	}
 }
 
-var expRun = func() int { v, _ := strconv.Atoi(os.Getenv("NER_EXP_RUN")); return v }()
+// withRunWords adds the first/last word of a capitalised run as features
+// (no gain on EWT dev, so off).
+const withRunWords = false
