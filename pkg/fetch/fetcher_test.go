@@ -301,11 +301,14 @@ func TestBadInputIsolatedPerFeed(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("<!doctype html><html><body>no feed here</body></html>"))
 	}
-	s.extra["/broken"] = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<rss><channel><item><title>x")) }
+	s.extra["/broken"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","url":"http://x`))
+	}
+	s.extra["/binary"] = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("\x00\x01\x02PK\x03\x04")) }
 	s.extra["/empty"] = func(w http.ResponseWriter, r *http.Request) {}
 	s.extra["/loop"] = func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) }
 	s.extra["/gone"] = func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusGone) }
-	names := []string{"html", "broken", "empty", "loop", "gone", "good"}
+	names := []string{"html", "broken", "binary", "empty", "loop", "gone", "good"}
 	var srcs []Source
 	for _, n := range names {
 		srcs = append(srcs, Source{Name: n, URL: s.url("/" + n)})
@@ -319,7 +322,7 @@ func TestBadInputIsolatedPerFeed(t *testing.T) {
 		t.Errorf("good feed published %d", pub.count())
 	}
 	want := map[string]string{"html": "html", "empty": "empty", "loop": "redirect", "gone": "410"}
-	for i, n := range names[:5] {
+	for i, n := range names[:6] {
 		st := state(t, store, srcs[i])
 		if st.Failures != 1 || st.LastError == "" {
 			t.Errorf("%s: state %+v", n, st)
@@ -328,7 +331,7 @@ func TestBadInputIsolatedPerFeed(t *testing.T) {
 			t.Errorf("%s: error %q does not mention %q", n, st.LastError, w)
 		}
 	}
-	for _, r := range []string{"html_not_feed", "empty", "redirects", "http_4xx"} {
+	for _, r := range []string{"html_not_feed", "parse", "not_feed", "empty", "redirects", "http_4xx"} {
 		if testutil.ToFloat64(f.m.errors.WithLabelValues(r)) != 1 {
 			t.Errorf("errors_total{reason=%s} = %v", r, testutil.ToFloat64(f.m.errors.WithLabelValues(r)))
 		}

@@ -106,7 +106,8 @@ func (l ParseLimits) maxURLs() int {
 	return l.MaxSitemapURLs
 }
 
-// Sniff classifies a body: "sitemap", "html", "feed" or "" (empty/unknown).
+// Sniff classifies a body: "sitemap", "html", "feed", "unknown" (not markup or JSON) or ""
+// (empty).
 func Sniff(b []byte) string {
 	head := b
 	if len(head) > 4096 {
@@ -134,7 +135,7 @@ func Sniff(b []byte) string {
 		}
 		return "feed"
 	}
-	return ""
+	return "unknown"
 }
 
 // rootElement returns the lowercased name of the first element, skipping the prolog.
@@ -173,6 +174,8 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		return nil, ErrEmptyBody
 	case "html":
 		return nil, ErrHTMLNotFeed
+	case "unknown":
+		return nil, ErrNotFeed
 	case "sitemap":
 		return ParseSitemap(bytes.NewReader(body), baseURL, lim)
 	}
