@@ -248,12 +248,14 @@ func Evaluate(s *Stream, cfg alert.Config) (*Report, error) {
 			best = res
 		}
 	}
-	best.System = "es_spike best of grid: " + strings.TrimPrefix(best.System, "es ")
 	rep.Results = append(rep.Results,
 		Score("newsflow spike (cluster dedup)", s, d["newsflow"]),
 		Score("es_spike tf=10m h=3 (cluster dedup)", s, d["elastalert2"]),
-		Score("es_spike tf=10m h=3 (every document)", s, r["elastalert2"]),
-		best)
+		Score("es_spike tf=10m h=3 (every document)", s, r["elastalert2"]))
+	if len(grid) > 0 {
+		best.System = "es_spike best of grid: " + strings.TrimPrefix(best.System, "es ")
+		rep.Results = append(rep.Results, best)
+	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
@@ -274,9 +276,11 @@ func (r *Report) Print(w io.Writer) {
 	for _, x := range r.Results {
 		row(x)
 	}
-	fmt.Fprintf(w, "\nElastAlert2 grid (every document, threshold_cur 10, alert_on_new_data):\n")
-	for _, x := range r.Grid {
-		row(x)
+	if len(r.Grid) > 0 {
+		fmt.Fprintf(w, "\nElastAlert2 grid (every document, threshold_cur 10, alert_on_new_data):\n")
+		for _, x := range r.Grid {
+			row(x)
+		}
 	}
 	fmt.Fprintf(w, "\nper shape (detected/total, median delay):\n")
 	shapes := []string{}

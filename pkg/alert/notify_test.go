@@ -1,0 +1,156 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
+
+	"github.com/newsflow/newsflow/pkg/article"
+)
+
+func sampleAlert() *article.Alert {
+	return &article.Alert{RuleID: "s", RuleType: RuleSpike, Term: "Acme", TermKind: "ORG", Status: StatusFiring,
+		WindowStart: t0, WindowEnd: t0.Add(time.Minute), Current: 8, Baseline: 0.1, Score: 9.5,
+		Reason:      "ORG \"Acme\": 8 mentions in the last 1m0s vs 0.10 expected",
+		TopArticles: []article.AlertArticle{{ID: "abc", Title: "Acme | news", URL: "https://x.example/a", Source: "x"}},
+		TopSources:  []string{"x"}}
+}
+
+func TestWebhookNotifier(t *testing.T) {
+	tests := []struct {
+		name      string
+		format    WebhookFormat
+		statuses  []int // per attempt; last repeats
+		delay     time.Duration
+		wantErr   string
+		wantCalls int32
+	}{
+		{name: "json ok", format: FormatJSON, statuses: []int{200}, wantCalls: 1},
+		{name: "slack ok", format: FormatSlack, statuses: []int{204}, wantCalls: 1},
+		{name: "retries 5xx then ok", format: FormatJSON, statuses: []int{500, 503, 200}, wantCalls: 3},
+		{name: "retries 429", format: FormatJSON, statuses: []int{429, 200}, wantCalls: 2},
+		{name: "gives up after retries", format: FormatJSON, statuses: []int{502}, wantErr: "status 502", wantCalls: 3},
+		{name: "4xx is not retried", format: FormatJSON, statuses: []int{400}, wantErr: "not retried", wantCalls: 1},
+		{name: "timeout per attempt is retried", format: FormatJSON, statuses: []int{200}, delay: 200 * time.Millisecond, wantErr: "deadline", wantCalls: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			var mu sync.Mutex
+			var bodies [][]byte
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := int(calls.Add(1))
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, b)
+				mu.Unlock()
+				if r.Header.Get("Content-Type") != "application/json" {
+					t.Errorf("content type %q", r.Header.Get("Content-Type"))
+				}
+				if tc.delay > 0 {
+					select {
+					case <-time.After(tc.delay):
+					case <-r.Context().Done():
+					case <-release:
+					}
+				}
+				st := tc.statuses[min(n, len(tc.statuses))-1]
+				w.WriteHeader(st)
+			}))
+			defer srv.Close()
+			defer close(release)
+			n, err := NewWebhookNotifier(WebhookConfig{URL: srv.URL, Format: tc.format, Retries: 2,
+				Timeout: 50 * time.Millisecond, Backoff: time.Millisecond}, srv.Client())
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = n.Notify(context.Background(), sampleAlert())
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("err %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err %v, want %q", err, tc.wantErr)
+			}
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Fatalf("calls %d, want %d", got, tc.wantCalls)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch tc.format {
+			case FormatSlack:
+				var m map[string]any
+				if err := json.Unmarshal(bodies[0], &m); err != nil {
+					t.Fatal(err)
+				}
+				text, _ := m["text"].(string)
+				if len(m) != 1 || !strings.Contains(text, "Acme") || !strings.Contains(text, "<https://x.example/a|Acme ¦ news>") {
+					t.Fatalf("slack body %s", bodies[0])
+				}
+			case FormatJSON:
+				var a article.Alert
+				if err := json.Unmarshal(bodies[0], &a); err != nil || a.Term != "Acme" || a.Score != 9.5 {
+					t.Fatalf("json body %s (%v)", bodies[0], err)
+				}
+			}
+		})
+	}
+}
+
+func TestWebhookConfigErrors(t *testing.T) {
+	for _, c := range []WebhookConfig{{URL: "ftp://x"}, {URL: "http://x", Format: "xml"}, {URL: "http://x", Retries: -1}} {
+		if _, err := NewWebhookNotifier(c, nil); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+// blockingNotifier blocks until released, to fill the queue.
+type blockingNotifier struct {
+	release chan struct{}
+	got     atomic.Int32
+}
+
+func (b *blockingNotifier) Name() string { return "blocking" }
+func (b *blockingNotifier) Notify(ctx context.Context, _ *article.Alert) error {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.got.Add(1)
+	return nil
+}
+
+func TestNotifierQueueFullDropsWithoutBlocking(t *testing.T) {
+	bn := &blockingNotifier{release: make(chan struct{})}
+	a, err := New(Config{NotifyQueue: 2}, nil, nil, []Notifier{bn, LogNotifier{Log: zap.NewNop()}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		a.dispatch([]*article.Alert{sampleAlert()}) // must not block
+	}
+	if got := testutil.ToFloat64(a.m.notify.WithLabelValues("dropped")); got < 7 {
+		t.Fatalf("dropped %v, want >= 7 (queue 2 + 1 in flight)", got)
+	}
+	close(bn.release)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sent := testutil.ToFloat64(a.m.notify.WithLabelValues("sent"))
+	dropped := testutil.ToFloat64(a.m.notify.WithLabelValues("dropped"))
+	if sent+dropped != 20 || bn.got.Load() < 1 {
+		t.Fatalf("sent %v + dropped %v != 20 offers (blocking got %d)", sent, dropped, bn.got.Load())
+	}
+}
