@@ -80,15 +80,12 @@ func Normalize(doc string, start, end int, isPlace func(string) bool) (n Normali
 	cut, core := 0, false
 	for i := 0; i < len(toks)-1; i++ {
 		lw := strings.ToLower(toks[i].Text)
-		switch {
-		case coreTitles[lw]:
+		if coreTitles[lw] {
 			core = true
-			cut = i + 1
-		case titleWords[lw] || isPlace != nil && isPlace(toks[i].Text):
-			// keep scanning
-		default:
-			i = len(toks) // stop
+		} else if !(titleWords[lw] || lw == "." && i > 0 || isPlace != nil && isPlace(toks[i].Text)) {
+			break
 		}
+		cut = i + 1
 	}
 	if core && cut < len(toks) && textutil.IsCap(toks[cut].Text) {
 		toks = toks[cut:]

@@ -1,0 +1,56 @@
+package textutil
+
+import "testing"
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zelenskyy’s  Kyïv": "zelenskyy's kyiv", "Dmitriy PESKOV": "dmitriy peskov", "Straße": "strasse",
+		"Łódź": "lodz", "  ": "", "Москва": "москва",
+	} {
+		if got := Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"U.S. President Biden's call.", []string{"U.S.", "President", "Biden", "'s", "call", "."}},
+		{"Zelensky’s “support”", []string{"Zelensky", "’s", "“", "support", "”"}},
+		{"don't stop", []string{"don't", "stop"}},
+		{"ThursdayThe official", []string{"ThursdayThe", "official"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			toks := Tokenize(tt.in)
+			if len(toks) != len(tt.want) {
+				t.Fatalf("got %+v", toks)
+			}
+			for i, tk := range toks {
+				if tk.Text != tt.want[i] || tt.in[tk.Start:tk.End] != tk.Text {
+					t.Fatalf("token %d = %+v, want %q", i, tk, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"blinken", "blinkin", 1}, {"", "abc", 3}, {"peskov", "peskov", 0}, {"kitten", "sitting", 3}} {
+		if got := Levenshtein(c.a, c.b); got != c.d {
+			t.Errorf("Levenshtein(%q,%q) = %d, want %d", c.a, c.b, got, c.d)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	if got := Truncate("héllo", 2); got != "h" {
+		t.Errorf("Truncate cut inside a rune: %q", got)
+	}
+}
