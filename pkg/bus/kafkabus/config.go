@@ -34,7 +34,9 @@ type Config struct {
 	// heartbeating this long loses its partitions (default 10s; brokers enforce >= 6s).
 	SessionTimeout time.Duration
 	// RebalanceTimeout is how long the coordinator waits for members to rejoin during a
-	// rebalance (default 30s). Draining in-flight messages happens within it.
+	// rebalance (default 60s). A member drains its in-flight messages (bounded by the
+	// consumer's AckWait, default 30s) before rejoining, so keep it above AckWait; a member
+	// that takes longer is dropped and its uncommitted messages are redelivered.
 	RebalanceTimeout time.Duration
 	// HeartbeatInterval of the consumer group (default SessionTimeout/5, at least 500ms).
 	HeartbeatInterval time.Duration
@@ -78,7 +80,7 @@ func (c Config) Defaults() Config {
 		c.SessionTimeout = 10 * time.Second
 	}
 	if c.RebalanceTimeout <= 0 {
-		c.RebalanceTimeout = 30 * time.Second
+		c.RebalanceTimeout = 60 * time.Second
 	}
 	if c.HeartbeatInterval <= 0 {
 		c.HeartbeatInterval = max(c.SessionTimeout/5, 500*time.Millisecond)
