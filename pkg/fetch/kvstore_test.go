@@ -1,0 +1,202 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsflow/newsflow/pkg/bus"
+)
+
+// natsJS connects to NEWSFLOW_NATS_URL. Unset: skip, unless CI=true (then fail).
+func natsJS(t *testing.T) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	u := os.Getenv("NEWSFLOW_NATS_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("NEWSFLOW_NATS_URL is not set (CI=true)")
+		}
+		t.Skip("NEWSFLOW_NATS_URL not set")
+	}
+	nc, err := nats.Connect(u, nats.Timeout(5*time.Second))
+	if err != nil {
+		t.Fatalf("connect %s: %v", u, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// jsPublisher publishes to a test-private subject prefix on real JetStream with Nats-Msg-Id.
+type jsPublisher struct {
+	js     jetstream.JetStream
+	prefix string
+}
+
+func (p jsPublisher) Publish(ctx context.Context, subject string, m bus.Outgoing) error {
+	msg := nats.NewMsg(p.prefix + "." + subject)
+	msg.Data = m.Data
+	for k, v := range m.Header {
+		msg.Header.Set(k, v)
+	}
+	_, err := p.js.PublishMsg(ctx, msg)
+	return err
+}
+
+func kvTestStore(t *testing.T, js jetstream.JetStream, suffix string) *KVStore {
+	t.Helper()
+	ctx := context.Background()
+	cfg := KVConfig{StateBucket: "test_fetch_state_" + suffix, SeenBucket: "test_fetch_seen_" + suffix, SeenTTL: time.Hour, Storage: jetstream.MemoryStorage}
+	s, err := NewKVStore(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestKVStoreIntegration(t *testing.T) {
+	_, js := natsJS(t)
+	ctx := context.Background()
+	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1000))
+	s := kvTestStore(t, js, suffix)
+	t.Cleanup(func() {
+		js.DeleteKeyValue(ctx, "test_fetch_state_"+suffix)
+		js.DeleteKeyValue(ctx, "test_fetch_seen_"+suffix)
+	})
+
+	t.Run("cas", func(t *testing.T) {
+		st, rev, err := s.LoadFeed(ctx, "feed.abc")
+		if err != nil || rev != 0 || st.ETag != "" {
+			t.Fatalf("absent: %+v %d %v", st, rev, err)
+		}
+		r1, err := s.SaveFeed(ctx, "feed.abc", FeedState{ETag: `"1"`}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveFeed(ctx, "feed.abc", FeedState{ETag: `"x"`}, 0); !errors.Is(err, ErrConflict) {
+			t.Fatalf("create twice: %v", err)
+		}
+		r2, err := s.SaveFeed(ctx, "feed.abc", FeedState{ETag: `"2"`}, r1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveFeed(ctx, "feed.abc", FeedState{ETag: `"stale"`}, r1); !errors.Is(err, ErrConflict) {
+			t.Fatalf("stale update: %v", err)
+		}
+		st, rev, _ = s.LoadFeed(ctx, "feed.abc")
+		if st.ETag != `"2"` || rev != r2 {
+			t.Fatalf("got %+v rev %d", st, rev)
+		}
+	})
+	t.Run("seen", func(t *testing.T) {
+		if seen, _ := s.Seen(ctx, "u.1"); seen {
+			t.Fatal("seen before add")
+		}
+		if n, err := s.MarkSeen(ctx, "u.1"); !n || err != nil {
+			t.Fatalf("first add: %v %v", n, err)
+		}
+		if n, err := s.MarkSeen(ctx, "u.1"); n || err != nil {
+			t.Fatalf("second add: %v %v", n, err)
+		}
+		if seen, _ := s.Seen(ctx, "u.1"); !seen {
+			t.Fatal("not seen after add")
+		}
+	})
+}
+
+// TestFetchersOnRealNATS runs two replicas against real JetStream: KV store shared, articles
+// published to a test stream with Nats-Msg-Id; a third "restarted" fetcher republishes nothing.
+func TestFetchersOnRealNATS(t *testing.T) {
+	_, js := natsJS(t)
+	ctx := context.Background()
+	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1000))
+	prefix := "test_fetch_" + suffix
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: prefix, Subjects: []string{prefix + ".>"}, Storage: jetstream.MemoryStorage, Duplicates: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		js.DeleteStream(ctx, prefix)
+		js.DeleteKeyValue(ctx, "test_fetch_state_"+suffix)
+		js.DeleteKeyValue(ctx, "test_fetch_seen_"+suffix)
+	})
+	store := kvTestStore(t, js, suffix)
+	pub := jsPublisher{js: js, prefix: prefix}
+
+	s := newSite(t)
+	const nFeeds = 6
+	var srcs []Source
+	for i := 0; i < nFeeds; i++ {
+		p := fmt.Sprintf("/n%d", i)
+		s.add(p, p[1:]+"-a", p[1:]+"-b", p[1:]+"-c")
+		srcs = append(srcs, Source{Name: p, URL: s.url(p)})
+	}
+	run := func(id string, srcs []Source, wait func() bool) {
+		cfg := testConfig()
+		cfg.ReplicaID = id
+		cfg.MinInterval, cfg.DefaultInterval, cfg.MaxInterval = time.Hour, time.Hour, time.Hour
+		cfg.StartSpread = 100 * time.Millisecond
+		f, err := New(cfg, srcs, store, pub, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { f.Run(rctx); close(done) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for !wait() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		<-done
+	}
+	count := func() uint64 {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	var wg sync.WaitGroup
+	for _, id := range []string{"A", "B"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(id, srcs, func() bool { return count() >= 3*nFeeds }) }()
+	}
+	wg.Wait()
+	if got := count(); got != 3*nFeeds {
+		t.Fatalf("stream holds %d messages, want %d", got, 3*nFeeds)
+	}
+	for _, src := range srcs {
+		if h := s.hit(src.URL[len(s.srv.URL):]); h != 1 {
+			t.Errorf("%s polled %d times by two replicas within one interval", src.Name, h)
+		}
+	}
+	// "Restart": a new replica, all feeds made due, one new item on one feed.
+	for _, src := range srcs {
+		makeDue(t, store, src)
+	}
+	s.add("/n0", "n0-new")
+	polled := func() bool {
+		for _, src := range srcs {
+			if s.hit(src.URL[len(s.srv.URL):]) < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	run("C", srcs, polled)
+	if got := count(); got != 3*nFeeds+1 {
+		t.Fatalf("after restart the stream holds %d messages, want %d", got, 3*nFeeds+1)
+	}
+}
