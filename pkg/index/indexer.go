@@ -1,0 +1,320 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esutil"
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Config configures the indexer.
+type Config struct {
+	Setup         SetupConfig
+	FlushBytes    int           // bulk request size threshold (default 2 MiB)
+	FlushInterval time.Duration // bulk time threshold (default 500ms)
+	Workers       int           // concurrent bulk requests (default 2)
+	// Refresh is passed to the bulk API ("", "true", "wait_for"); tests use "wait_for".
+	Refresh string
+	// DLQSubject and Stage are used for documents Elasticsearch rejects for good.
+	DLQSubject string
+	Stage      string
+}
+
+// Defaults fills zero fields.
+func (c Config) Defaults() Config {
+	if c.FlushBytes <= 0 {
+		c.FlushBytes = 2 << 20
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 500 * time.Millisecond
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.DLQSubject == "" {
+		c.DLQSubject = article.SubjectDLQ
+	}
+	if c.Stage == "" {
+		c.Stage = "indexer"
+	}
+	return c
+}
+
+// Validate reports invalid settings.
+func (c Config) Validate() error {
+	switch c.Refresh {
+	case "", "true", "false", "wait_for":
+	default:
+		return fmt.Errorf("index: refresh %q: want \"\", true, false or wait_for", c.Refresh)
+	}
+	if c.FlushBytes < 1024 {
+		return fmt.Errorf("index: flush bytes %d: want >= 1024", c.FlushBytes)
+	}
+	return nil
+}
+
+type metrics struct {
+	items   *prometheus.CounterVec
+	flushes prometheus.Histogram
+	healthy prometheus.Gauge
+}
+
+// Indexer writes articles and alerts to Elasticsearch through one esutil.BulkIndexer. Its
+// Handler is a bus.Handler that defers settlement: each message is acked only after its bulk
+// item succeeded, nacked for retry on 429/5xx/transport errors, and dead-lettered with ES's
+// reason on a permanent rejection (mapping errors, 400). While Elasticsearch is unreachable
+// the handler blocks (backpressure: the bus stops delivering), and resumes when it returns.
+// Safe for concurrent use.
+type Indexer struct {
+	cfg   Config
+	es    *elasticsearch.Client
+	bi    esutil.BulkIndexer
+	pub   bus.Publisher
+	log   *zap.Logger
+	m     metrics
+	names Names
+
+	healthy   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{}
+}
+
+// New builds an Indexer. It does not contact Elasticsearch; call Setup before consuming.
+func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logger, reg prometheus.Registerer) (*Indexer, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	ix := &Indexer{cfg: cfg, es: es, pub: pub, log: log, names: cfg.Setup.Names, done: make(chan struct{})}
+	ix.m = metrics{
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_indexer_items_total",
+			Help: "Bulk items by outcome: indexed, stale (older version skipped), retried, dead_lettered."}, []string{"outcome"}),
+		flushes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsflow_indexer_flush_seconds",
+			Help: "Bulk request duration.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		healthy: prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_indexer_es_up", Help: "1 while Elasticsearch accepts bulks."}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{ix.m.items, ix.m.flushes, ix.m.healthy} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("index: metrics: %w", err)
+			}
+		}
+	}
+	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
+		Client:        es,
+		NumWorkers:    cfg.Workers,
+		FlushBytes:    cfg.FlushBytes,
+		FlushInterval: cfg.FlushInterval,
+		Refresh:       cfg.Refresh,
+		OnError: func(_ context.Context, err error) {
+			ix.setHealthy(false)
+			log.Warn("bulk request failed", zap.Error(err))
+		},
+		OnFlushStart: func(ctx context.Context) context.Context {
+			return context.WithValue(ctx, flushStartKey{}, time.Now())
+		},
+		OnFlushEnd: func(ctx context.Context) {
+			if t, ok := ctx.Value(flushStartKey{}).(time.Time); ok {
+				ix.m.flushes.Observe(time.Since(t).Seconds())
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: bulk indexer: %w", err)
+	}
+	ix.bi = bi
+	ix.healthy.Store(true)
+	ix.m.healthy.Set(1)
+	return ix, nil
+}
+
+type flushStartKey struct{}
+
+func (ix *Indexer) setHealthy(v bool) {
+	if ix.healthy.Swap(v) != v {
+		if v {
+			ix.log.Info("elasticsearch is back, resuming")
+			ix.m.healthy.Set(1)
+		} else {
+			ix.log.Warn("elasticsearch unavailable, pausing consumption")
+			ix.m.healthy.Set(0)
+		}
+	}
+}
+
+// Setup installs the ILM policy and templates (idempotent PUTs).
+func (ix *Indexer) Setup(ctx context.Context) error {
+	return Setup(ctx, ix.es, ix.cfg.Setup)
+}
+
+// Setup installs the templates of cfg on es. Each PUT is idempotent.
+func Setup(ctx context.Context, es *elasticsearch.Client, cfg SetupConfig) error {
+	for _, r := range Templates(cfg) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.Path, strings.NewReader(r.JSON()))
+		if err != nil {
+			return fmt.Errorf("index: setup %s: %w", r.Path, err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := es.Perform(req)
+		if err != nil {
+			return fmt.Errorf("index: setup %s: %w", r.Path, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		res.Body.Close()
+		if res.StatusCode >= 300 {
+			return fmt.Errorf("index: setup %s: %s: %s", r.Path, res.Status, body)
+		}
+	}
+	return nil
+}
+
+// waitHealthy blocks while Elasticsearch is marked down, probing it every second.
+func (ix *Indexer) waitHealthy(ctx context.Context) error {
+	for !ix.healthy.Load() {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		res, err := ix.es.Cluster.Health(ix.es.Cluster.Health.WithContext(pctx))
+		cancel()
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode < 500 {
+				ix.setHealthy(true)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ix.done:
+			return bus.ErrClosed
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// item builds the bulk item for an envelope.
+func (ix *Indexer) item(env *article.Envelope) (esutil.BulkIndexerItem, error) {
+	switch env.Stage {
+	case article.StageEnriched:
+		e := env.Enriched
+		body, err := json.Marshal(NewArticleDoc(env.ID, e))
+		if err != nil {
+			return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: encode %s: %w", env.ID, err)
+		}
+		v := Version(e)
+		return esutil.BulkIndexerItem{Index: ix.names.ArticleIndex(DocTime(e)), Action: "index", DocumentID: env.ID,
+			Version: &v, VersionType: "external_gte", Body: bytes.NewReader(body)}, nil
+	case article.StageAlert:
+		a := env.Alert
+		t := a.FiredAt
+		if t.IsZero() {
+			t = env.SentAt
+		}
+		body, err := json.Marshal(AlertDoc{Timestamp: t, ID: env.ID, Alert: a})
+		if err != nil {
+			return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: encode alert %s: %w", env.ID, err)
+		}
+		return esutil.BulkIndexerItem{Index: ix.names.AlertIndex(t), Action: "index", DocumentID: env.ID, Body: bytes.NewReader(body)}, nil
+	default:
+		return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: %s: stage %q is not indexed", env.ID, env.Stage)
+	}
+}
+
+// Handler returns the bus handler. opts must be the options the consumer runs with (for the
+// retry backoff).
+func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
+	opts = opts.Defaults()
+	return func(ctx context.Context, m bus.Message) error {
+		env, err := article.Decode(m.Data())
+		if err != nil {
+			ix.log.Warn("undecodable message, dead-lettering", zap.String("key", m.Key()), zap.Error(err))
+			return bus.Permanent(fmt.Errorf("indexer: decode: %w", err))
+		}
+		it, err := ix.item(env)
+		if err != nil {
+			return err
+		}
+		if err := ix.waitHealthy(ctx); err != nil {
+			return fmt.Errorf("indexer: waiting for elasticsearch: %w", err)
+		}
+		it.OnSuccess = func(ctx context.Context, _ esutil.BulkIndexerItem, _ esutil.BulkIndexerResponseItem) {
+			ix.setHealthy(true)
+			ix.m.items.WithLabelValues("indexed").Inc()
+			if err := m.Ack(context.Background()); err != nil {
+				ix.log.Warn("ack after index failed (will be redelivered and overwritten)", zap.String("id", env.ID), zap.Error(err))
+			}
+		}
+		it.OnFailure = func(_ context.Context, _ esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
+			ix.onFailure(m, env.ID, opts, res, err)
+		}
+		if err := ix.bi.Add(ctx, it); err != nil {
+			return fmt.Errorf("indexer: add %s: %w", env.ID, err)
+		}
+		return bus.ErrDeferred
+	}
+}
+
+func (ix *Indexer) onFailure(m bus.Message, id string, opts bus.ConsumeOptions, res esutil.BulkIndexerResponseItem, err error) {
+	ctx := context.Background()
+	switch {
+	case err != nil: // transport error: whole bulk failed
+		ix.setHealthy(false)
+		ix.m.items.WithLabelValues("retried").Inc()
+		_ = m.Nack(ctx, opts.Backoff(m.Attempt()))
+	case res.Status == http.StatusConflict:
+		// external_gte: a newer version is already indexed; this one is stale, done.
+		ix.m.items.WithLabelValues("stale").Inc()
+		_ = m.Ack(ctx)
+	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
+		ix.m.items.WithLabelValues("retried").Inc()
+		ix.log.Info("bulk item will be retried", zap.String("id", id), zap.Int("status", res.Status), zap.String("reason", res.Error.Reason))
+		_ = m.Nack(ctx, opts.Backoff(m.Attempt()))
+	default:
+		reason := fmt.Errorf("elasticsearch rejected %s: %d %s: %s", id, res.Status, res.Error.Type, res.Error.Reason)
+		ix.m.items.WithLabelValues("dead_lettered").Inc()
+		ix.log.Warn("document rejected, dead-lettering", zap.String("id", id), zap.Error(reason))
+		if derr := bus.DeadLetter(ctx, ix.pub, opts.DLQSubject, ix.cfg.Stage, m, reason); derr != nil {
+			ix.log.Error("dead-letter failed, will retry", zap.String("id", id), zap.Error(derr))
+			_ = m.Nack(ctx, opts.Backoff(m.Attempt()))
+			return
+		}
+		_ = m.Term(ctx)
+	}
+}
+
+// Flush blocks until everything added so far has been sent and settled. It closes the bulk
+// indexer, so it is only used through Close.
+
+// Close flushes the bulk in flight (settling its messages) and stops the workers. Idempotent;
+// call it after the consumer has drained.
+func (ix *Indexer) Close(ctx context.Context) error {
+	ix.closeOnce.Do(func() {
+		close(ix.done)
+		ix.closeErr = ix.bi.Close(ctx)
+		if errors.Is(ix.closeErr, context.Canceled) {
+			ix.closeErr = nil
+		}
+	})
+	return ix.closeErr
+}
+
+// Stats returns the bulk indexer's counters.
+func (ix *Indexer) Stats() esutil.BulkIndexerStats { return ix.bi.Stats() }

@@ -1,0 +1,97 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/index"
+	"github.com/newsflow/newsflow/pkg/service"
+	"go.uber.org/zap"
+)
+
+// IndexerConfig configures the indexer stage.
+type IndexerConfig struct {
+	Index      index.Config
+	ESURL      string
+	MaxDeliver int // attempts before a message is dead-lettered; high, since ES outages are transient
+}
+
+// IndexerConfigFromEnv reads NEWSFLOW_ES_* and NEWSFLOW_INDEX_* variables.
+func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
+	c := IndexerConfig{ESURL: esURL}
+	c.Index.Setup.Names.Prefix = e.String("NEWSFLOW_INDEX_PREFIX", "newsflow")
+	c.Index.Setup.Replicas = e.Int("NEWSFLOW_INDEX_REPLICAS", 0)
+	c.Index.Setup.Shards = e.Int("NEWSFLOW_INDEX_SHARDS", 1)
+	c.Index.Setup.Retention = e.Duration("NEWSFLOW_INDEX_RETENTION", 0)
+	c.Index.FlushBytes = e.Int("NEWSFLOW_INDEX_FLUSH_BYTES", 2<<20)
+	c.Index.FlushInterval = e.Duration("NEWSFLOW_INDEX_FLUSH_INTERVAL", 500*time.Millisecond)
+	c.Index.Workers = e.Int("NEWSFLOW_INDEX_WORKERS", 2)
+	c.Index.Refresh = e.String("NEWSFLOW_INDEX_REFRESH", "")
+	c.MaxDeliver = e.Int("NEWSFLOW_INDEX_MAX_DELIVER", 1000)
+	return c
+}
+
+// NewESClient builds the official client for url (it refuses servers that are not
+// Elasticsearch).
+func NewESClient(url string) (*elasticsearch.Client, error) {
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}, MaxRetries: 2})
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch client for %s: %w", url, err)
+	}
+	return es, nil
+}
+
+// AddIndexer installs the templates (retrying until Elasticsearch answers or ctx ends) and
+// adds consumers for news.enriched and news.alerts. On stop the bulk in flight is flushed
+// after the consumers drained.
+func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexer, error) {
+	log := c.log("indexer")
+	es, err := NewESClient(cfg.ESURL)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := index.New(cfg.Index, es, c.Bus, log, c.RT.Reg)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		err = ix.Setup(ctx)
+		if err == nil {
+			break
+		}
+		if attempt >= 30 || ctx.Err() != nil {
+			return nil, fmt.Errorf("indexer: install templates at %s: %w", cfg.ESURL, err)
+		}
+		log.Warn("elasticsearch not ready, retrying template setup", zap.Error(err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	c.RT.AddReadyCheck(func(ctx context.Context) error {
+		res, err := es.Ping(es.Ping.WithContext(ctx))
+		if err != nil {
+			return fmt.Errorf("elasticsearch: %w", err)
+		}
+		res.Body.Close()
+		return nil
+	})
+	opts := c.RT.Cfg.ConsumeOptions("indexer")
+	opts.MaxDeliver = cfg.MaxDeliver
+	alertOpts := c.RT.Cfg.ConsumeOptions("indexer-alerts")
+	alertOpts.MaxDeliver = cfg.MaxDeliver
+	c.RT.Go("index "+article.SubjectEnriched, func(ctx context.Context) error {
+		err := c.Bus.Consume(ctx, article.SubjectEnriched, opts, ix.Handler(opts))
+		fctx, cancel := context.WithTimeout(context.Background(), c.RT.Cfg.ShutdownTimeout)
+		defer cancel()
+		if cerr := ix.Close(fctx); cerr != nil {
+			log.Warn("final bulk flush failed (messages stay unacked and will be redelivered)", zap.Error(cerr))
+		}
+		return err
+	})
+	c.RT.Consume(c.Bus, article.SubjectAlerts, alertOpts, ix.Handler(alertOpts))
+	return ix, nil
+}
