@@ -51,6 +51,7 @@ type Config struct {
 
 	ReplicaID       string        // lease owner name (default hostname-pid-random)
 	LeaseTTL        time.Duration // a poll's lease; a dead replica's feeds are taken over after it (default 10m)
+	PollTimeout     time.Duration // one poll incl. its page fetches; unfinished items wait for the next poll (default 3m)
 	MaxItemsPerPoll int           // new items handled per poll, the rest next poll (default 100)
 	MaxSitemapURLs  int           // default 50,000
 	MaxSitemapKids  int           // child sitemaps fetched per poll of an index (default 20)
@@ -107,6 +108,7 @@ func (c Config) Defaults() Config {
 	d(&c.MaxCrawlDelay, time.Minute)
 	d(&c.RobotsTTL, 24*time.Hour)
 	d(&c.LeaseTTL, 10*time.Minute)
+	d(&c.PollTimeout, 3*time.Minute)
 	i(&c.MaxItemsPerPoll, 100)
 	i(&c.MaxSitemapURLs, 50000)
 	i(&c.MaxSitemapKids, 20)

@@ -224,7 +224,7 @@ func (f *Fetcher) PollFeed(ctx context.Context, idx int) time.Time {
 		return now.Add(f.policy.jitter(30 * time.Second))
 	}
 
-	pctx, pcancel := context.WithTimeout(ctx, f.cfg.LeaseTTL*4/5)
+	pctx, pcancel := context.WithTimeout(ctx, min(f.cfg.PollTimeout, f.cfg.LeaseTTL*4/5))
 	wait := f.poll(pctx, idx, &st, log)
 	pcancel()
 
@@ -323,7 +323,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			st.PollsSinceFull = 0
 		}
 		hash := parsed.Hash()
-		if !conditional && st.LastHash != "" && hash != st.LastHash && (st.NotModifiedSince || (resp.ETag != "" && resp.ETag == st.ETag)) {
+		if !conditional && !st.Pending && st.LastHash != "" && hash != st.LastHash && (st.NotModifiedSince || (resp.ETag != "" && resp.ETag == st.ETag)) {
 			st.Lies++
 			log.Info("feed validators contradicted by content", zap.Int("strikes", st.Lies))
 			if st.Lies >= f.cfg.LieStrikes && !st.ValidatorsDisabled {
@@ -335,18 +335,26 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 		if hash == st.LastHash {
 			outcome = "unchanged"
 		} else {
-			newItems, err = f.handleItems(ctx, src, parsed.Items, log)
+			var complete bool
+			newItems, complete, err = f.handleItems(ctx, src, parsed.Items, log)
 			if err != nil { // publish/store failure: keep the old hash so the items are retried
 				f.m.polls.WithLabelValues("publish_error").Inc()
 				log.Warn("items not fully handled", zap.Error(err))
 				return f.policy.jitter(f.cfg.MinInterval)
 			}
-			st.LastHash = hash
+			if !complete {
+				outcome = "partial"
+			}
+			st.Pending = !complete
 		}
-		// Validators are stored only once the items are safely handled, so a failed
-		// publish is retried with a full fetch.
-		st.NotModifiedSince = false
-		st.ETag, st.LastModified = resp.ETag, resp.LastModified
+		// Hash and validators are stored only once every item is handled, so deferred items
+		// (host busy, page timeouts, per-poll limit, publish failure) are retried next poll
+		// with a full fetch instead of being hidden behind a 304 or an unchanged hash.
+		if !st.Pending {
+			st.LastHash = hash
+			st.NotModifiedSince = false
+			st.ETag, st.LastModified = resp.ETag, resp.LastModified
+		}
 		observed = cadence(parsed.Items)
 		hint = parsed.TTL
 	}
@@ -487,8 +495,9 @@ func seenKeys(feedKey string, it Item, id string) (ukey, gkey string) {
 }
 
 // handleItems publishes the unseen items (newest first, at most MaxItemsPerPoll) and marks
-// them seen. It returns an error only when the bus or the store failed.
-func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log *zap.Logger) (int, error) {
+// them seen. complete is false when some items were deferred to the next poll. It returns an
+// error only when the bus or the store failed.
+func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log *zap.Logger) (newN int, complete bool, err error) {
 	items = append([]Item(nil), items...)
 	sort.SliceStable(items, func(i, j int) bool { return itemTime(items[i]).After(itemTime(items[j])) })
 	limit := f.cfg.MaxItemsPerPoll
@@ -496,10 +505,11 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 		limit = src.Options.MaxItems
 	}
 	fk := src.Key()
-	newN, handled := 0, 0
+	handled := 0
+	complete = true
 	for _, it := range items {
 		if ctx.Err() != nil {
-			return newN, nil // lease time is up; the rest next poll
+			return newN, false, nil // poll time is up; the rest next poll
 		}
 		id, canon, err := article.ID(it.Link)
 		if err != nil {
@@ -509,7 +519,7 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 		ukey, gkey := seenKeys(fk, it, id)
 		seen, err := f.seenAny(ctx, ukey, gkey)
 		if err != nil {
-			return newN, err
+			return newN, false, err
 		}
 		if seen {
 			f.m.items.WithLabelValues("seen").Inc()
@@ -517,6 +527,7 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 		}
 		if handled >= limit {
 			f.m.items.WithLabelValues("deferred").Inc()
+			complete = false
 			continue
 		}
 		handled++
@@ -525,6 +536,7 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 			f.m.items.WithLabelValues("deferred").Inc()
 			f.m.errors.WithLabelValues(errorReason(err)).Inc()
 			log.Info("item deferred", zap.String("link", it.Link), zap.Error(err))
+			complete = false
 			continue
 		}
 		finalID := article.IDFromCanonical(raw.CanonicalURL)
@@ -533,26 +545,26 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 			fkey := "u." + finalID
 			keys = append(keys, fkey)
 			if s, err := f.seenAny(ctx, fkey, ""); err != nil {
-				return newN, err
+				return newN, false, err
 			} else if s { // same article reached under another URL
 				f.m.items.WithLabelValues("seen").Inc()
 				if err := f.markSeen(ctx, keys...); err != nil {
-					return newN, err
+					return newN, false, err
 				}
 				continue
 			}
 		}
 		if err := f.publish(ctx, finalID, raw); err != nil {
 			f.m.items.WithLabelValues("publish_error").Inc()
-			return newN, err
+			return newN, false, err
 		}
 		if err := f.markSeen(ctx, keys...); err != nil {
-			return newN, err
+			return newN, false, err
 		}
 		newN++
 		f.m.items.WithLabelValues("new").Inc()
 	}
-	return newN, nil
+	return newN, complete, nil
 }
 
 func itemTime(it Item) time.Time {

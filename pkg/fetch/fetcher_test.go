@@ -733,3 +733,29 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func TestDeferredItemsRetriedDespiteValidators(t *testing.T) {
+	s := newSite(t)
+	s.add("/rss", "d1", "d2", "d3")
+	src := Source{Name: "d", URL: s.url("/rss")}
+	cfg := testConfig()
+	cfg.MaxItemsPerPoll = 1
+	store, pub := NewMemStore(), &capture{}
+	f := newTestFetcher(t, cfg, []Source{src}, store, pub)
+	for i := 1; i <= 3; i++ {
+		makeDue(t, store, src)
+		f.PollFeed(context.Background(), 0)
+		if pub.count() != i {
+			t.Fatalf("poll %d: published %d", i, pub.count())
+		}
+	}
+	if st := state(t, store, src); st.Pending || st.ETag == "" {
+		t.Fatalf("after the last item: %+v", st)
+	}
+	makeDue(t, store, src)
+	f.PollFeed(context.Background(), 0)
+	if testutil.ToFloat64(f.m.polls.WithLabelValues("not_modified")) != 1 || testutil.ToFloat64(f.m.polls.WithLabelValues("partial")) != 2 {
+		t.Error("poll outcomes")
+	}
+	pub.keysOnce(t)
+}

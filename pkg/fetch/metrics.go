@@ -21,7 +21,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_fetcher_polls_total",
-			Help: "Feed polls by outcome (ok, not_modified, unchanged, error, deferred)."}, []string{"outcome"}),
+			Help: "Feed polls by outcome (ok, not_modified, unchanged, partial, error, deferred, publish_error)."}, []string{"outcome"}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_fetcher_items_total",
 			Help: "Feed items by outcome (new, seen, deferred, invalid, publish_error)."}, []string{"outcome"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_fetcher_errors_total",

@@ -23,6 +23,7 @@ type FeedState struct {
 	NotModifiedSince   bool              `json:"not_modified_since,omitempty"` // a 304 was accepted since LastHash
 	PollsSinceFull     int               `json:"polls_since_full,omitempty"`   // conditional polls since the last unconditional one
 	LastHash           string            `json:"last_hash,omitempty"`
+	Pending            bool              `json:"pending,omitempty"`  // the last poll deferred items; hash/validators not advanced
 	Interval           time.Duration     `json:"interval,omitempty"` // current adaptive interval
 	Cadence            time.Duration     `json:"cadence,omitempty"`  // observed mean gap between items (EWMA)
 	NextDue            time.Time         `json:"next_due"`
