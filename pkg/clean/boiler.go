@@ -211,18 +211,16 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 		keys[i] = normLine(p)
 	}
 	// Tail cut: the first tail marker in the second half, if nothing long follows it.
+	// longAfter[i] says whether a line after i is long (O(n), no rescans).
+	longAfter := make([]bool, n+1)
+	for j := n - 1; j >= 0; j-- {
+		longAfter[j] = longAfter[j+1] || (j+1 < n && len(paras[j+1]) > 350 && utf8.RuneCountInString(paras[j+1]) > 350)
+	}
 	for i := n / 2; i < n; i++ {
 		if !tailMarkers[keys[i]] && !reCommentForm.MatchString(paras[i]) {
 			continue
 		}
-		long := false
-		for j := i + 1; j < n; j++ {
-			if utf8.RuneCountInString(paras[j]) > 350 {
-				long = true
-				break
-			}
-		}
-		if !long && i > 0 {
+		if !longAfter[i] && i > 0 {
 			for j := i; j < n; j++ {
 				drop[j] = true
 			}

@@ -305,6 +305,9 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	site := siteKey(raw)
 	paras := make([]string, 0, len(ex.paragraphs))
 	for _, p := range ex.paragraphs {
+		if len(paras) >= maxParagraphs {
+			break
+		}
 		if p = NormalizeText(p); p != "" {
 			for _, l := range strings.Split(p, "\n") {
 				if l = strings.TrimSpace(reClickToTweet.ReplaceAllString(l, "")); l != "" {
@@ -399,6 +402,10 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	}
 	return out, nil
 }
+
+// maxParagraphs bounds the paragraphs kept per page (a real article has at most a few
+// hundred; hostile inputs can have millions of lines).
+const maxParagraphs = 5000
 
 // siteKey is the template-learning key: the source domain, else the URL host without www.
 func siteKey(raw *article.Raw) string {
