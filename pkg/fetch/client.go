@@ -146,6 +146,7 @@ type client struct {
 	robots sync.Map // scheme://host -> *robotsEntry
 	hostMu sync.Mutex
 	hosts  map[string]*rate.Limiter
+	paused map[string]time.Time // host → until, after 429/503 (Retry-After, else 1 min)
 }
 
 type robotsEntry struct {
@@ -180,7 +181,7 @@ func newClient(cfg Config) (*client, error) {
 		DisableCompression:     true, // we decode ourselves so the size limit applies after decompression
 		MaxResponseHeaderBytes: 256 << 10,
 	}
-	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}}
+	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}}
 	c.hc = &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -223,6 +224,16 @@ func (c *client) limiter(host string) *rate.Limiter {
 func (c *client) wait(ctx context.Context, host string) error {
 	if c.cfg.DisablePoliteness {
 		return nil
+	}
+	c.hostMu.Lock()
+	until, ok := c.paused[host]
+	if ok && !time.Now().Before(until) {
+		delete(c.paused, host)
+		ok = false
+	}
+	c.hostMu.Unlock()
+	if ok {
+		return fmt.Errorf("%w: %s paused after 429/503 until %s", ErrHostBusy, host, until.UTC().Format(time.RFC3339))
 	}
 	r := c.limiter(host).Reserve()
 	if !r.OK() {
@@ -339,7 +350,16 @@ func (c *client) get(ctx context.Context, r request) (*response, error) {
 	if err := c.wait(ctx, hostKey(u)); err != nil {
 		return nil, err
 	}
-	return c.do(ctx, r)
+	resp, err := c.do(ctx, r)
+	var se *StatusError
+	if errors.As(err, &se) && (se.Code == 429 || se.Code == 503) && !c.cfg.DisablePoliteness {
+		// The host asked us to slow down: every feed and page on it waits.
+		d := min(max(se.RetryAfter, time.Minute), time.Hour)
+		c.hostMu.Lock()
+		c.paused[hostKey(u)] = time.Now().Add(d)
+		c.hostMu.Unlock()
+	}
+	return resp, err
 }
 
 // do performs one GET with timeouts, the redirect limit, decompression and the size limit

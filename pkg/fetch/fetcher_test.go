@@ -202,12 +202,22 @@ func TestRetryAfterAndBackoffAndParking(t *testing.T) {
 	if st := state(t, store, src); st.Failures != 1 || !strings.Contains(st.LastError, "429") {
 		t.Errorf("state = %+v", st)
 	}
+	// The whole host is paused: another URL on it is deferred without a request.
+	if _, err := f.client.get(ctx, request{URL: s.url("/other"), MaxBytes: 1 << 20}); !errors.Is(err, ErrHostBusy) || s.hit("/other") != 0 {
+		t.Errorf("host not paused after 429: %v", err)
+	}
+	f.client.hostMu.Lock()
+	clear(f.client.paused) // let the test go on without waiting an hour
+	f.client.hostMu.Unlock()
 	mu.Lock()
 	code = 500
 	mu.Unlock()
 	for i := 0; i < 2; i++ {
 		makeDue(t, store, src)
 		next = f.PollFeed(ctx, 0)
+		f.client.hostMu.Lock()
+		clear(f.client.paused)
+		f.client.hostMu.Unlock()
 	}
 	st := state(t, store, src)
 	if !st.Parked || st.Failures != 3 {
@@ -758,4 +768,25 @@ func TestDeferredItemsRetriedDespiteValidators(t *testing.T) {
 		t.Error("poll outcomes")
 	}
 	pub.keysOnce(t)
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"NEWSFLOW_FETCH_WORKERS": "3", "NEWSFLOW_FETCH_MIN_INTERVAL": "1m", "NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1, 10.0.0.0/8",
+		"NEWSFLOW_FETCH_PER_FEED_METRICS": "true",
+	}
+	c, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil || c.Workers != 3 || c.MinInterval != time.Minute || len(c.AllowAddresses) != 2 || !c.PerFeedMetrics || c.MaxInterval != 12*time.Hour {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, bad := range []map[string]string{
+		{"NEWSFLOW_FETCH_WORKERS": "-1"},
+		{"NEWSFLOW_FETCH_MIN_INTERVAL": "soon"},
+		{"NEWSFLOW_FETCH_ALLOW_ADDRESSES": "localhost"},
+		{"NEWSFLOW_FETCH_MIN_INTERVAL": "13h"},
+	} {
+		if _, err := ConfigFromEnv(func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%v: want error", bad)
+		}
+	}
 }
