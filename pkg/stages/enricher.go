@@ -1,0 +1,47 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/enrich"
+	"github.com/newsflow/newsflow/pkg/service"
+)
+
+// EnricherConfigFromEnv reads NEWSFLOW_ENRICH_* variables.
+func EnricherConfigFromEnv(e *service.Env) enrich.Config {
+	var c enrich.Config
+	c.AliasFiles = e.List("NEWSFLOW_ENRICH_ALIASES", nil)
+	c.MaxKeywords = e.Int("NEWSFLOW_ENRICH_MAX_KEYWORDS", 0)
+	c.MaxTextBytes = e.Int("NEWSFLOW_ENRICH_MAX_TEXT_BYTES", 0)
+	return c
+}
+
+// EnrichProcess is the enricher's ProcessFunc: clean → enriched.
+func EnrichProcess(en *enrich.Enricher) service.ProcessFunc {
+	return func(ctx context.Context, in *article.Envelope) ([]service.Output, error) {
+		if in.Stage != article.StageClean {
+			return nil, bus.Permanentf("enricher: %s: unexpected stage %q", in.ID, in.Stage)
+		}
+		out, err := en.Enrich(ctx, in.ID, in.Clean)
+		if err != nil {
+			return nil, fmt.Errorf("enricher: enrich %s: %w", in.ID, err)
+		}
+		return []service.Output{{Subject: article.SubjectEnriched, Envelope: &article.Envelope{ID: in.ID, Stage: article.StageEnriched, Enriched: out}}}, nil
+	}
+}
+
+// AddEnricher builds the enricher and adds its consumer of news.clean.
+func AddEnricher(c Common, cfg enrich.Config) (*enrich.Enricher, error) {
+	log := c.log("enricher")
+	en, err := enrich.New(cfg, log, c.RT.Reg)
+	if err != nil {
+		return nil, fmt.Errorf("enricher: %w", err)
+	}
+	m := service.NewStageMetrics("enricher", c.RT.Reg)
+	h := service.StageHandler("enricher", c.Bus, EnrichProcess(en), log, m)
+	c.RT.Consume(c.Bus, article.SubjectClean, c.RT.Cfg.ConsumeOptions("enricher"), h)
+	return en, nil
+}

@@ -1,0 +1,94 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"github.com/newsflow/newsflow/pkg/fetch"
+	"github.com/newsflow/newsflow/pkg/service"
+	"go.uber.org/zap"
+)
+
+// FetcherConfig configures the fetcher stage.
+type FetcherConfig struct {
+	Fetch       fetch.Config
+	SourcesFile string // YAML or OPML
+	Sources     []fetch.Source
+	// StateNATSURL is the NATS server whose JetStream KV holds the seen-set and feed state
+	// (shared by replicas). With NEWSFLOW_BUS=nats it is the bus's own server; with Kafka the
+	// fetcher still needs a small NATS (see docs/architecture.md). "memory" keeps state in
+	// the process only (single replica, demo).
+	StateNATSURL string
+}
+
+// FetcherConfigFromEnv reads NEWSFLOW_FETCH_* variables and NEWSFLOW_SOURCES.
+func FetcherConfigFromEnv(e *service.Env, natsURL string) FetcherConfig {
+	var c FetcherConfig
+	c.SourcesFile = e.String("NEWSFLOW_SOURCES", "")
+	c.StateNATSURL = e.String("NEWSFLOW_FETCH_STATE_NATS_URL", natsURL)
+	c.Fetch.UserAgent = e.String("NEWSFLOW_FETCH_USER_AGENT", "")
+	c.Fetch.Workers = e.Int("NEWSFLOW_FETCH_WORKERS", 0)
+	c.Fetch.MinInterval = e.Duration("NEWSFLOW_FETCH_MIN_INTERVAL", 0)
+	c.Fetch.MaxInterval = e.Duration("NEWSFLOW_FETCH_MAX_INTERVAL", 0)
+	c.Fetch.DefaultInterval = e.Duration("NEWSFLOW_FETCH_DEFAULT_INTERVAL", 0)
+	c.Fetch.HostInterval = e.Duration("NEWSFLOW_FETCH_HOST_INTERVAL", 0)
+	c.Fetch.AllowAddresses = e.List("NEWSFLOW_FETCH_ALLOW_ADDRESSES", nil)
+	c.Fetch.IgnoreRobots = e.Bool("NEWSFLOW_FETCH_IGNORE_ROBOTS", false)
+	c.Fetch.PerFeedMetrics = e.Bool("NEWSFLOW_FETCH_PER_FEED_METRICS", true)
+	return c
+}
+
+// AddFetcher loads the sources, opens the state store, and adds the fetcher loop and its
+// POST /v1/urls endpoint. js may be nil; then a connection to cfg.StateNATSURL is made.
+func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.JetStream) (*fetch.Fetcher, error) {
+	log := c.log("fetcher")
+	sources := cfg.Sources
+	if cfg.SourcesFile != "" {
+		s, err := fetch.LoadSources(cfg.SourcesFile)
+		if err != nil {
+			return nil, fmt.Errorf("fetcher: sources %s: %w", cfg.SourcesFile, err)
+		}
+		sources = append(sources, s...)
+	}
+	var store fetch.Store
+	switch {
+	case cfg.StateNATSURL == "memory":
+		store = fetch.NewMemStore()
+		log.Warn("fetcher state kept in memory: not shared by replicas, lost on restart")
+	default:
+		if js == nil {
+			if nb, ok := c.Bus.(*natsbus.Bus); ok {
+				js = nb.JetStream()
+			} else {
+				nc, err := nats.Connect(cfg.StateNATSURL, nats.Name("newsflow-fetcher-state"), nats.MaxReconnects(-1))
+				if err != nil {
+					return nil, fmt.Errorf("fetcher: state store at %s: %w", cfg.StateNATSURL, err)
+				}
+				c.RT.OnStop(nc.Close)
+				if js, err = jetstream.New(nc); err != nil {
+					return nil, fmt.Errorf("fetcher: jetstream: %w", err)
+				}
+			}
+		}
+		kv, err := fetch.NewKVStore(ctx, js, fetch.KVConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("fetcher: state store: %w", err)
+		}
+		store = kv
+	}
+	f, err := fetch.New(cfg.Fetch, sources, store, c.Bus, log, c.RT.Reg)
+	if err != nil {
+		return nil, fmt.Errorf("fetcher: %w", err)
+	}
+	c.RT.Handle("/v1/urls", f.Handler())
+	c.RT.Go("fetcher", f.Run)
+	log.Info("fetcher configured", zap.Int("sources", len(sources)), zap.Duration("default_interval", cfg.Fetch.DefaultInterval))
+	return f, nil
+}
+
+// storeTimeout bounds the store setup.
+const storeTimeout = 30 * time.Second
