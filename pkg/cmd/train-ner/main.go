@@ -26,7 +26,7 @@ func main() {
 	epochs := flag.Int("epochs", 0, "training epochs (0 = per-model default)")
 	bits := flag.Uint("bits", 0, "feature hash bits (0 = per-model default)")
 	seed := flag.Uint64("seed", 1, "shuffle seed")
-	withDev := flag.Bool("with-dev", false, "also train on the dev splits (final models)")
+	withDev := flag.Bool("with-dev", true, "also train on the dev splits (final models)")
 	fileFlag := flag.String("files", "", "override training files: comma-separated globs relative to -data (one model)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -66,14 +66,26 @@ func main() {
 			log.Printf("[%s] %s: %d sentences", lang, f, n)
 		}
 		if lang == "en" {
-			// EWT marks OTH as O; keep the English label set consistent.
+			// EWT marks OTH (incl. nationalities) as O; keep the English
+			// label set consistent: MISC -> O, lone demonyms -> O.
+			demonyms := 0
 			for _, s := range sents {
 				for i, t := range s.Tags {
 					if strings.HasSuffix(t, "MISC") {
 						s.Tags[i] = "O"
 					}
 				}
+				for _, sp := range ner.SpansFromTags(s.Tags) {
+					if sp.End-sp.Start == 1 {
+						m := gaz.Lookup(s.Words[sp.Start])
+						if m&(1<<ner.GazDemonym) != 0 && m&(1<<ner.GazCountry) == 0 {
+							s.Tags[sp.Start] = "O"
+							demonyms++
+						}
+					}
+				}
 			}
+			log.Printf("[en] relabelled %d demonym spans as O", demonyms)
 		}
 		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1}
 		if lang != "en" {
