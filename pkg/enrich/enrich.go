@@ -239,10 +239,10 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 
 	// tone: English only, null otherwise
 	if sentiment.Supported(lang) {
-		if s, n := sentiment.Score(text); n > 0 || true {
-			s = math.Round(s*1000) / 1000
-			out.Sentiment = &s
-		}
+		// text without any lexicon word is neutral (0), not unknown
+		s, _ := sentiment.Score(text)
+		s = math.Round(s*1000) / 1000
+		out.Sentiment = &s
 	}
 	out.Categories = categorize(text, lang)
 	return out, nil
@@ -421,19 +421,34 @@ func (e *Enricher) resolvePlace(text string, en article.Entity, ctx map[string]f
 			return article.Place{Name: best.Name, CountryCode: best.Country, Kind: "region", Lat: best.Lat, Lon: best.Lon, Mentions: en.Mentions}, true
 		}
 	}
-	if c, ok := e.geo.ResolveCity(en.Name, ctx, 0); ok {
-		return article.Place{Name: c.Name, CountryCode: c.Country, Kind: "city", Lat: c.Lat, Lon: c.Lon, Mentions: en.Mentions}, true
+	// a city, or an admin-1 region ("Colorado", "Bavaria"): regions score like a city of
+	// 300,000 people, both get the country-context bonus
+	total := 0.0
+	for _, w := range ctx {
+		total += w
 	}
-	if rs := e.geo.Regions(en.Name); len(rs) > 0 {
-		best := rs[0]
-		for _, r := range rs {
-			if ctx[r.Country] > ctx[best.Country] {
-				best = r
-			}
+	bonus := func(cc string) float64 {
+		if total == 0 {
+			return 0
 		}
-		return article.Place{Name: best.Name, CountryCode: best.Country, Kind: "region", Lat: best.Lat, Lon: best.Lon, Mentions: en.Mentions}, true
+		return 2.5 * ctx[cc] / total
 	}
-	return article.Place{}, false
+	var best article.Place
+	bestScore := math.Inf(-1)
+	if c, ok := e.geo.ResolveCity(en.Name, ctx, 0); ok {
+		best = article.Place{Name: c.Name, CountryCode: c.Country, Kind: "city", Lat: c.Lat, Lon: c.Lon, Mentions: en.Mentions}
+		bestScore = math.Log10(float64(c.Population)+1) + bonus(c.Country)
+		if c.Feature == "PPLC" {
+			bestScore++
+		}
+	}
+	for _, r := range e.geo.Regions(en.Name) {
+		if s := 5.5 + bonus(r.Country); s > bestScore {
+			best = article.Place{Name: r.Name, CountryCode: r.Country, Kind: "region", Lat: r.Lat, Lon: r.Lon, Mentions: en.Mentions}
+			bestScore = s
+		}
+	}
+	return best, !math.IsInf(bestScore, -1)
 }
 
 // guessType types a low-confidence or MISC span with name rules; "" means unknown (kept only if

@@ -93,6 +93,9 @@ func Normalize(doc string, start, end int, isPlace func(string) bool) (n Normali
 	} else if strings.EqualFold(toks[0].Text, "the") && len(toks) > 1 {
 		toks = toks[1:]
 	}
+	if len(toks) == 1 && suffixes[strings.ToLower(toks[0].Text)] {
+		return n, false
+	}
 	n.Start = start + toks[0].Start
 	n.End = start + toks[len(toks)-1].End
 	n.Text = doc[n.Start:n.End]
@@ -144,6 +147,9 @@ func (c *cluster) add(m Mention) {
 // nameParts returns the folded given name and surname of a name ("" given for one token).
 func nameParts(s string) (given, surname string, n int) {
 	fs := strings.Fields(textutil.Fold(s))
+	for len(fs) > 1 && suffixes[fs[len(fs)-1]] {
+		fs = fs[:len(fs)-1]
+	}
 	if len(fs) == 0 {
 		return "", "", 0
 	}
@@ -152,6 +158,9 @@ func nameParts(s string) (given, surname string, n int) {
 	}
 	return fs[0], fs[len(fs)-1], len(fs)
 }
+
+// suffixes are generational suffixes ignored when comparing names ("Martin Truex Jr.").
+var suffixes = map[string]bool{"jr": true, "jr.": true, "sr": true, "sr.": true, "ii": true, "iii": true, "iv": true}
 
 // nearName reports whether two folded name parts are the same name spelled differently:
 // equal, or within edit distance 1 (2 for ≥ 8 letters) with the same first letter.
@@ -285,8 +294,36 @@ func Merge(in []Mention) ([]article.Entity, []int) {
 		}
 		c.add(m)
 	}
+	// one name, one type per document: "Toyota" tagged LOC once and ORG five times is ORG
+	byName := map[string]*cluster{}
+	for _, c := range others {
+		k := textutil.Fold(canonical(c))
+		d, ok := byName[k]
+		if !ok {
+			byName[k] = c
+			continue
+		}
+		win, lose := d, c
+		if c.mentions > d.mentions {
+			win, lose = c, d
+		}
+		for _, f := range lose.order {
+			if _, ok := win.forms[f]; !ok {
+				win.order = append(win.order, f)
+			}
+			win.forms[f] += lose.forms[f]
+		}
+		win.mentions += lose.mentions
+		win.members = append(win.members, lose.members...)
+		win.first = min(win.first, lose.first)
+		lose.mentions = 0
+		byName[k] = win
+	}
 	// acronyms
 	for _, c := range others {
+		if c.mentions == 0 {
+			continue
+		}
 		if len(c.order) != 1 || !textutil.IsAllCaps(c.order[0]) || strings.ContainsAny(c.order[0], " .") || c.forced != "" {
 			continue
 		}

@@ -167,7 +167,7 @@ func (g *Gazetteer) FindCountries(toks []textutil.Token) []CountryMention {
 func (g *Gazetteer) FindCountriesFolded(toks []textutil.Token, folded []string) []CountryMention {
 	var out []CountryMention
 	for _, m := range g.countryM.FindAllFolded(toks, folded) {
-		id := m.IDs[0]
+		id := g.bestID(m.IDs)
 		dem := id >= demonymBase
 		if dem {
 			id -= demonymBase
@@ -177,6 +177,27 @@ func (g *Gazetteer) FindCountriesFolded(toks []textutil.Token, folded []string) 
 	return out
 }
 
+// bestID picks, among countries sharing a name or demonym ("American": US, MP, AS), a country
+// name over a demonym and then the most populous country.
+func (g *Gazetteer) bestID(ids []int) int {
+	best := ids[0]
+	score := func(id int) int {
+		s := 0
+		if id < demonymBase {
+			s = 1 << 40
+		} else {
+			id -= demonymBase
+		}
+		return s + g.list[id].Population
+	}
+	for _, id := range ids[1:] {
+		if score(id) > score(best) {
+			best = id
+		}
+	}
+	return best
+}
+
 // LookupCountry resolves a single name or demonym ("Russia", "Russian Federation", "Russians").
 func (g *Gazetteer) LookupCountry(name string) (*Country, bool) {
 	toks := textutil.Tokenize(name)
@@ -184,7 +205,7 @@ func (g *Gazetteer) LookupCountry(name string) (*Country, bool) {
 	if len(ms) != 1 || ms[0].From != 0 || ms[0].To != len(toks) {
 		return nil, false
 	}
-	id := ms[0].IDs[0]
+	id := g.bestID(ms[0].IDs)
 	if id >= demonymBase {
 		id -= demonymBase
 	}

@@ -10,7 +10,7 @@ func TestLookupCountry(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Ukraine", "UA"}, {"Ukrainian", "UA"}, {"Russians", "RU"}, {"Russian Federation", "RU"},
 		{"United States", "US"}, {"U.S.", "US"}, {"US", "US"}, {"Britain", "GB"}, {"Deutschland", "DE"},
-		{"Côte d'Ivoire", "CI"}, {"French", "FR"},
+		{"Côte d'Ivoire", "CI"}, {"French", "FR"}, {"American", "US"}, {"Americans", "US"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -73,6 +73,9 @@ func Extract(text string, opt Options) []article.Keyword {
 				if caps >= 2 { // shouted headlines, credits
 					continue
 				}
+				if !homogeneous(chunk[i : i+n]) {
+					continue // "Rafael Nadal kept", "rusher Myles Garrett": half a name, half not
+				}
 				if i+n < len(chunk) && textutil.IsCap(chunk[i+n-1].Text) && textutil.IsCap(chunk[i+n].Text) {
 					continue // would cut a name: "Ukrainian President Volodymyr | Zelensky"
 				}
@@ -182,7 +185,6 @@ func Extract(text string, opt Options) []article.Keyword {
 		wcache[lw] = v
 		return v
 	}
-	_ = wscore
 	wscore0 = func(lw string) float64 {
 		w := words[lw]
 		if IsStopword(opt.Lang, lw) {
@@ -249,6 +251,20 @@ func Extract(text string, opt Options) []article.Keyword {
 		out = append(out, article.Keyword{Term: c.form, Score: round3(best / c.s)})
 	}
 	return out
+}
+
+// homogeneous reports whether a phrase's content words are all capitalised or all lower case
+// (short words such as "of" are ignored).
+func homogeneous(toks []textutil.Token) bool {
+	caps, lower := 0, 0
+	for _, t := range toks {
+		if textutil.IsCap(t.Text) {
+			caps++
+		} else if len(t.Text) > 3 {
+			lower++
+		}
+	}
+	return caps == 0 || lower == 0
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
