@@ -3,6 +3,8 @@ package natsbus_test
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -101,20 +103,48 @@ func TestConformanceExternal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NATS at %s unreachable: %v", url, err)
 	}
-	defer probe.Close()
+	t.Cleanup(func() { _ = probe.Close() }) // registered first: runs after the suite's Cleanup
 	prefix := "BTX" + strings.ToUpper(time.Now().Format("150405"))
-	f := factory(url, prefix, nil)
+	f := factory(url, prefix, externalRestart())
 	f.Cleanup = func(t testing.TB, _ []string) {
 		names := probe.JetStream().StreamNames(ctx)
+		var del []string
 		for n := range names.Name() {
 			if strings.HasPrefix(n, prefix+"_") {
-				if err := probe.JetStream().DeleteStream(ctx, n); err != nil {
-					t.Logf("delete stream %s: %v", n, err)
-				}
+				del = append(del, n)
 			}
 		}
+		if err := names.Err(); err != nil {
+			t.Errorf("cleanup: list streams: %v", err)
+		}
+		for _, n := range del {
+			if err := probe.JetStream().DeleteStream(ctx, n); err != nil {
+				t.Errorf("cleanup: delete stream %s: %v", n, err)
+			}
+		}
+		t.Logf("cleanup: deleted %d streams with prefix %s", len(del), prefix)
 	}
 	bustest.Run(t, f)
+}
+
+// externalRestart restarts the shared local NATS when NEWSFLOW_TEST_RESTART_BROKER=1 (opt-in:
+// restarting a server other packages' tests may be using is not a default). The command is
+// NEWSFLOW_TEST_RESTART_CMD or the repo's stack script; the embedded run always covers restart.
+func externalRestart() func(testing.TB) error {
+	if os.Getenv("NEWSFLOW_TEST_RESTART_BROKER") != "1" {
+		return nil
+	}
+	return func(t testing.TB) error {
+		script := os.Getenv("NEWSFLOW_TEST_RESTART_CMD")
+		if script == "" {
+			script = "bash deploy/local/stack.sh down nats && bash deploy/local/stack.sh up nats"
+		}
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Dir = filepath.Join("..", "..", "..") // pkg/bus/natsbus → repo root
+		out, err := cmd.CombinedOutput()
+		t.Logf("restart broker: %s\n%s", script, out)
+		return err
+	}
 }
 
 func TestConfigValidate(t *testing.T) {
