@@ -272,12 +272,13 @@ func (a *Alerter) eventTime(e *article.Enriched) time.Time {
 		if fetched.IsZero() {
 			return p
 		}
-		if !p.After(fetched.Add(time.Minute)) && fetched.Sub(p) <= a.cfg.MaxEventSkew {
+		if !p.After(fetched.Add(time.Minute)) && fetched.Sub(p) <= a.cfg.MaxEventSkew && !p.After(time.Now().Add(5*time.Minute)) {
 			return p
 		}
 	}
-	if fetched.IsZero() {
-		return time.Now()
+	now := time.Now()
+	if fetched.IsZero() || fetched.After(now.Add(5*time.Minute)) {
+		return now // unknown or future-dated (clock skew): count it now
 	}
 	return fetched
 }

@@ -71,6 +71,7 @@ func TestNATSAlertsAndRestart(t *testing.T) {
 		}
 	}
 
+	t.Logf("published %d inputs", len(inputs))
 	// Collect news.alerts.
 	var mu sync.Mutex
 	var got []*article.Envelope
@@ -121,7 +122,9 @@ func TestNATSAlertsAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t0w := time.Now()
 	run(a1, "alerter-1")
+	t.Logf("first run %s", time.Since(t0w))
 	var snap bytes.Buffer
 	if err := a1.Snapshot(&snap); err != nil {
 		t.Fatal(err)
@@ -145,7 +148,9 @@ func TestNATSAlertsAndRestart(t *testing.T) {
 	if err := a2.Restore(&snap); err != nil {
 		t.Fatal(err)
 	}
+	t1w := time.Now()
 	run(a2, "alerter-2")
+	t.Logf("second run %s", time.Since(t1w))
 	if err := a2.Close(); err != nil {
 		t.Fatal(err)
 	}
