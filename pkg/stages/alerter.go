@@ -48,6 +48,11 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 			return nil, fmt.Errorf("alerter: rules %s: %w", cfg.RulesFile, err)
 		}
 	}
+	if len(rules) == 0 {
+		// Built-in default: statistical spike and new-term detection over all entity and
+		// keyword terms.
+		rules = []alert.Rule{{ID: "default-spike", Type: alert.RuleSpike}}
+	}
 	notifiers := []alert.Notifier{alert.LogNotifier{Log: log}}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i, u := range cfg.Webhooks {

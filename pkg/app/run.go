@@ -1,0 +1,203 @@
+// Package app is the newsflow all-in-one binary's logic: `run` (every stage in one process
+// over an embedded NATS JetStream), `extract`, `search`, `replay` and `setup`. The stages are
+// wired by pkg/stages exactly as the separate services wire them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"github.com/newsflow/newsflow/pkg/demo"
+	"github.com/newsflow/newsflow/pkg/fetch"
+	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// RunOptions configures `newsflow run`.
+type RunOptions struct {
+	DataDir     string        // embedded NATS store, stage state, log file (default ./data)
+	ESURL       string        // Elasticsearch (default http://127.0.0.1:9200)
+	SourcesFile string        // YAML/OPML sources; empty = the offline demo site
+	HTTPAddr    string        // metrics/health/POST /v1/urls (default 127.0.0.1:8080)
+	NATSPort    int           // embedded NATS client port (default 4223; 0 = random)
+	Progress    time.Duration // progress line interval (default 2s; 0 disables)
+	Out         io.Writer     // progress output (default stdout)
+	// Ready, when set, is called once every stage is wired and the run group starts.
+	Ready func(httpAddr string)
+	// Stop, when closed, stops the run as SIGTERM would (tests).
+	Stop <-chan struct{}
+}
+
+// Run runs the whole pipeline in one process until SIGINT/SIGTERM (or opts.Stop), then
+// drains every stage, flushes the index bulk and exits cleanly.
+func Run(opts RunOptions, getenv func(string) string) error {
+	if opts.DataDir == "" {
+		opts.DataDir = "data"
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return fmt.Errorf("newsflow: data dir: %w", err)
+	}
+	cfg, err := service.LoadConfig("newsflow", func(k string) string {
+		switch k {
+		case "NEWSFLOW_ES_URL":
+			if opts.ESURL != "" {
+				return opts.ESURL
+			}
+		case "NEWSFLOW_HTTP_ADDR":
+			if opts.HTTPAddr != "" {
+				return opts.HTTPAddr
+			}
+			if v := getenv(k); v != "" {
+				return v
+			}
+			return "127.0.0.1:8080"
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Bus = "nats"
+	logPath := filepath.Join(opts.DataDir, "newsflow.log")
+	log, closeLog, err := fileLogger(logPath, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	natsDir := filepath.Join(opts.DataDir, "nats")
+	port := opts.NATSPort
+	if port == 0 && getenv("NEWSFLOW_EMBEDDED_NATS_PORT") != "" {
+		fmt.Sscanf(getenv("NEWSFLOW_EMBEDDED_NATS_PORT"), "%d", &port)
+	}
+	srv, natsURL, err := natsbus.StartEmbedded(natsDir, port)
+	if err != nil {
+		return err
+	}
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	cfg.NATSURL = natsURL
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := natsbus.New(ctx, natsbus.Config{URL: natsURL, ConnectName: "newsflow-all-in-one"}, log.Named("bus"))
+	if err != nil {
+		return err
+	}
+	rt := service.New(cfg, log)
+	rt.OnStop(func() { _ = b.Close() })
+	e := &service.Env{Get: getenv}
+	c := stages.Common{RT: rt, Bus: b, State: service.StateDir(filepath.Join(opts.DataDir, "state"))}
+
+	fcfg := stages.FetcherConfigFromEnv(e, natsURL)
+	fcfg.StateNATSURL = natsURL
+	if opts.SourcesFile != "" {
+		fcfg.SourcesFile = opts.SourcesFile
+	}
+	var site *demo.Server
+	if fcfg.SourcesFile == "" {
+		site, err = demo.Start(0)
+		if err != nil {
+			return err
+		}
+		defer site.Close()
+		for _, s := range demo.Sites() {
+			fcfg.Sources = append(fcfg.Sources, fetch.Source{Name: s.Name, URL: site.URL + "/" + s.Path + "/feed.xml", Language: s.Lang, Tags: []string{"demo"}, Interval: time.Minute})
+		}
+		fcfg.Fetch.AllowAddresses = append(fcfg.Fetch.AllowAddresses, "127.0.0.1")
+		fcfg.Fetch.HostInterval = 20 * time.Millisecond
+		fcfg.Fetch.MinInterval = 30 * time.Second
+		fcfg.Fetch.StartSpread = time.Second
+	}
+	fmt.Fprintf(opts.Out, "newsflow: embedded NATS %s (data %s), Elasticsearch %s, log %s\n", natsURL, natsDir, cfg.ESURL, logPath)
+	if site != nil {
+		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites) at %s\n", site.Articles(), site.URL)
+	}
+
+	ixCfg := stages.IndexerConfigFromEnv(e, cfg.ESURL)
+	if _, err := stages.AddIndexer(ctx, c, ixCfg); err != nil {
+		return err
+	}
+	if _, err := stages.AddAlerter(c, stages.AlerterConfigFromEnv(e)); err != nil {
+		return err
+	}
+	if _, err := stages.AddEnricher(c, stages.EnricherConfigFromEnv(e)); err != nil {
+		return err
+	}
+	if _, err := stages.AddCleaner(c, stages.CleanerConfigFromEnv(e)); err != nil {
+		return err
+	}
+	if _, err := stages.AddFetcher(ctx, c, fcfg, b.JetStream()); err != nil {
+		return err
+	}
+	if err := e.Err(); err != nil {
+		return fmt.Errorf("newsflow: configuration: %w", err)
+	}
+	interval := opts.Progress
+	if interval == 0 {
+		interval = 2 * time.Second
+	}
+	if interval > 0 {
+		p := newProgress(rt.Reg, opts.Out, ixCfg.Index.Setup.Names.ArticlesAlias())
+		rt.Go("progress", func(ctx context.Context) error { return p.run(ctx, interval) })
+	}
+	if opts.Stop != nil {
+		rt.Go("stop", func(ctx context.Context) error {
+			select {
+			case <-opts.Stop:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}
+	if opts.Ready != nil {
+		rt.Go("ready", func(ctx context.Context) error {
+			for rt.Addr() == "" && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			opts.Ready(rt.Addr())
+			<-ctx.Done()
+			return nil
+		})
+	}
+	fmt.Fprintf(opts.Out, "newsflow: running all stages; Ctrl-C stops cleanly. Metrics on http://%s/metrics\n", cfg.HTTPAddr)
+	err = rt.Run(context.Background())
+	fmt.Fprintln(opts.Out, "newsflow: stopped cleanly")
+	return err
+}
+
+// fileLogger writes JSON logs to path so the terminal shows progress, not log lines. Warnings
+// and errors are also echoed to stderr.
+func fileLogger(path, level string) (*zap.Logger, func(), error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("newsflow: log file: %w", err)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey = "ts"
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewTee(
+		zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), lvl),
+		zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.Lock(os.Stderr), zapcore.ErrorLevel),
+	)
+	return zap.New(core), func() { _ = f.Close() }, nil
+}
+
+var errUsage = errors.New("usage")
+
+func trimQuery(s string) string { return strings.TrimSpace(s) }
