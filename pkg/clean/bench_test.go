@@ -35,7 +35,8 @@ func BenchmarkClean(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for i := 0; b.Loop(); i++ {
-				if _, err := c.Clean(context.Background(), fmt.Sprint(i), &article.Raw{URL: "https://news.example/a", ContentType: "text/html", Body: body}); err != nil {
+				raw := &article.Raw{URL: "https://news.example/a", ContentType: "text/html", Body: body, Source: article.Source{Domain: fmt.Sprint(i)}}
+				if _, err := c.Clean(context.Background(), fmt.Sprint(i), raw); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math/bits"
 	"strings"
 	"sync"
@@ -19,24 +18,21 @@ func SimHash(text string) uint64 {
 	if len(words) == 0 {
 		return 0
 	}
-	var v [64]int
-	add := func(s string) {
-		h := fnv.New64a()
-		h.Write([]byte(s))
-		x := h.Sum64()
+	var v [64]int32
+	add := func(x uint64) {
 		for i := 0; i < 64; i++ {
-			if x&(1<<uint(i)) != 0 {
-				v[i]++
-			} else {
-				v[i]--
-			}
+			v[i] += int32(x>>uint(i)&1)*2 - 1
 		}
 	}
 	if len(words) < 3 {
-		add(strings.Join(words, " "))
+		add(fnv64a(fnvOffset, strings.Join(words, " ")))
 	}
 	for i := 0; i+3 <= len(words); i++ {
-		add(words[i] + " " + words[i+1] + " " + words[i+2])
+		h := fnv64a(fnvOffset, words[i])
+		h = fnv64a(h, " ")
+		h = fnv64a(h, words[i+1])
+		h = fnv64a(h, " ")
+		add(fnv64a(h, words[i+2]))
 	}
 	var out uint64
 	for i := 0; i < 64; i++ {
@@ -45,6 +41,20 @@ func SimHash(text string) uint64 {
 		}
 	}
 	return out
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnv64a continues an FNV-1a hash over s without allocating (same values as hash/fnv).
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
 // DedupConfig configures a DedupIndex.

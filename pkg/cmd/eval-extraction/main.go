@@ -19,8 +19,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	readability "codeberg.org/readeck/go-readability/v2"
@@ -49,8 +52,22 @@ func main() {
 	split := flag.String("split", "all", "pages to score: all, even or odd (first byte of sha256(id))")
 	verbose := flag.Bool("v", false, "print per-page F1 of the newsflow cleaner, worst first")
 	only := flag.String("only", "", "comma-separated extractor names to run (newsflow,go-trafilatura,go-readability)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eval-extraction:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "eval-extraction:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*dir, *out, *split, *only, *verbose); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "eval-extraction:", err)
 		os.Exit(1)
 	}
@@ -195,12 +212,13 @@ func run(dir, out, split, only string, verbose bool) error {
 		exts = kept
 	}
 	fmt.Printf("dir=%s split=%s pages=%d\n\n", dir, split, len(pages))
-	fmt.Printf("%-16s %9s %9s %9s %9s %7s\n", "extractor", "precision", "recall", "F1", "pages/s", "errors")
+	fmt.Printf("%-16s %9s %9s %9s %9s %12s %7s\n", "extractor", "precision", "recall", "F1", "pages/s", "pages/cpu-s", "errors")
 	for _, e := range exts {
 		scores := make([]evalscore.Page, len(pages))
 		preds := make(map[string]map[string]string, len(pages))
 		nerr := 0
-		start := time.Now()
+		runtime.GC()
+		start, cpu0 := time.Now(), cpuTime()
 		texts := make([]string, len(pages))
 		for i, p := range pages {
 			t, err := e.run(p)
@@ -209,13 +227,14 @@ func run(dir, out, split, only string, verbose bool) error {
 			}
 			texts[i] = t
 		}
-		el := time.Since(start)
+		el, cpuEl := time.Since(start), cpuTime()-cpu0
 		for i, p := range pages {
 			scores[i] = evalscore.ScorePage(p.Truth, texts[i])
 			preds[p.ID] = map[string]string{"articleBody": texts[i]}
 		}
 		r := evalscore.Aggregate(scores)
-		fmt.Printf("%-16s %9.4f %9.4f %9.4f %9.1f %7d\n", e.name, r.Precision, r.Recall, r.F1, float64(len(pages))/el.Seconds(), nerr)
+		fmt.Printf("%-16s %9.4f %9.4f %9.4f %9.1f %12.1f %7d\n", e.name, r.Precision, r.Recall, r.F1,
+			float64(len(pages))/el.Seconds(), float64(len(pages))/cpuEl.Seconds(), nerr)
 		if e.name == "newsflow" {
 			if verbose {
 				idx := make([]int, len(pages))
@@ -240,6 +259,17 @@ func run(dir, out, split, only string, verbose bool) error {
 		}
 	}
 	return nil
+}
+
+// cpuTime is the process's user+system CPU time: pages per CPU-second is "pages/s per core"
+// and, unlike wall time, barely moves when other processes load the machine (it includes
+// GC work done on other cores).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func hostOf(u string) string {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/jdkato/prose/v2"
+	"github.com/newsflow/newsflow/pkg/enrich/ner"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,4 +44,34 @@ func TestAlign(t *testing.T) {
 	if _, ok := align(words, used, "Putin"); ok {
 		t.Fatal("aligned a missing entity")
 	}
+}
+
+const benchText = "President Joe Biden met NATO officials in Moscow on Thursday, the White House said. " +
+	"Kremlin spokesman Dmitry Peskov told Reuters that Russia had no plans to invade Ukraine, while " +
+	"Secretary of State Antony Blinken warned of \"massive consequences\" in talks with Sergei Lavrov in Geneva. "
+
+// BenchmarkVsProse measures words/s of ner.Default().Extract and of the
+// prose/v2 baseline (model loaded once) on the same news text in one run.
+func BenchmarkVsProse(b *testing.B) {
+	text := strings.Repeat(benchText, 5)
+	words := len(ner.Tokenize(text))
+	b.Run("ours", func(b *testing.B) {
+		m := ner.Default()
+		for i := 0; i < b.N; i++ {
+			m.Extract(text)
+		}
+		b.ReportMetric(float64(words*b.N)/b.Elapsed().Seconds(), "words/s")
+	})
+	b.Run("prose", func(b *testing.B) {
+		d, err := prose.NewDocument("Warm up.")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			if _, err := prose.NewDocument(text, prose.UsingModel(d.Model)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(words*b.N)/b.Elapsed().Seconds(), "words/s")
+	})
 }
