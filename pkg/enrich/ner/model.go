@@ -164,7 +164,14 @@ func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32
 			for _, v := range e {
 				z += math.Exp(float64(v - mx))
 			}
-			conf[i] = float32(math.Exp(float64(e[out[i]]-mx)) / z)
+			// probability of the chosen type (B-X + I-X), or of O
+			l := out[i]
+			p := math.Exp(float64(e[l] - mx))
+			if l != lO {
+				b := l - (1 - l%2) // B-X index
+				p = math.Exp(float64(e[b]-mx)) + math.Exp(float64(e[b+1]-mx))
+			}
+			conf[i] = float32(p / z)
 		}
 	}
 }
