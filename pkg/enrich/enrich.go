@@ -34,6 +34,10 @@ import (
 // service should dead-letter the message.
 var ErrInvalid = errors.New("enrich: invalid input")
 
+// ErrInternal wraps a panic recovered inside Enrich (a bug triggered by this input). Retrying
+// the same input would fail again: treat it as permanent and dead-letter the message.
+var ErrInternal = errors.New("enrich: internal error")
+
 // Recognizer finds entity spans; *ner.Model implements it.
 type Recognizer interface {
 	Extract(text string) []ner.Span
@@ -165,15 +169,15 @@ func loadGeo() (g *geo.Gazetteer, err error) {
 
 // Enrich returns the enrichment of c. Empty text and unsupported languages give a defined,
 // sparse result (no sentiment, no keywords), not an error. Errors: ErrInvalid (nil article,
-// permanent), ctx.Err() when canceled between stages, or an internal error if a stage
-// panicked (logged with the article id; treat as permanent).
+// permanent), ctx.Err() when canceled between stages (retry), or ErrInternal if a stage
+// panicked (logged with the article id and stack; permanent).
 func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out *article.Enriched, err error) {
 	start := time.Now()
 	outcome := "ok"
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("enrich panic", zap.String("id", id), zap.Any("panic", r), zap.Stack("stack"))
-			out, err = nil, fmt.Errorf("enrich: %s: internal error: %v", id, r)
+			out, err = nil, fmt.Errorf("%w: %s: %v", ErrInternal, id, r)
 			outcome = "panic"
 		}
 		e.articles.WithLabelValues(outcome).Inc()
