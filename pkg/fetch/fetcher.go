@@ -46,6 +46,7 @@ type Fetcher struct {
 
 	parkedMu sync.Mutex
 	parked   map[int]bool
+	seen     seenCache
 
 	runMu   sync.Mutex
 	running bool
@@ -85,7 +86,7 @@ func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.
 	return &Fetcher{
 		cfg: cfg, sources: sources, store: store, pub: pub,
 		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg}, urls: make(chan string, cfg.URLQueue),
-		parked: map[int]bool{},
+		parked: map[int]bool{}, seen: seenCache{max: 200_000},
 	}, nil
 }
 
@@ -173,16 +174,34 @@ func (f *Fetcher) worker(ctx context.Context, jobs <-chan int, done chan<- pollR
 			if !ok {
 				return
 			}
-			next := f.PollFeed(ctx, idx)
+			next := f.safePoll(ctx, idx)
 			select {
 			case done <- pollResult{idx, next}:
 			case <-stopped:
 			}
 		case u := <-f.urls:
-			f.ingestURL(ctx, u)
+			func() {
+				defer f.recoverBug("submitted url " + u)
+				f.ingestURL(ctx, u)
+			}()
 		case <-stopped:
 			return
 		}
+	}
+}
+
+// safePoll is PollFeed with a panic barrier: a bug on one feed's input must not take the
+// fetcher down; the feed is retried after MaxBackoff (its lease expires meanwhile).
+func (f *Fetcher) safePoll(ctx context.Context, idx int) (next time.Time) {
+	next = time.Now().Add(f.cfg.MaxBackoff)
+	defer f.recoverBug("feed " + f.sources[idx].Name)
+	return f.PollFeed(ctx, idx)
+}
+
+func (f *Fetcher) recoverBug(what string) {
+	if r := recover(); r != nil {
+		f.m.errors.WithLabelValues("panic").Inc()
+		f.log.Error("recovered panic", zap.String("in", what), zap.Any("panic", r), zap.Stack("stack"))
 	}
 }
 
@@ -577,10 +596,38 @@ func itemTime(it Item) time.Time {
 	return time.Time{}
 }
 
+// seenCache remembers keys known to be in the seen-set (a positive, replica-local cache:
+// seen keys never become unseen except by the 30-day TTL), sparing the Store a round trip
+// for every old item of every changed feed. Bounded: cleared when full.
+type seenCache struct {
+	mu  sync.Mutex
+	m   map[string]struct{}
+	max int
+}
+
+func (c *seenCache) has(k string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[k]
+	return ok
+}
+
+func (c *seenCache) add(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]struct{}, 1024)
+	}
+	c.m[k] = struct{}{}
+}
+
 func (f *Fetcher) seenAny(ctx context.Context, keys ...string) (bool, error) {
 	for _, k := range keys {
 		if k == "" {
 			continue
+		}
+		if f.seen.has(k) {
+			return true, nil
 		}
 		sc, cancel := f.sctx(ctx)
 		s, err := f.store.Seen(sc, k)
@@ -589,6 +636,7 @@ func (f *Fetcher) seenAny(ctx context.Context, keys ...string) (bool, error) {
 			return false, err
 		}
 		if s {
+			f.seen.add(k)
 			return true, nil
 		}
 	}
@@ -606,6 +654,7 @@ func (f *Fetcher) markSeen(ctx context.Context, keys ...string) error {
 		if err != nil {
 			return err
 		}
+		f.seen.add(k)
 	}
 	return nil
 }
