@@ -302,6 +302,7 @@ func looksLikeHTML(body string) bool {
 
 // finish applies boilerplate removal, normalisation, language, hashes and dedup.
 func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *extraction) (*article.Clean, error) {
+	mergeFeed(ex, raw.Feed)
 	site := siteKey(raw)
 	paras := make([]string, 0, len(ex.paragraphs))
 	for _, p := range ex.paragraphs {
@@ -401,6 +402,55 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		out.ClusterID = id
 	}
 	return out, nil
+}
+
+// mergeFeed fills metadata the page lacks from the feed item, and adds the feed's categories
+// to the page's tags.
+func mergeFeed(ex *extraction, f *article.FeedItem) {
+	if f == nil {
+		return
+	}
+	if ex.title == "" {
+		ex.title = f.Title
+	}
+	if len(ex.authors) == 0 {
+		ex.authors = dedupStrings(f.Authors, 10)
+	}
+	if ex.description == "" {
+		ex.description = f.Description
+	}
+	if ex.image == "" {
+		ex.image = f.Image
+	}
+	ex.tags = dedupStrings(append(append([]string{}, ex.tags...), f.Categories...), 30)
+}
+
+// Snapshot returns the learned state (site templates, dedup window) for a KV store; nil for
+// a disabled part. Safe to call concurrently with Clean.
+func (c *Cleaner) Snapshot() (template, dedup []byte) {
+	if c.Template != nil {
+		template = c.Template.Snapshot()
+	}
+	if c.Dedup != nil {
+		dedup = c.Dedup.Snapshot()
+	}
+	return template, dedup
+}
+
+// Restore loads state saved by Snapshot (empty slices are skipped). Call before the first
+// Clean.
+func (c *Cleaner) Restore(template, dedup []byte) error {
+	if c.Template != nil && len(template) > 0 {
+		if err := c.Template.Restore(template); err != nil {
+			return err
+		}
+	}
+	if c.Dedup != nil && len(dedup) > 0 {
+		if err := c.Dedup.Restore(dedup); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxParagraphs bounds the paragraphs kept per page (a real article has at most a few

@@ -282,16 +282,15 @@ func extractPlain(body string, raw *article.Raw) *extraction {
 		}
 	}
 	if raw.Feed != nil {
-		ex.title = raw.Feed.Title
-		ex.description = raw.Feed.Description
-		ex.authors = raw.Feed.Authors
-		ex.tags = raw.Feed.Categories
-		ex.image = raw.Feed.Image
+		ex.title = raw.Feed.Title // the feed's title wins; the text's headline line is still dropped
 	}
 	if len(ex.paragraphs) > 1 {
 		first := ex.paragraphs[0]
-		if ex.title == "" && utf8.RuneCountInString(first) <= 200 && !strings.HasSuffix(first, ".") {
-			ex.title = first
+		if utf8.RuneCountInString(first) <= 200 && !strings.HasSuffix(first, ".") {
+			ex.titles = append(ex.titles, first)
+			if ex.title == "" {
+				ex.title = first
+			}
 		}
 	}
 	ex.dates = dateCandidates{pageURL: raw.URL}

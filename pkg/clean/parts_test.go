@@ -299,3 +299,27 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedMetadataAndSnapshot(t *testing.T) {
+	c := newTestCleaner(t)
+	pub := time.Date(2021, 12, 29, 20, 0, 0, 0, time.UTC)
+	out, err := c.Clean(t.Context(), "f1", &article.Raw{
+		URL: "https://wire.example/2021/12/29/biden", ContentType: "text/plain", Body: readPage(t, "seed-article.txt"),
+		FetchedAt: pub.Add(time.Hour),
+		Feed:      &article.FeedItem{Title: "Feed title", Authors: []string{"Wire Desk"}, Categories: []string{"World"}, Published: &pub},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Title != "Feed title" || len(out.Authors) != 1 || out.Tags[0] != "World" || out.DateSource != "feed" || !out.PublishedAt.Equal(pub) {
+		t.Errorf("title %q authors %q tags %q date %v (%s)", out.Title, out.Authors, out.Tags, out.PublishedAt, out.DateSource)
+	}
+	tmpl, dd := c.Snapshot()
+	c2 := newTestCleaner(t)
+	if err := c2.Restore(tmpl, dd); err != nil {
+		t.Fatal(err)
+	}
+	if c2.Dedup.Len() != 1 {
+		t.Errorf("restored dedup has %d entries", c2.Dedup.Len())
+	}
+}
