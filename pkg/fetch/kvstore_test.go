@@ -13,7 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 )
 
 // natsJS connects to NEWSFLOW_NATS_URL. Unset: skip, unless CI=true (then fail).
@@ -38,20 +40,15 @@ func natsJS(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
-// jsPublisher publishes to a test-private subject prefix on real JetStream with Nats-Msg-Id.
-type jsPublisher struct {
-	js     jetstream.JetStream
+// prefixed publishes through the real natsbus backend to a test-private subject (so the
+// shared stack's news.raw stream is left alone).
+type prefixed struct {
+	pub    bus.Publisher
 	prefix string
 }
 
-func (p jsPublisher) Publish(ctx context.Context, subject string, m bus.Outgoing) error {
-	msg := nats.NewMsg(p.prefix + "." + subject)
-	msg.Data = m.Data
-	for k, v := range m.Header {
-		msg.Header.Set(k, v)
-	}
-	_, err := p.js.PublishMsg(ctx, msg)
-	return err
+func (p prefixed) Publish(ctx context.Context, subject string, m bus.Outgoing) error {
+	return p.pub.Publish(ctx, p.prefix+"."+subject, m)
 }
 
 func kvTestStore(t *testing.T, js jetstream.JetStream, suffix string) *KVStore {
@@ -116,23 +113,26 @@ func TestKVStoreIntegration(t *testing.T) {
 }
 
 // TestFetchersOnRealNATS runs two replicas against real JetStream: KV store shared, articles
-// published to a test stream with Nats-Msg-Id; a third "restarted" fetcher republishes nothing.
+// published through natsbus (Nats-Msg-Id = article ID) to a test subject; a third,
+// "restarted" replica publishes only the one new item.
 func TestFetchersOnRealNATS(t *testing.T) {
-	_, js := natsJS(t)
+	nc, js := natsJS(t)
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%d_%d", time.Now().UnixNano(), rand.IntN(1000))
 	prefix := "test_fetch_" + suffix
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: prefix, Subjects: []string{prefix + ".>"}, Storage: jetstream.MemoryStorage, Duplicates: time.Minute})
+	nb, err := natsbus.NewFromConn(nc, natsbus.Config{StreamPrefix: "TESTFETCH", MemoryStorage: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	streamName := natsbus.StreamName("TESTFETCH", prefix+"."+article.SubjectRaw)
 	t.Cleanup(func() {
-		js.DeleteStream(ctx, prefix)
+		nb.Close()
+		js.DeleteStream(ctx, streamName)
 		js.DeleteKeyValue(ctx, "test_fetch_state_"+suffix)
 		js.DeleteKeyValue(ctx, "test_fetch_seen_"+suffix)
 	})
 	store := kvTestStore(t, js, suffix)
-	pub := jsPublisher{js: js, prefix: prefix}
+	pub := prefixed{pub: nb, prefix: prefix}
 
 	s := newSite(t)
 	const nFeeds = 6
@@ -162,9 +162,18 @@ func TestFetchersOnRealNATS(t *testing.T) {
 		<-done
 	}
 	count := func() uint64 {
+		stream, err := js.Stream(ctx, streamName)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return 0 // nothing published yet
+		}
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
 		info, err := stream.Info(ctx)
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return 0
 		}
 		return info.State.Msgs
 	}
@@ -181,6 +190,14 @@ func TestFetchersOnRealNATS(t *testing.T) {
 		if h := s.hit(src.URL[len(s.srv.URL):]); h != 1 {
 			t.Errorf("%s polled %d times by two replicas within one interval", src.Name, h)
 		}
+	}
+	// A duplicate publish of an article ID within the window is dropped by JetStream.
+	id, _, _ := article.ID(s.url("/a/n0-a"))
+	if err := pub.Publish(ctx, article.SubjectRaw, bus.Outgoing{Key: id, Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 3*nFeeds {
+		t.Fatalf("duplicate article ID stored: %d messages", got)
 	}
 	// "Restart": a new replica, all feeds made due, one new item on one feed.
 	for _, src := range srcs {
