@@ -213,7 +213,11 @@ func (s *suite) consume(t testing.TB, b bus.Bus, subject string, o bus.ConsumeOp
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &consumer{cancel: cancel, done: make(chan error, 1)}
 	go func() { c.done <- b.Consume(ctx, subject, o, h) }()
-	t.Cleanup(func() { c.stop(t, s.f.Timeout) })
+	t.Cleanup(func() {
+		if err := c.stop(t, s.f.Timeout); err != nil && !errors.Is(err, bus.ErrClosed) {
+			t.Errorf("Consume(%s, group %s) returned %v", subject, o.Group, err)
+		}
+	})
 	return c
 }
 

@@ -41,6 +41,9 @@ type Config struct {
 	MaxAckPending int
 	// PublishWindow bounds the outstanding async publishes of PublishBatch (default 256).
 	PublishWindow int
+	// ProvisionTimeout bounds how long Consume retries creating its stream and consumer on
+	// transient errors (API timeouts, server starting) before returning the error (default 30s).
+	ProvisionTimeout time.Duration
 	// AckSync makes Ack wait for the server's confirmation (a round trip per message).
 	// Default false: acks are sent without waiting and flushed when Consume drains, which
 	// keeps at-least-once (a lost ack means a redelivery, never a loss).
@@ -85,6 +88,9 @@ func (c Config) Defaults() Config {
 	if c.PublishWindow == 0 {
 		c.PublishWindow = 256
 	}
+	if c.ProvisionTimeout == 0 {
+		c.ProvisionTimeout = 30 * time.Second
+	}
 	return c
 }
 
@@ -115,8 +121,8 @@ func (c Config) Validate() error {
 	if c.MaxReconnects < -1 {
 		errs = append(errs, fmt.Errorf("MaxReconnects %d must be >= -1", c.MaxReconnects))
 	}
-	if c.MaxAckPending < 1 || c.PublishWindow < 1 {
-		errs = append(errs, errors.New("MaxAckPending and PublishWindow must be >= 1"))
+	if c.MaxAckPending < 1 || c.PublishWindow < 1 || c.ProvisionTimeout < 0 {
+		errs = append(errs, errors.New("MaxAckPending and PublishWindow must be >= 1, ProvisionTimeout >= 0"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("natsbus: config: %w", err)

@@ -50,6 +50,31 @@ func (b *Bus) provision(ctx context.Context, subject string, opts bus.ConsumeOpt
 	return c, nil
 }
 
+// provisionRetry retries provision on transient failures (API timeouts on a busy server, a
+// server still starting, a reconnect) for up to Config.ProvisionTimeout; a definite answer
+// from the server (invalid config, overlapping subjects) fails at once.
+func (b *Bus) provisionRetry(ctx context.Context, subject string, opts bus.ConsumeOptions, log *zap.Logger) (jetstream.Consumer, error) {
+	deadline := time.Now().Add(b.cfg.ProvisionTimeout)
+	wait := 250 * time.Millisecond
+	for {
+		c, err := b.provision(ctx, subject, opts)
+		if err == nil {
+			return c, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code != 503 || ctx.Err() != nil || b.closed() || time.Now().Add(wait).After(deadline) {
+			return nil, err
+		}
+		log.Warn("provisioning failed, retrying", zap.Duration("in", wait), zap.Error(err))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("natsbus: provision %s: %w", subject, ctx.Err())
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
 // Consume implements bus.Bus. It provisions the stream and the durable consumer, then pulls
 // messages and runs h on up to opts.Concurrency goroutines. When ctx is cancelled (or the Bus
 // closed) it stops pulling, hands prefetched but unstarted messages back (Nak), waits for
@@ -67,11 +92,11 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 	if b.closed() {
 		return bus.ErrClosed
 	}
-	cons, err := b.provision(ctx, subject, opts)
+	log := b.log.With(zap.String("subject", subject), zap.String("group", opts.Group))
+	cons, err := b.provisionRetry(ctx, subject, opts, log)
 	if err != nil {
 		return b.mapErr(err)
 	}
-	log := b.log.With(zap.String("subject", subject), zap.String("group", opts.Group))
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopOnClose := context.AfterFunc(b.closedCtx, cancel)
@@ -109,7 +134,7 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 		if runCtx.Err() != nil {
 			break
 		}
-		if c, err := b.provision(runCtx, subject, opts); err != nil {
+		if c, err := b.provisionRetry(runCtx, subject, opts, log); err != nil {
 			log.Warn("re-provision consumer", zap.Error(err))
 		} else {
 			cons = c

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/bustest"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
@@ -187,5 +189,55 @@ func TestStreamName(t *testing.T) {
 				t.Errorf("StreamName(%q, %q) = %q, want %q", tc.prefix, tc.subject, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestUnsettledDeliveriesDeadLetter: a message whose handler never settles it (crash loop,
+// AckWait overrun) runs the handler MaxDeliver+1 times, then is dead-lettered unseen.
+func TestUnsettledDeliveriesDeadLetter(t *testing.T) {
+	e := startEmbedded(t)
+	b, err := natsbus.New(context.Background(), natsbus.Config{URL: e.url}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var handled, dead atomic.Int64
+	var reason atomic.Value
+	done := make(chan struct{}, 2)
+	go func() {
+		_ = b.Consume(ctx, "t.in", bus.ConsumeOptions{Group: "g", Stage: "test", MaxDeliver: 1,
+			AckWait: 300 * time.Millisecond, DLQSubject: "t.dlq"},
+			func(context.Context, bus.Message) error { handled.Add(1); return bus.ErrDeferred })
+		done <- struct{}{}
+	}()
+	go func() {
+		_ = b.Consume(ctx, "t.dlq", bus.ConsumeOptions{Group: "w", DLQSubject: "t.dlq2"},
+			func(_ context.Context, m bus.Message) error {
+				env, err := article.Decode(m.Data())
+				if err == nil {
+					reason.Store(env.DLQ.Reason)
+				}
+				dead.Add(1)
+				return nil
+			})
+		done <- struct{}{}
+	}()
+	if err := b.Publish(ctx, "t.in", bus.Outgoing{Key: "k1", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for dead.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(600 * time.Millisecond) // a further redelivery would show by now
+	cancel()
+	<-done
+	<-done
+	if dead.Load() != 1 || handled.Load() != 2 {
+		t.Fatalf("dead letters %d, handler runs %d; want 1 and MaxDeliver+1 = 2", dead.Load(), handled.Load())
+	}
+	if r, _ := reason.Load().(string); !strings.Contains(r, "without being settled") {
+		t.Errorf("reason = %q", r)
 	}
 }
