@@ -251,7 +251,8 @@ func (f *Fetcher) PollFeed(ctx context.Context, idx int) time.Time {
 	st.LastPoll = now
 	st.Polls++
 	st.NextDue = time.Now().Add(wait)
-	sc, cancel = f.sctx(ctx)
+	// Saved even when ctx was cancelled mid-poll, so the lease is released on shutdown.
+	sc, cancel = f.sctx(context.WithoutCancel(ctx))
 	_, err = f.store.SaveFeed(sc, key, st, rev)
 	cancel()
 	if err != nil {
