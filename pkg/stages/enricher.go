@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/newsflow/newsflow/pkg/article"
@@ -26,6 +27,9 @@ func EnrichProcess(en *enrich.Enricher) service.ProcessFunc {
 			return nil, bus.Permanentf("enricher: %s: unexpected stage %q", in.ID, in.Stage)
 		}
 		out, err := en.Enrich(ctx, in.ID, in.Clean)
+		if errors.Is(err, enrich.ErrInvalid) || errors.Is(err, enrich.ErrInternal) {
+			return nil, bus.Permanent(fmt.Errorf("enricher: enrich %s: %w", in.ID, err))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("enricher: enrich %s: %w", in.ID, err)
 		}
