@@ -10,10 +10,10 @@ import (
 // langSet detects languages restricted to a configured set.
 //
 // whatlanggo (trigram profiles, already a dependency of go-trafilatura) is used rather than
-// lingua-go: lingua's models for 16 languages cost ~100 MB of RAM and tens of MB of binary,
-// and its high-accuracy mode is ~100× slower; on article-length texts (hundreds of words) both
-// are near-perfect, lingua's edge is on short strings, which the cleaner doesn't classify.
-// See BenchmarkLanguage for the measured cost.
+// lingua-go. Measured here (BenchmarkLanguage, seed article, 16 languages): whatlanggo 0.31 ms
+// and 90 KB per document; lingua-go 15.6 ms and 3.6 MB per document, plus 194 MB of heap for
+// its models. On article-length texts both are near-perfect; lingua's edge is on short
+// strings, which the cleaner does not classify.
 type langSet struct {
 	opts  whatlanggo.Options
 	codes map[string]bool
