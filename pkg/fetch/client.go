@@ -194,13 +194,20 @@ func newClient(cfg Config) (*client, error) {
 			if len(via) > 0 {
 				req.Header.Set("User-Agent", via[0].Header.Get("User-Agent"))
 			}
-			return nil
+			// robots.txt applies to every redirect target too (cached per host), except while
+			// fetching robots.txt itself.
+			if req.Context().Value(robotsFetchKey{}) != nil {
+				return nil
+			}
+			return c.allowed(req.Context(), req.URL, req.Header.Get("User-Agent"))
 		},
 	}
 	return c, nil
 }
 
 func (c *client) close() { c.hc.CloseIdleConnections() }
+
+type robotsFetchKey struct{}
 
 func hostKey(u *url.URL) string { return strings.ToLower(u.Scheme + "://" + u.Host) }
 
@@ -304,7 +311,7 @@ func robotsAgent(ua string) string {
 
 func (c *client) loadRobots(ctx context.Context, u *url.URL, ua string, e *robotsEntry) {
 	ru := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, robotsFetchKey{}, true), c.cfg.RequestTimeout)
 	defer cancel()
 	e.expires = time.Now().Add(c.cfg.RobotsTTL)
 	resp, err := c.do(ctx, request{URL: ru.String(), UserAgent: ua, MaxBytes: 512 << 10, Truncate: true})

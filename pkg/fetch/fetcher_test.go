@@ -245,6 +245,12 @@ func TestRetryAfterAndBackoffAndParking(t *testing.T) {
 	if testutil.ToFloat64(f.m.parked) != 0 {
 		t.Error("parked gauge not cleared")
 	}
+	rec := httptest.NewRecorder()
+	f.StatusHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/feeds", nil))
+	var body struct{ Feeds []FeedStatus }
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != 200 || len(body.Feeds) != 1 || body.Feeds[0].ItemsNew != 1 || body.Feeds[0].Polls != 4 {
+		t.Errorf("status: %d %s", rec.Code, rec.Body)
+	}
 }
 
 func TestFullContentSkipsPageFetch(t *testing.T) {
@@ -788,5 +794,28 @@ func TestConfigFromEnv(t *testing.T) {
 		if _, err := ConfigFromEnv(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v: want error", bad)
 		}
+	}
+}
+
+func TestRobotsOnRedirectTarget(t *testing.T) {
+	s := newSite(t)
+	robots := "User-agent: *\nDisallow: /private/\n"
+	s.extra["/robots.txt"] = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery == "" { // a robots.txt that redirects to itself must not deadlock
+			http.Redirect(w, r, "/robots.txt?v=1", http.StatusFound)
+			return
+		}
+		w.Write([]byte(robots))
+	}
+	s.extra["/go"] = func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/private/page", http.StatusFound) }
+	cfg := testConfig()
+	c, _ := newClient(cfg.Defaults())
+	defer c.close()
+	_, err := c.get(context.Background(), request{URL: s.url("/go"), UserAgent: "newsflow/1", MaxBytes: 1 << 20})
+	if !errors.Is(err, ErrRobots) {
+		t.Fatalf("redirect into a disallowed path: %v", err)
+	}
+	if s.hit("/private/page") != 0 {
+		t.Error("disallowed redirect target fetched")
 	}
 }
