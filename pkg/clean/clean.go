@@ -185,6 +185,15 @@ func (c *Cleaner) clean(ctx context.Context, id string, raw *article.Raw) (*arti
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cleaner: %s: %w", id, err)
 	}
+	if raw.Body == "" && len(raw.BodyGzip) == 0 && raw.Feed != nil && strings.TrimSpace(raw.Feed.Content) != "" {
+		// Full-content feed item fetched without a page body: clean the feed's content.
+		cp := *raw
+		cp.Body, cp.ContentType = raw.Feed.Content, "text/html"
+		if !looksLikeHTML(cp.Body) {
+			cp.ContentType = "text/plain"
+		}
+		raw = &cp
+	}
 	body, err := c.body(id, raw)
 	if err != nil {
 		return nil, err

@@ -233,12 +233,36 @@ func extractMain(doc *html.Node, u *url.URL, maxDepth int) ([]string, trafilatur
 	if rNode != nil {
 		rParas = renderParagraphs(rNode, maxDepth)
 	}
-	return choose(tParas, rParas), md
+	out := choose(tParas, rParas)
+	if runeLen(out) < 250 {
+		// Tiny page or fragment (e.g. a feed's content:encoded): trafilatura's baseline glues
+		// paragraphs together; when the whole document is short it is all content, so render
+		// it with structure.
+		if whole := renderParagraphs(doc, maxDepth); runeLen(whole) < 1000 && len(whole) > 0 {
+			out = whole
+		}
+	}
+	return out, md
 }
 
-// choose arbitrates between the trafilatura and readability candidates.
+func runeLen(ps []string) int {
+	n := 0
+	for _, p := range ps {
+		n += utf8.RuneCountInString(p)
+	}
+	return n
+}
+
+// choose arbitrates between the trafilatura and readability candidates. Trafilatura's (more
+// precise) paragraphs win, except on very short pages: below 250 characters trafilatura falls
+// back to its "baseline" that glues all <p> texts together, while readability keeps the
+// paragraph structure. (Merging readability paragraphs into trafilatura's output was tried and
+// lost 0.007 F1 on the dev set: duplicated, differently segmented text.)
 func choose(t, r []string) []string {
 	if len(t) == 0 {
+		return r
+	}
+	if runeLen(t) < 250 && len(r) > len(t) {
 		return r
 	}
 	return t

@@ -323,3 +323,15 @@ func TestFeedMetadataAndSnapshot(t *testing.T) {
 		t.Errorf("restored dedup has %d entries", c2.Dedup.Len())
 	}
 }
+
+func TestFeedContentWithoutBody(t *testing.T) {
+	c := newTestCleaner(t)
+	out, err := c.Clean(t.Context(), "fc", &article.Raw{URL: "https://x.example/a", Feed: &article.FeedItem{
+		Title: "T", Content: "<p>The harbour plan was approved by the council on Monday evening.</p><p>Share on Facebook</p>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Text != "The harbour plan was approved by the council on Monday evening." {
+		t.Errorf("text = %q", out.Text)
+	}
+}
