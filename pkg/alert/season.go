@@ -1,6 +1,9 @@
 package alert
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // seasonal is the shared multiplicative seasonal shape: the mean total mention count per
 // bucket by hour-of-week (once a whole week has been seen) or else by hour-of-day (once a whole
@@ -13,7 +16,18 @@ type seasonal struct {
 	HowN [168]int32
 	Hod  [24]float64
 	HodN [24]int32
+	// Nowcast for the first day, before any profile exists: the ratio of a short (20 min) to a
+	// long (3 h) EWMA of the global total per bucket tracks the daily curve that the terms'
+	// own (3 h) EWMAs lag behind.
+	Short, Long float64
+	N           int64
 }
+
+const (
+	nowShortBuckets = 20.0
+	nowLongBuckets  = 180.0
+	nowMinBuckets   = 60
+)
 
 // slotMinObs is how many buckets a slot must have seen before it is trusted.
 const slotMinObs = 30
@@ -37,6 +51,16 @@ func (s *seasonal) observe(b int64, bucket time.Duration, total float64) {
 	}
 	upd(&s.How[how], &s.HowN[how])
 	upd(&s.Hod[hod], &s.HodN[hod])
+	s.N++
+	ew := func(m *float64, span float64) {
+		a := 1 / float64(s.N)
+		if a < 1/span {
+			a = 1 / span
+		}
+		*m += a * (total - *m)
+	}
+	ew(&s.Short, nowShortBuckets)
+	ew(&s.Long, nowLongBuckets)
 }
 
 // factor returns the seasonal multiplier for bucket b (1 until enough history exists).
@@ -67,6 +91,9 @@ func (s *seasonal) factor(b int64, bucket time.Duration) float64 {
 	}
 	if f, ok := ratio(s.Hod[:], s.HodN[:], hod); ok {
 		return f
+	}
+	if s.N >= nowMinBuckets && s.Long > 0 {
+		return math.Min(5, math.Max(0.2, s.Short/s.Long))
 	}
 	return 1
 }
