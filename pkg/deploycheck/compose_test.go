@@ -627,7 +627,6 @@ func FuzzInterpolate(f *testing.F) {
 	})
 }
 
-
 func sortedInts(m map[int]bool) []int {
 	var out []int
 	for k := range m {
