@@ -105,6 +105,14 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if opts.SourcesFile != "" {
 		fcfg.SourcesFile = opts.SourcesFile
 	}
+	fmt.Fprintf(opts.Out, "newsflow: embedded NATS %s (data %s), log %s\n", natsURL, natsDir, logPath)
+	fmt.Fprintf(opts.Out, "newsflow: installing index templates on Elasticsearch %s (waits until it answers)\n", cfg.ESURL)
+	ixCfg := stages.IndexerConfigFromEnv(e, cfg.ESURL)
+	if _, err := stages.AddIndexer(ctx, c, ixCfg); err != nil {
+		return err
+	}
+	// The demo site starts once Elasticsearch is ready, so its breaking-news burst arrives
+	// while the pipeline runs (demo.BurstAfter later).
 	var site *demo.Server
 	if fcfg.SourcesFile == "" {
 		site, err = demo.Start(0)
@@ -113,21 +121,15 @@ func Run(opts RunOptions, getenv func(string) string) error {
 		}
 		defer site.Close()
 		for _, s := range demo.Sites() {
-			fcfg.Sources = append(fcfg.Sources, fetch.Source{Name: s.Name, URL: site.URL + "/" + s.Path + "/feed.xml", Language: s.Lang, Tags: []string{"demo"}, Interval: time.Minute})
+			fcfg.Sources = append(fcfg.Sources, fetch.Source{Name: s.Name, URL: site.URL + "/" + s.Path + "/feed.xml", Language: s.Lang, Tags: []string{"demo"}, Interval: 10 * time.Second})
 		}
 		fcfg.Fetch.AllowAddresses = append(fcfg.Fetch.AllowAddresses, "127.0.0.1")
 		fcfg.Fetch.HostInterval = 20 * time.Millisecond
-		fcfg.Fetch.MinInterval = 30 * time.Second
+		fcfg.Fetch.MinInterval = 5 * time.Second
 		fcfg.Fetch.StartSpread = time.Second
 	}
-	fmt.Fprintf(opts.Out, "newsflow: embedded NATS %s (data %s), Elasticsearch %s, log %s\n", natsURL, natsDir, cfg.ESURL, logPath)
 	if site != nil {
-		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites) at %s\n", site.Articles(), site.URL)
-	}
-
-	ixCfg := stages.IndexerConfigFromEnv(e, cfg.ESURL)
-	if _, err := stages.AddIndexer(ctx, c, ixCfg); err != nil {
-		return err
+		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites, breaking news in %s) at %s\n", site.Articles(), demo.BurstAfter, site.URL)
 	}
 	if _, err := stages.AddAlerter(c, stages.AlerterConfigFromEnv(e)); err != nil {
 		return err

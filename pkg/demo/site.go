@@ -18,6 +18,9 @@ import (
 	"time"
 )
 
+// BurstAfter is when, after Start, the breaking-news burst begins to appear in the feeds.
+const BurstAfter = 20 * time.Second
+
 // site is one demo news site.
 type site struct {
 	Path, Name, Lang, FeedKind string
@@ -120,11 +123,12 @@ func (s *Server) build() {
 			}
 		}
 	}
-	// The burst: articles about one event within the last ~10 minutes, spread over sites.
+	// The burst: articles about one event that appear in the feeds from BurstAfter on, a few
+	// seconds apart, spread over two sites — breaking news arriving while newsflow runs.
 	for i, lead := range burstLeads {
 		st := sites[[]int{0, 3}[i%2]]
 		sty := story{Lang: "en", Title: burstTitle(i), Author: "Staff reporter", Paras: append([]string{lead}, burstBody[i%len(burstBody)], burstBody[(i+1)%len(burstBody)])}
-		s.add(st, sty, fmt.Sprintf("iceland-eruption-%02d", i+1), s.start.Add(-time.Duration(10*60-i*45)*time.Second), false)
+		s.add(st, sty, fmt.Sprintf("iceland-eruption-%02d", i+1), s.start.Add(BurstAfter+time.Duration(i)*3*time.Second), false)
 	}
 }
 
