@@ -179,6 +179,13 @@ func (e *Env) List(key string, def []string) []string {
 	return out
 }
 
+// Fail records an error found by a component's own env reader.
+func (e *Env) Fail(err error) {
+	if err != nil {
+		e.errs = append(e.errs, err)
+	}
+}
+
 // Err returns all parse errors joined, or nil.
 func (e *Env) Err() error { return errors.Join(e.errs...) }
 

@@ -30,15 +30,9 @@ func FetcherConfigFromEnv(e *service.Env, natsURL string) FetcherConfig {
 	var c FetcherConfig
 	c.SourcesFile = e.String("NEWSFLOW_SOURCES", "")
 	c.StateNATSURL = e.String("NEWSFLOW_FETCH_STATE_NATS_URL", natsURL)
-	c.Fetch.UserAgent = e.String("NEWSFLOW_FETCH_USER_AGENT", "")
-	c.Fetch.Workers = e.Int("NEWSFLOW_FETCH_WORKERS", 0)
-	c.Fetch.MinInterval = e.Duration("NEWSFLOW_FETCH_MIN_INTERVAL", 0)
-	c.Fetch.MaxInterval = e.Duration("NEWSFLOW_FETCH_MAX_INTERVAL", 0)
-	c.Fetch.DefaultInterval = e.Duration("NEWSFLOW_FETCH_DEFAULT_INTERVAL", 0)
-	c.Fetch.HostInterval = e.Duration("NEWSFLOW_FETCH_HOST_INTERVAL", 0)
-	c.Fetch.AllowAddresses = e.List("NEWSFLOW_FETCH_ALLOW_ADDRESSES", nil)
-	c.Fetch.IgnoreRobots = e.Bool("NEWSFLOW_FETCH_IGNORE_ROBOTS", false)
-	c.Fetch.PerFeedMetrics = e.Bool("NEWSFLOW_FETCH_PER_FEED_METRICS", true)
+	fc, err := fetch.ConfigFromEnv(e.Get) // NEWSFLOW_FETCH_*, validated
+	e.Fail(err)
+	c.Fetch = fc
 	return c
 }
 
