@@ -194,9 +194,16 @@ func TestAlerterSnapshotRestoreDoesNotRefire(t *testing.T) {
 	if err := a.Snapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
-	b, c2 := newTestAlerter(t, Config{}, nil)
-	if err := b.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+	path := t.TempDir() + "/alerter.snap"
+	if err := a.SnapshotFile(path); err != nil {
 		t.Fatal(err)
+	}
+	b, c2 := newTestAlerter(t, Config{}, nil)
+	if ok, err := b.RestoreFile(path + ".missing"); ok || err != nil {
+		t.Fatalf("missing snapshot: %v %v", ok, err)
+	}
+	if ok, err := b.RestoreFile(path); !ok || err != nil {
+		t.Fatalf("restore file: %v %v", ok, err)
 	}
 	if b.LiveTerms() != a.LiveTerms() {
 		t.Fatalf("live terms %d vs %d", b.LiveTerms(), a.LiveTerms())

@@ -86,6 +86,20 @@ func TestESSpikeWindows(t *testing.T) {
 			want: 1,
 		},
 		{
+			name: "down: a dip below ref/height fires at bucket close",
+			rule: Rule{ID: "es", Type: RuleESSpike, Timeframe: Duration(5 * time.Minute), SpikeHeight: 3, SpikeType: "down"},
+			run: func(h *detHarness) {
+				for m := 0; m < 60; m++ {
+					at := t0.Add(time.Duration(m) * time.Minute)
+					h.add("ORG:filler", at)
+					if m >= 30 && m < 45 { // x: 3/min for 15m, then quiet
+						h.add("ORG:x", at.Add(time.Second), at.Add(20*time.Second), at.Add(40*time.Second))
+					}
+				}
+			},
+			want: 1,
+		},
+		{
 			name: "after a match the key is skipped for two timeframes",
 			rule: rule(true),
 			run: func(h *detHarness) {
@@ -101,7 +115,7 @@ func TestESSpikeWindows(t *testing.T) {
 			tc.run(h)
 			if got := h.count(StatusFiring, RuleESSpike, ""); got != tc.want {
 				for _, e := range h.out {
-					t.Logf("%s %s: %s", e.Alert.Term, e.Alert.Status, e.Alert.Reason)
+					t.Logf("%s %s %s: %s", e.Alert.FiredAt.Format("15:04:05"), e.Alert.Term, e.Alert.Status, e.Alert.Reason)
 				}
 				t.Fatalf("got %d es_spike alerts, want %d", got, tc.want)
 			}

@@ -116,6 +116,9 @@ func TestNATSAlertsAndRestart(t *testing.T) {
 		}
 		ccancel()
 		<-done
+		if n := seen.Load(); n < int32(len(inputs)) {
+			t.Fatalf("group %s: consumed %d of %d enriched messages before the deadline", group, n, len(inputs))
+		}
 	}
 
 	a1, err := New(Config{}, []Rule{{ID: "s", Type: RuleSpike}}, b, nil, nil, nil)

@@ -3,8 +3,11 @@ package alert
 import (
 	"bufio"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -163,4 +166,48 @@ func (a *Alerter) Restore(r io.Reader) error {
 		a.fired = map[string]int64{}
 	}
 	return nil
+}
+
+// SnapshotFile writes a snapshot to path atomically (temp file in the same directory, fsync,
+// rename), so a crash mid-write never leaves a torn snapshot.
+func (a *Alerter) SnapshotFile(path string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("alert: snapshot file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := a.Snapshot(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("alert: snapshot file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("alert: snapshot file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("alert: snapshot file: %w", err)
+	}
+	return nil
+}
+
+// RestoreFile restores from a snapshot file written by SnapshotFile. A missing file is not an
+// error (first start): it returns false, nil.
+func (a *Alerter) RestoreFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("alert: restore file: %w", err)
+	}
+	defer f.Close()
+	if err := a.Restore(f); err != nil {
+		return false, err
+	}
+	return true, nil
 }
