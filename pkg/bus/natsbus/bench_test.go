@@ -3,6 +3,7 @@ package natsbus_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,20 +72,25 @@ func BenchmarkPublishConsumeAck5KB(b *testing.B) {
 	}
 	for run, mode := range modes {
 		b.Run(mode.name, func(b *testing.B) {
-			nb, err := natsbus.New(context.Background(), natsbus.Config{URL: e.url, StreamPrefix: "BENCH"}, nil)
+			nb, err := natsbus.New(context.Background(), natsbus.Config{URL: e.url, StreamPrefix: "BENCH"}, testLogger(b))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer nb.Close()
 			subject := fmt.Sprintf("bench.%d.%d.%s", time.Now().UnixNano(), run, mode.name)
-			var handled atomic.Int64
+			var handled, lastH atomic.Int64
+			lastH.Store(time.Now().UnixNano())
 			done := make(chan struct{})
 			n := int64(b.N)
 			ctx, cancel := context.WithCancel(context.Background())
 			consumeErr := make(chan error, 1)
 			go func() {
 				consumeErr <- nb.Consume(ctx, subject, bus.ConsumeOptions{Group: "bench", Concurrency: 8},
-					func(context.Context, bus.Message) error {
+					func(_ context.Context, m bus.Message) error {
+						now := time.Now().UnixNano()
+						if gap := time.Duration(now - lastH.Swap(now)); gap > time.Second && os.Getenv("NEWSFLOW_TEST_LOG") != "" {
+							b.Logf("gap %v at %d attempt %d", gap, handled.Load(), m.Attempt())
+						}
 						if handled.Add(1) == n {
 							close(done)
 						}

@@ -44,6 +44,9 @@ type Config struct {
 	// ProvisionTimeout bounds how long Consume retries creating its stream and consumer on
 	// transient errors (API timeouts, server starting) before returning the error (default 30s).
 	ProvisionTimeout time.Duration
+	// PullExpiry is how long one pull request waits on the server (default 5s); the idle
+	// heartbeat is a fifth of it, so a stuck pull is noticed and re-issued within 2/5 of it.
+	PullExpiry time.Duration
 	// AckSync makes Ack wait for the server's confirmation (a round trip per message).
 	// Default false: acks are sent without waiting and flushed when Consume drains, which
 	// keeps at-least-once (a lost ack means a redelivery, never a loss).
@@ -88,6 +91,9 @@ func (c Config) Defaults() Config {
 	if c.PublishWindow == 0 {
 		c.PublishWindow = 256
 	}
+	if c.PullExpiry == 0 {
+		c.PullExpiry = 5 * time.Second
+	}
 	if c.ProvisionTimeout == 0 {
 		c.ProvisionTimeout = 30 * time.Second
 	}
@@ -117,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReconnectWait < 0 || c.ConnectTimeout <= 0 {
 		errs = append(errs, errors.New("ReconnectWait must be >= 0 and ConnectTimeout > 0"))
+	}
+	if c.PullExpiry < 5*time.Second/2 {
+		errs = append(errs, fmt.Errorf("PullExpiry %v must be >= 2.5s", c.PullExpiry))
 	}
 	if c.MaxReconnects < -1 {
 		errs = append(errs, fmt.Errorf("MaxReconnects %d must be >= -1", c.MaxReconnects))

@@ -113,7 +113,12 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 	log.Info("consuming", zap.Int("concurrency", opts.Concurrency), zap.Duration("ack_wait", opts.AckWait))
 
 	for runCtx.Err() == nil {
-		it, err := cons.Messages(jetstream.PullMaxMessages(batch))
+		// Short pull expiry and heartbeat: if the client's pull accounting drifts from the
+		// server's (seen under CPU starvation: the iterator believes a pull is pending, the
+		// server has none, nothing arrives), the missed heartbeat resets it within ~2×heartbeat
+		// instead of the 30s default.
+		it, err := cons.Messages(jetstream.PullMaxMessages(batch),
+			jetstream.PullExpiry(b.cfg.PullExpiry), jetstream.PullHeartbeat(b.cfg.PullExpiry/5))
 		if err != nil {
 			log.Warn("start pulling", zap.Error(err))
 		} else {
@@ -170,6 +175,13 @@ func (b *Bus) pull(runCtx, hctx context.Context, it jetstream.MessagesContext, s
 		if err != nil {
 			if acquired {
 				<-sem
+			}
+			if errors.Is(err, jetstream.ErrNoHeartbeat) {
+				// Not fatal: the iterator has reset its pull accounting and pulls again on
+				// the next Next. Tearing it down instead would strand the messages already
+				// on their way to it until AckWait (a 30s stall).
+				log.Info("pull: missed server heartbeat, pulling again")
+				continue
 			}
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				log.Warn("pull", zap.Error(err))
