@@ -52,15 +52,17 @@ type DependsOn struct {
 	Required  *bool  `yaml:"required"`
 }
 
-var interp = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])((?:[^}]*)))?\}`)
+var interp = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])((?:[^}]*)))?\}`)
 
 // Interpolate expands compose variables the way `docker compose` does with an empty
 // environment: ${X:-default} and ${X-default} become default, ${X} becomes "", "$$" is a
 // literal "$". ${X:?err} is reported as an error, since it requires the variable.
 func Interpolate(s string) (string, error) {
 	var err error
-	s = strings.ReplaceAll(s, "$$", "\x00")
 	s = interp.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
 		sub := interp.FindStringSubmatch(m)
 		switch {
 		case sub[2] == ":-" || sub[2] == "-":
@@ -71,7 +73,7 @@ func Interpolate(s string) (string, error) {
 		}
 		return ""
 	})
-	return strings.ReplaceAll(s, "\x00", "$"), err
+	return s, err
 }
 
 // ParseCompose parses a compose file. Anchors and merge keys (<<: *x) are resolved by the
@@ -210,8 +212,11 @@ func ParseDockerfile(b []byte) ([]DockerfileInstruction, error) {
 			continue
 		}
 		cur.WriteString(trim)
-		inst := cur.String()
+		inst := strings.TrimSpace(cur.String())
 		cur.Reset()
+		if inst == "" {
+			continue
+		}
 		cmd, args, _ := strings.Cut(inst, " ")
 		out = append(out, DockerfileInstruction{Line: start, Cmd: strings.ToUpper(cmd), Args: strings.TrimSpace(args)})
 	}

@@ -41,13 +41,19 @@ func RepoRoot(dir string) (string, error) {
 	}
 }
 
-var envLiteral = regexp.MustCompile(`"(NEWSFLOW_[A-Z0-9_]*[A-Z0-9])"`)
+var (
+	envLiteral = regexp.MustCompile(`"(NEWSFLOW_[A-Z0-9_]*[A-Z0-9])"`)
+	envPrefix  = regexp.MustCompile(`"(NEWSFLOW_[A-Z0-9_]*_)"\s*\+`)
+	// envSuffix is a helper call naming the rest of a prefixed variable: str("USER_AGENT", &x).
+	envSuffix = regexp.MustCompile(`\b[a-z][A-Za-z0-9]*\("([A-Z][A-Z0-9_]*[A-Z0-9])"\s*,`)
+)
 
 // EnvVarsInCode returns every NEWSFLOW_* variable named by a complete string literal in the
 // non-test Go files under root/pkg and root/services, with the files naming it (relative to
-// root). Test-only variables (NEWSFLOW_TEST_*) are therefore not included, and neither are
-// names built at run time ("NEWSFLOW_FETCH_" + name): a deployment should set only
-// variables a service reads through a literal.
+// root). Test-only variables (NEWSFLOW_TEST_*) are therefore not included. Names built at
+// run time from a prefix literal ("NEWSFLOW_FETCH_" + name) are included when the same file
+// passes the rest as the first argument of a helper call (str("USER_AGENT", &c.UserAgent)),
+// the pattern pkg/fetch/env.go uses.
 func EnvVarsInCode(root string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, top := range []string{"pkg", "services"} {
@@ -69,10 +75,17 @@ func EnvVarsInCode(root string) (map[string][]string, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, path)
-			for _, m := range envLiteral.FindAllSubmatch(b, -1) {
-				name := string(m[1])
+			add := func(name string) {
 				if fs := out[name]; len(fs) == 0 || fs[len(fs)-1] != rel {
 					out[name] = append(out[name], rel)
+				}
+			}
+			for _, m := range envLiteral.FindAllSubmatch(b, -1) {
+				add(string(m[1]))
+			}
+			for _, p := range envPrefix.FindAllSubmatch(b, -1) {
+				for _, m := range envSuffix.FindAllSubmatch(b, -1) {
+					add(string(p[1]) + string(m[1]))
 				}
 			}
 			return nil
