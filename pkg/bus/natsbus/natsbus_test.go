@@ -2,6 +2,7 @@ package natsbus_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
@@ -250,4 +252,71 @@ func TestUnsettledDeliveriesDeadLetter(t *testing.T) {
 	if r, _ := reason.Load().(string); !strings.Contains(r, "without being settled") {
 		t.Errorf("reason = %q", r)
 	}
+}
+
+// TestNewFromConn: a Bus over a borrowed connection works and leaves it open on Close.
+func TestNewFromConn(t *testing.T) {
+	e := startEmbedded(t)
+	nc, err := nats.Connect(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	b, err := natsbus.NewFromConn(nc, natsbus.Config{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := b.Publish(ctx, "fc.in", bus.Outgoing{Key: "k", Data: []byte("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	cctx, ccancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(cctx, "fc.in", bus.ConsumeOptions{Group: "g"}, func(_ context.Context, m bus.Message) error {
+			got <- m.Key() + "=" + string(m.Data())
+			return nil
+		})
+	}()
+	select {
+	case s := <-got:
+		if s != "k=hello" {
+			t.Errorf("got %q", s)
+		}
+	case <-ctx.Done():
+		t.Fatal("not delivered")
+	}
+	ccancel()
+	if err := <-done; err != nil {
+		t.Errorf("Consume = %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if nc.IsClosed() {
+		t.Error("Close closed a borrowed connection")
+	}
+	if err := b.Publish(ctx, "fc.in", bus.Outgoing{Key: "k2"}); !errors.Is(err, bus.ErrClosed) {
+		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	}
+}
+
+// FuzzStreamName: any subject maps to a valid stream name (letters, digits, '_', '-').
+func FuzzStreamName(f *testing.F) {
+	for _, s := range []string{"news.raw", "news.dlq", "a.b.c", "", "é.ü", "x*y>z", "sp ace\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, subject string) {
+		name := natsbus.StreamName("NEWSFLOW", subject)
+		if !strings.HasPrefix(name, "NEWSFLOW_") {
+			t.Fatalf("StreamName(%q) = %q lacks prefix", subject, name)
+		}
+		for _, r := range name {
+			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				t.Fatalf("StreamName(%q) = %q has invalid rune %q", subject, name, r)
+			}
+		}
+	})
 }
