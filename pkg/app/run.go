@@ -82,6 +82,9 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if port == 0 && getenv("NEWSFLOW_EMBEDDED_NATS_PORT") != "" {
 		fmt.Sscanf(getenv("NEWSFLOW_EMBEDDED_NATS_PORT"), "%d", &port)
 	}
+	if port < 0 {
+		port = 0 // random
+	}
 	srv, natsURL, err := natsbus.StartEmbedded(natsDir, port)
 	if err != nil {
 		return err
@@ -131,7 +134,12 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if site != nil {
 		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites, breaking news in %s) at %s\n", site.Articles(), demo.BurstAfter, site.URL)
 	}
-	if _, err := stages.AddAlerter(c, stages.AlerterConfigFromEnv(e)); err != nil {
+	acfg := stages.AlerterConfigFromEnv(e)
+	if site != nil && acfg.Alert.Detector.Warmup == 0 {
+		// The demo has no history: let the detector fire on its first burst.
+		acfg.Alert.Detector.Warmup = -1
+	}
+	if _, err := stages.AddAlerter(c, acfg); err != nil {
 		return err
 	}
 	if _, err := stages.AddEnricher(c, stages.EnricherConfigFromEnv(e)); err != nil {

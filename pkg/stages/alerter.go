@@ -32,6 +32,8 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.Alert.Shard.Index = e.Int("NEWSFLOW_ALERT_SHARD_INDEX", 0)
 	c.Alert.Shard.Count = e.Int("NEWSFLOW_ALERT_SHARD_COUNT", 0)
 	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
+	// Stream time the detector observes before it may fire (default 1h; negative: none).
+	c.Alert.Detector.Warmup = e.Duration("NEWSFLOW_ALERT_WARMUP", 0)
 	return c
 }
 

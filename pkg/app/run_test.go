@@ -1,0 +1,111 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a goroutine-safe bytes.Buffer for the progress output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func esCount(t *testing.T, es, index, query string) int {
+	req, _ := http.NewRequest(http.MethodPost, es+"/"+index+"/_count", strings.NewReader(query))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("count %s: %v", index, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == 404 {
+		return 0
+	}
+	var out struct{ Count int }
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return out.Count
+}
+
+// TestRunDemoEndToEnd is `make run` headless: the all-in-one over an embedded NATS, the offline
+// demo site and the real Elasticsearch of the local stack. It checks that documents land in
+// ES with entities, that the breaking-news burst fires an alert that is indexed, and that the
+// run stops cleanly.
+func TestRunDemoEndToEnd(t *testing.T) {
+	es := os.Getenv("NEWSFLOW_ES_URL")
+	if es == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("NEWSFLOW_ES_URL not set in CI")
+		}
+		t.Skip("NEWSFLOW_ES_URL not set (use make test)")
+	}
+	prefix := fmt.Sprintf("nfe2e%d", time.Now().UnixNano()%1e9)
+	env := map[string]string{
+		"NEWSFLOW_ES_URL":       es,
+		"NEWSFLOW_INDEX_PREFIX": prefix,
+		"NEWSFLOW_LOG_LEVEL":    "info",
+	}
+	t.Cleanup(func() {
+		req, _ := http.NewRequest(http.MethodDelete, es+"/"+prefix+"-*", nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	})
+	stop := make(chan struct{})
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(RunOptions{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSPort: -1, Progress: time.Second, Out: out, Stop: stop},
+			func(k string) string { return env[k] })
+	}()
+	deadline := time.Now().Add(3 * time.Minute)
+	var docs, withEntities, alerts int
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, out.String())
+		case <-time.After(2 * time.Second):
+		}
+		docs = esCount(t, es, prefix+"-articles", `{"query":{"match_all":{}}}`)
+		withEntities = esCount(t, es, prefix+"-articles", `{"query":{"exists":{"field":"entities.all"}}}`)
+		alerts = esCount(t, es, prefix+"-alerts", `{"query":{"match_all":{}}}`)
+		if docs >= 30 && alerts >= 1 {
+			break
+		}
+	}
+	close(stop)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run did not stop cleanly: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("run did not stop within a minute of the stop signal")
+	}
+	t.Logf("progress output:\n%s", out.String())
+	if docs < 30 || withEntities < 25 || alerts < 1 {
+		t.Fatalf("after the demo: %d documents (want >= 30), %d with entities, %d alerts (want >= 1)", docs, withEntities, alerts)
+	}
+	if !strings.Contains(out.String(), "stopped cleanly") {
+		t.Fatalf("no clean stop message in output:\n%s", out.String())
+	}
+}
