@@ -63,6 +63,9 @@ type Config struct {
 	// DisableClusterDedup counts every copy of a syndicated story (what ElastAlert2 over the
 	// index would see). For evaluation only.
 	DisableClusterDedup bool
+	// Now, when set, stamps Alert.FiredAt with the wall clock (services: time.Now). Unset,
+	// FiredAt is the event time of the detection, which is what a replay (the eval) needs.
+	Now func() time.Time
 	// OnAlert, when set, is called synchronously for each alert after the detection lock is
 	// released (tests, the eval). It must not call back into the Alerter.
 	OnAlert func(*article.Alert)
@@ -425,6 +428,9 @@ func (a *Alerter) collectLocked() []*article.Alert {
 		}
 		a.fired[e.ID] = e.Alert.FiredAt.UnixNano()
 		al := e.Alert
+		if a.cfg.Now != nil {
+			al.FiredAt = a.cfg.Now().UTC()
+		}
 		al.TopArticles, al.TopSources = a.topArticles(e.TermHash, e.From, e.To)
 		out = append(out, &al)
 		a.enqueue(e.ID, &al)
