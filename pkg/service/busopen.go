@@ -15,13 +15,13 @@ import (
 func OpenBus(ctx context.Context, cfg Config, log *zap.Logger) (bus.Bus, error) {
 	switch cfg.Bus {
 	case "nats":
-		b, err := natsbus.New(ctx, natsbus.Config{URL: cfg.NATSURL, ConnectName: "newsflow-" + cfg.Service}, log.Named("bus"))
+		b, err := natsbus.New(ctx, natsbus.Config{URL: cfg.NATSURL, ConnectName: "newsflow-" + cfg.Service, Replicas: cfg.NATSReplicas}, log.Named("bus"))
 		if err != nil {
 			return nil, fmt.Errorf("service: nats bus at %s: %w", cfg.NATSURL, err)
 		}
 		return b, nil
 	case "kafka":
-		b, err := kafkabus.New(ctx, kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: "newsflow-" + cfg.Service}, log.Named("bus"))
+		b, err := kafkabus.New(ctx, kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: "newsflow-" + cfg.Service, Partitions: cfg.KafkaPartitions, ReplicationFactor: cfg.KafkaReplicas}, log.Named("bus"))
 		if err != nil {
 			return nil, fmt.Errorf("service: kafka bus at %v: %w", cfg.KafkaBrokers, err)
 		}

@@ -27,6 +27,9 @@ type Config struct {
 	MaxDeliver      int           // NEWSFLOW_MAX_DELIVER: attempts before dead-lettering
 	AckWait         time.Duration // NEWSFLOW_ACK_WAIT
 	ShutdownTimeout time.Duration // NEWSFLOW_SHUTDOWN_TIMEOUT: drain budget on SIGTERM
+	NATSReplicas    int           // NEWSFLOW_NATS_STREAM_REPLICAS: JetStream stream replicas (1..5)
+	KafkaPartitions int           // NEWSFLOW_KAFKA_PARTITIONS: partitions of topics newsflow creates
+	KafkaReplicas   int           // NEWSFLOW_KAFKA_REPLICATION_FACTOR: replication of topics newsflow creates
 }
 
 // DefaultConfig returns the defaults for service name.
@@ -44,6 +47,9 @@ func DefaultConfig(name string) Config {
 		MaxDeliver:      5,
 		AckWait:         60 * time.Second,
 		ShutdownTimeout: 25 * time.Second,
+		NATSReplicas:    1,
+		KafkaPartitions: 3,
+		KafkaReplicas:   1,
 	}
 }
 
@@ -83,6 +89,12 @@ func (c Config) Validate() error {
 	}
 	if c.AckWait < time.Second {
 		errs = append(errs, fmt.Errorf("NEWSFLOW_ACK_WAIT=%s: want >= 1s", c.AckWait))
+	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_NATS_STREAM_REPLICAS=%d: want 1..5", c.NATSReplicas))
+	}
+	if c.KafkaPartitions < 1 || c.KafkaReplicas < 1 {
+		errs = append(errs, fmt.Errorf("NEWSFLOW_KAFKA_PARTITIONS=%d, NEWSFLOW_KAFKA_REPLICATION_FACTOR=%d: want >= 1", c.KafkaPartitions, c.KafkaReplicas))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("NEWSFLOW_SHUTDOWN_TIMEOUT=%s: want > 0", c.ShutdownTimeout))
@@ -204,6 +216,9 @@ func LoadConfig(name string, getenv func(string) string) (Config, error) {
 	c.MaxDeliver = e.Int("NEWSFLOW_MAX_DELIVER", c.MaxDeliver)
 	c.AckWait = e.Duration("NEWSFLOW_ACK_WAIT", c.AckWait)
 	c.ShutdownTimeout = e.Duration("NEWSFLOW_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	c.NATSReplicas = e.Int("NEWSFLOW_NATS_STREAM_REPLICAS", c.NATSReplicas)
+	c.KafkaPartitions = e.Int("NEWSFLOW_KAFKA_PARTITIONS", c.KafkaPartitions)
+	c.KafkaReplicas = e.Int("NEWSFLOW_KAFKA_REPLICATION_FACTOR", c.KafkaReplicas)
 	if err := e.Err(); err != nil {
 		return c, fmt.Errorf("config for %s: %w", name, err)
 	}
