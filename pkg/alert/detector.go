@@ -219,6 +219,26 @@ type SpikeDetector struct {
 	dropped   uint64
 	sinceGC   int
 	minCountG int
+	sfMemo    [2]sfEntry
+}
+
+type sfEntry struct {
+	b  int64
+	f  float64
+	ok bool
+}
+
+// sf is the seasonal factor for bucket b, memoised until the next bucket closes.
+func (d *SpikeDetector) sf(b int64) float64 {
+	for i := range d.sfMemo {
+		if e := d.sfMemo[i]; e.ok && e.b == b {
+			return e.f
+		}
+	}
+	f := d.season.factor(b, d.cfg.Bucket)
+	d.sfMemo[1] = d.sfMemo[0]
+	d.sfMemo[0] = sfEntry{b: b, f: f, ok: true}
+	return f
 }
 
 // NewSpikeDetector returns a detector for the given validated rules.
@@ -355,7 +375,7 @@ func (d *SpikeDetector) advanceTerm(st *termState, b int64) {
 	}
 	h := st.head
 	x := float64(st.ring[h%ringBuckets])
-	s := d.season.factor(h, d.cfg.Bucket)
+	s := d.sf(h)
 	a := d.alpha
 	if age := h - d.first + 1; age > 0 && 1/float64(age) > a {
 		a = 1 / float64(age)
@@ -402,7 +422,7 @@ func (d *SpikeDetector) expected(st *termState, b int64, w int) float64 {
 	if lvl < d.minLevel {
 		lvl = d.minLevel
 	}
-	return lvl * float64(w) * d.season.factor(b, d.cfg.Bucket)
+	return lvl * float64(w) * d.sf(b)
 }
 
 // Add records one mention of term at event time t (already deduplicated per story cluster).
@@ -561,7 +581,7 @@ func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c 
 	d.episodes[epKey(r.ID, key)] = ep
 	st.open++
 	win := time.Duration(w) * d.cfg.Bucket
-	s := d.season.factor(b, d.cfg.Bucket)
+	s := d.sf(b)
 	var reason string
 	switch {
 	case r.Threshold > 0:
@@ -622,6 +642,7 @@ func (d *SpikeDetector) Advance(watermark time.Time) {
 
 func (d *SpikeDetector) closeBucket(cb int64) {
 	d.season.observe(cb, d.cfg.Bucket, d.totals[cb%ringBuckets])
+	d.sfMemo = [2]sfEntry{}
 	d.totals[cb%ringBuckets] = 0
 	at := d.timeOf(cb + 1)
 	keys := make([]string, 0, len(d.episodes))

@@ -144,6 +144,7 @@ func (a *Alerter) Restore(r io.Reader) error {
 	}
 	d.started, d.first, d.open, d.maxB = s.Started, s.First, s.Open, s.MaxB
 	d.season, d.totals, d.terms, d.episodes = s.Season, s.Totals, terms, eps
+	d.sfMemo = [2]sfEntry{}
 	copy(d.expired.Bits, s.Bloom)
 	if sameES && len(s.ESFilled) == len(d.es) {
 		d.esFilled = s.ESFilled
