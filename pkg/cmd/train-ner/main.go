@@ -28,6 +28,9 @@ func main() {
 	seed := flag.Uint64("seed", 1, "shuffle seed")
 	withDev := flag.Bool("with-dev", true, "also train on the dev splits (final models)")
 	fileFlag := flag.String("files", "", "override training files: comma-separated globs relative to -data (one model)")
+	clusters := flag.Bool("clusters", true, "derive word clusters from unlabelled text for the en model")
+	clusterGlobs := flag.String("cluster-text", "ner/en/en_ewt-train.iob2,ner/extra/BTC/*,ner/extra/SEC-filings/*", "comma-separated globs (relative to -data) of files whose words feed the clusters")
+	clusterMin := flag.Int("cluster-min", 6, "minimum word count for a cluster")
 	flag.Parse()
 	log.SetFlags(0)
 	t0 := time.Now()
@@ -88,13 +91,31 @@ func main() {
 			log.Printf("[en] relabelled %d demonym spans as O", demonyms)
 		}
 		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1}
-		if lang != "en" {
+		if lang == "en" {
+			cfg.Features = ner.FeatRunCats
+		} else {
 			if cfg.Bits == 0 {
 				cfg.Bits = 21
 			}
 			cfg.MinWeight = 2
 		}
-		m, err := ner.Train(sents, gaz, nil, cfg)
+		var clus map[string]uint16
+		if lang == "en" && *clusters {
+			t2 := time.Now()
+			text := unlabelled(*data, strings.Split(*clusterGlobs, ","), *withDev)
+			clus = ner.BuildClusters(text, ner.ClusterConfig{Seed: *seed, MinCount: *clusterMin})
+			log.Printf("[en] clusters: %d words from %d unlabelled sentences in %v", len(clus), len(text), time.Since(t2).Round(time.Millisecond))
+		}
+		g := gaz
+		if lang == "en" {
+			// English keywords: a second compile keeps the multi gazetteer as is
+			g, _, err = ner.CompileGazetteer(filepath.Join(*data, "gazetteers"))
+			if err != nil {
+				log.Fatalf("train-ner: gazetteer: %v", err)
+			}
+			g.AddKeywords()
+		}
+		m, err := ner.Train(sents, g, clus, cfg)
 		if err != nil {
 			log.Fatalf("train-ner: %v", err)
 		}
@@ -139,4 +160,54 @@ func trainFiles(data, lang string, withDev bool) []string {
 		add("ner/extra/europeana/*.bio")
 	}
 	return fs
+}
+
+// unlabelled returns the tokenised sentences used to derive word clusters:
+// the words (not the labels) of the files matching globs (by default the
+// English training files; clusters from all languages' text scored lower on
+// EWT dev) and the text in ../corpus. Test splits and ../eval are never read;
+// dev splits only when withDev (final models).
+func unlabelled(data string, globs []string, withDev bool) [][]string {
+	var files []string
+	for _, g := range globs {
+		m, _ := filepath.Glob(filepath.Join(data, g))
+		files = append(files, m...)
+	}
+	if withDev {
+		files = append(files, filepath.Join(data, "ner/en/en_ewt-dev.iob2"))
+	}
+	var out [][]string
+	for _, f := range files {
+		b := filepath.Base(f)
+		if ext := filepath.Ext(b); strings.Contains(b, "-test.") || (ext != ".conll" && ext != ".bio" && ext != ".iob2") {
+			continue
+		}
+		docs, err := ner.ReadCoNLLFile(f)
+		if err != nil {
+			log.Printf("unlabelled: skip %s: %v", f, err)
+			continue
+		}
+		for _, d := range docs {
+			for _, s := range d.Sentences {
+				out = append(out, s.Words)
+			}
+		}
+	}
+	txt, _ := filepath.Glob(filepath.Join(data, "..", "corpus", "*.txt"))
+	for _, f := range txt {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		toks := ner.Tokenize(s)
+		for _, sent := range ner.Sentences(s, toks) {
+			w := make([]string, len(sent))
+			for i, t := range sent {
+				w[i] = t.Text
+			}
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -26,6 +26,9 @@ const (
 	GazCompanyStem        // company name without legal suffix
 	GazFirstRare          // rarer forename
 	GazLocOther           // continents and large regions
+	GazOrgKey             // organisation keyword ("University", "Council", "FC")
+	GazLocKey             // place keyword ("River", "Street", "County")
+	GazPerTitle           // person title or role ("Mr", "President")
 	numGaz
 )
 
@@ -366,3 +369,47 @@ func eachCSV(path string, fn func(map[string]int, []string)) (int, error) {
 	}
 	return n, nil
 }
+
+// AddKeywords adds the English organisation/place keywords and person
+// titles (categories GazOrgKey, GazLocKey, GazPerTitle). CompileGazetteer
+// leaves them out: they help the English model and hurt the multi model.
+func (g *Gazetteer) AddKeywords() {
+	for _, w := range orgKeywords {
+		g.Add(w, GazOrgKey)
+	}
+	for _, w := range locKeywords {
+		g.Add(w, GazLocKey)
+	}
+	for _, w := range perTitles {
+		g.Add(w, GazPerTitle)
+	}
+}
+
+// Keyword lists for the GazOrgKey, GazLocKey and GazPerTitle categories:
+// single words that mark the head (or start) of an organisation or place
+// name, or precede a person's name. Hand-written, general English.
+var (
+	orgKeywords = strings.Fields(`university college school academy institute institution council committee
+commission party ministry department agency association federation union league club fc afc cf
+bank bancorp bankcorp corporation corp inc incorporated ltd limited llc plc co company companies group holdings
+foundation fund trust society organization organisation board bureau office authority service services
+court parliament senate congress assembly government administration army navy force forces police
+church hospital museum library orchestra band choir team airlines airways airline railway railways
+news times post journal herald tribune gazette magazine press network radio tv television channel studios
+records entertainment pictures media systems technologies technology software solutions industries
+international partners associates laboratories labs motors pharmaceuticals energy capital securities
+insurance bancshares brewing foods restaurant restaurants cafe hotel hotels store stores center centre
+clinic unit division center institute coalition alliance movement front brigade regiment corps
+nations un nato eu fbi cia nasa bbc cnn`)
+	locKeywords = strings.Fields(`river lake mountain mountains mount mt island islands isles bay gulf sea ocean
+coast valley street st. avenue ave road rd boulevard blvd lane drive highway square park county province
+state region district city town village peninsula desert forest canyon falls beach harbor harbour port
+airport station bridge hill hills heights strait channel basin plateau republic kingdom territory
+prefecture oblast governorate municipality borough township`)
+	perTitles = strings.Fields(`mr mr. mrs mrs. ms ms. dr dr. prof prof. sir lady lord president vice
+minister premier chancellor senator sen. rep. representative governor gov. mayor king queen prince
+princess pope bishop archbishop rev. reverend father saint general gen. colonel col. captain capt.
+lieutenant lt. sergeant sgt. judge justice secretary ambassador chairman chairwoman chief ceo director
+spokesman spokeswoman spokesperson coach manager actor actress singer dj uncle aunt brother sister
+mother wife husband son daughter cousin`)
+)

@@ -21,6 +21,7 @@ type Model struct {
 	bits  uint
 	gaz   *Gazetteer
 	clus  map[string]uint16
+	feats FeatureSet
 	keys  []uint32 // open addressing; key = row+1, 0 = empty
 	idx   []int32  // weight offset / numLabels for the slot
 	w     []int16
@@ -45,7 +46,7 @@ func (m *Model) ws() *workspace {
 	if w, ok := m.pool.Get().(*workspace); ok {
 		return w
 	}
-	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus}}
+	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus, set: m.feats}}
 }
 
 func (m *Model) lookup(row uint32) int32 {
@@ -219,7 +220,12 @@ func (m *Model) SetConsistency(on bool) { m.consistency = on }
 
 // Serialisation -------------------------------------------------------------
 
-const magic = "NFNER1\n"
+// magic starts a model file; version 2 adds the feature set after the
+// language. Version 1 files (feature set 0) are still read.
+const (
+	magic   = "NFNER2\n"
+	magicV1 = "NFNER1\n"
+)
 
 // WriteTo writes the model gzip-compressed.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
@@ -236,6 +242,7 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	f32 := func(f float32) { binary.Write(bw, binary.LittleEndian, f) }
 	bw.WriteString(magic)
 	str(m.Lang)
+	uv(uint64(m.feats))
 	uv(uint64(m.bits))
 	f32(m.scale)
 	for a := range m.trans {
@@ -324,7 +331,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	}
 	br := bufio.NewReader(zr)
 	hdr := make([]byte, len(magic))
-	if _, err := io.ReadFull(br, hdr); err != nil || string(hdr) != magic {
+	if _, err := io.ReadFull(br, hdr); err != nil || (string(hdr) != magic && string(hdr) != magicV1) {
 		return nil, errors.New("ner: model: bad magic")
 	}
 	var rerr error
@@ -363,6 +370,9 @@ func ReadModel(r io.Reader) (*Model, error) {
 	}
 	m := &Model{consistency: true}
 	m.Lang = str()
+	if string(hdr) == magic {
+		m.feats = FeatureSet(uv())
+	}
 	m.bits = uint(uv())
 	if m.bits < 8 || m.bits > 30 {
 		return nil, fmt.Errorf("ner: model: bad hash bits %d", m.bits)

@@ -15,6 +15,8 @@ type TrainConfig struct {
 	Bits   uint   // feature hash bits (table rows = 1<<Bits); default 22
 	Epochs int    // passes over the data; default 12
 	Seed   uint64 // shuffling seed; default 1
+	// Features selects optional feature templates (stored in the model).
+	Features FeatureSet
 	// MinWeight prunes quantised weights with smaller magnitude (0 = keep all).
 	MinWeight int
 	Log       io.Writer // progress (may be nil)
@@ -72,7 +74,7 @@ func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainCo
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus}
+			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus, set: cfg.Features}
 			for i := w; i < len(sents); i += workers {
 				s := sents[i]
 				f.extract(s.Words)
@@ -172,7 +174,7 @@ func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainCo
 		logf("epoch %d: token error rate %.4f\n", ep+1, float64(errs)/float64(max(toks, 1)))
 	}
 	// average
-	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, consistency: true}
+	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, consistency: true}
 	var maxAbs float64
 	avg := make([]float32, len(W))
 	for i := range W {
