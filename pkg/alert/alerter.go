@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -63,6 +65,13 @@ type Config struct {
 	// DisableClusterDedup counts every copy of a syndicated story (what ElastAlert2 over the
 	// index would see). For evaluation only.
 	DisableClusterDedup bool
+	// DisableTitleDedup turns off the second dedup key: copies whose normalised titles are
+	// identical (at least MinTitleWords words) count once per term even when the cleaner did
+	// not put them in one cluster (wire copies usually keep the headline).
+	DisableTitleDedup bool
+	// MinTitleWords for title dedup (default 5; short titles such as "Live updates" are
+	// never used as a dedup key).
+	MinTitleWords int
 	// Now, when set, stamps Alert.FiredAt with the wall clock (services: time.Now). Unset,
 	// FiredAt is the event time of the detection, which is what a replay (the eval) needs.
 	Now func() time.Time
@@ -101,6 +110,7 @@ func (c Config) WithDefaults() Config {
 	def(&c.TickInterval, time.Second)
 	def(&c.CloseGrace, 5*time.Second)
 	def(&c.FiredTTL, 48*time.Hour)
+	defi(&c.MinTitleWords, 5)
 	return c
 }
 
@@ -299,6 +309,41 @@ func clusterKey(e *article.Enriched) string {
 	}
 }
 
+// seenPair reports whether the pair hash was seen within the dedup TTL and records it.
+func (a *Alerter) seenPair(h uint64) bool {
+	if _, ok := a.dedupCur[h]; ok {
+		return true
+	}
+	a.dedupCur[h] = struct{}{}
+	_, ok := a.dedupPrev[h]
+	return ok
+}
+
+// titleKey is "t:" + the lowercased title reduced to letters and digits separated by single
+// spaces, or "" when it has fewer than minWords words.
+func titleKey(title string, minWords int) string {
+	var b strings.Builder
+	words, inWord := 0, false
+	for _, r := range strings.ToLower(title) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if !inWord {
+				if words > 0 {
+					b.WriteByte(' ')
+				}
+				words++
+				inWord = true
+			}
+			b.WriteRune(r)
+		} else {
+			inWord = false
+		}
+	}
+	if words < minWords {
+		return ""
+	}
+	return "t:" + b.String()
+}
+
 func pairHash(cluster, key string) uint64 {
 	return termHash(cluster + "\x00" + key)
 }
@@ -318,9 +363,13 @@ func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 	}
 	a.termBuf = ExtractTerms(a.termBuf[:0], e, a.watches)
 	ck := clusterKey(e)
+	tk := ""
+	if !a.cfg.DisableTitleDedup {
+		tk = titleKey(e.Title, a.cfg.MinTitleWords)
+	}
 	if a.cfg.DisableClusterDedup {
 		a.seq++
-		ck = fmt.Sprintf("n:%d", a.seq)
+		ck, tk = fmt.Sprintf("n:%d", a.seq), ""
 	}
 	a.rotateDedup(t)
 	var hashes []uint64
@@ -332,16 +381,15 @@ func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 			continue
 		}
 		ph := pairHash(ck, term.Key)
-		if _, ok := a.dedupCur[ph]; ok {
+		seen := a.seenPair(ph)
+		if tk != "" {
+			th := pairHash(tk, term.Key)
+			seen = a.seenPair(th) || seen
+		}
+		if seen {
 			dup++
 			continue
 		}
-		if _, ok := a.dedupPrev[ph]; ok {
-			dup++
-			a.dedupCur[ph] = struct{}{}
-			continue
-		}
-		a.dedupCur[ph] = struct{}{}
 		hashes = append(hashes, h)
 		counted++
 		a.det.Add(term, t)

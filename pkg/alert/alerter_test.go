@@ -143,6 +143,25 @@ func TestAlerterSyndicatedFloodCountsOnce(t *testing.T) {
 	}
 }
 
+func TestAlerterUnclusteredWireCopiesCountOnceByTitle(t *testing.T) {
+	a, c := newTestAlerter(t, Config{}, nil)
+	at := warm(t, a)
+	for i := 0; i < 50; i++ {
+		e := art(at.Add(time.Duration(i)*time.Second), "", "Acme") // no cluster id
+		e.Title = "Acme recalls 2 million cars over brake fault"
+		if i%2 == 0 {
+			e.Title = "ACME recalls 2 million cars over brake fault!" // same after normalising
+		}
+		_ = a.Observe(context.Background(), e)
+	}
+	if got := c.firing(); len(got) != 0 {
+		t.Fatalf("unclustered wire copies fired: %s", got[0].Reason)
+	}
+	if k := titleKey("Live updates", 5); k != "" {
+		t.Fatalf("short title used as a dedup key: %q", k)
+	}
+}
+
 func TestAlerterAlertContentAndPublish(t *testing.T) {
 	pub := &fakePub{fail: 2}
 	a, c := newTestAlerter(t, Config{}, pub)

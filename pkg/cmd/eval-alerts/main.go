@@ -27,9 +27,10 @@ func main() {
 	grid := flag.Bool("grid", true, "also try a grid of ElastAlert2 configurations")
 	windows := flag.String("windows", "", "override detector windows in buckets, e.g. 1,2,5,15,60")
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
+	noTitle := flag.Bool("no-title-dedup", false, "disable the title dedup key (cluster ids only)")
 	flag.Parse()
 	alerteval.SkipGrid = !*grid
-	cfg := alert.Config{}
+	cfg := alert.Config{DisableTitleDedup: *noTitle}
 	if *windows != "" {
 		for _, w := range strings.Split(*windows, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(w))
