@@ -34,6 +34,7 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
 	// Stream time the detector observes before it may fire (default 1h; negative: none).
 	c.Alert.Detector.Warmup = e.Duration("NEWSFLOW_ALERT_WARMUP", 0)
+	c.Alert.Now = time.Now // fired_at is wall-clock time when live (the eval replays event time)
 	return c
 }
 
