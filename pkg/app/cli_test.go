@@ -1,0 +1,152 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"go.uber.org/zap"
+)
+
+const samplePage = `<!doctype html><html lang="en"><head><title>Mayor opens new bridge | City Times</title>
+<link rel="canonical" href="https://citytimes.example/news/bridge?utm_source=x">
+<meta property="article:published_time" content="2026-03-10T09:00:00Z"></head><body>
+<nav>Home | World | Sport</nav><article><h1>Mayor opens new bridge</h1>
+<p>Mayor Anne Hidalgo opened the new pedestrian bridge over the Seine in Paris on Tuesday, city officials said.</p>
+<p>"This bridge connects two neighbourhoods that were cut off for decades," Hidalgo said at the ceremony, which drew hundreds of residents.</p>
+<p>The bridge cost 40 million euros and took three years to build, according to the city of Paris. Engineers from Eiffage designed the steel arch.</p>
+<p>Leave a Reply</p><p>Your email address will not be published.</p></article><footer>Back to top</footer></body></html>`
+
+func TestCLIUsageAndErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{name: "no command", args: nil, code: 2, want: "usage"},
+		{name: "unknown command", args: []string{"explode"}, code: 2, want: "unknown command"},
+		{name: "help", args: []string{"help"}, code: 0, want: "newsflow run"},
+		{name: "extract needs a target", args: []string{"extract"}, code: 1, want: "want one URL or file"},
+		{name: "replay needs -from", args: []string{"replay", "-nats", "nats://127.0.0.1:1"}, code: 1, want: "-from"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(tt.args, func(string) string { return "" }, &out, &errb)
+			if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+				t.Fatalf("code %d (want %d), output %q", code, tt.code, out.String()+errb.String())
+			}
+		})
+	}
+}
+
+func TestExtractFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "page.html")
+	if err := os.WriteFile(p, []byte(samplePage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"extract", p}, func(string) string { return "" }, &out, &errb); code != 0 {
+		t.Fatalf("extract exit %d: %s", code, errb.String())
+	}
+	var e article.Enriched
+	if err := json.Unmarshal(out.Bytes(), &e); err != nil {
+		t.Fatalf("extract output is not JSON: %v", err)
+	}
+	if !strings.Contains(e.Text, "pedestrian bridge") || strings.Contains(e.Text, "Leave a Reply") {
+		t.Fatalf("text not cleaned: %q", e.Text)
+	}
+	names := map[string]bool{}
+	for _, en := range e.Entities {
+		names[en.Name] = true
+	}
+	if !names["Paris"] || e.EnrichmentVersion != article.EnrichmentVersion {
+		t.Fatalf("entities %v, enrichment version %d", e.Entities, e.EnrichmentVersion)
+	}
+}
+
+func TestParseFrom(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "2026-11-01T00:00:00Z", want: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "24h", want: now.Add(-24 * time.Hour)},
+		{in: "yesterday", wantErr: true},
+		{in: "", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseFrom(tt.in, now)
+			if (err != nil) != tt.wantErr || (!tt.wantErr && !got.Equal(tt.want)) {
+				t.Fatalf("parseFrom(%q) = %v, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+// TestReplayReenriches retains clean messages in a real (embedded) JetStream and checks that
+// replay publishes a re-enriched copy of each to news.enriched.
+func TestReplayReenriches(t *testing.T) {
+	srv, url, err := natsbus.StartEmbedded(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	b, err := natsbus.New(context.Background(), natsbus.Config{URL: url}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i, title := range []string{"Paris bridge opens", "Berlin council votes"} {
+		c := &article.Clean{URL: "https://e.example/" + title, Title: title, Text: title + ". Mayor Anne Hidalgo spoke in Paris on Tuesday.", Language: "en", FetchedAt: time.Now()}
+		env := &article.Envelope{ID: strings.Repeat("0", 31) + string(rune('a'+i)), Stage: article.StageClean, Clean: c}
+		data, _ := article.Encode(env)
+		if err := b.Publish(context.Background(), article.SubjectClean, bus.Outgoing{Key: env.ID, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"replay", "-from", "1h", "-nats", url}, func(string) string { return "" }, &out, &errb); code != 0 {
+		t.Fatalf("replay exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "2 re-enriched, 0 failed") {
+		t.Fatalf("replay output %q", out.String())
+	}
+	got := make(chan *article.Envelope, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.Consume(ctx, article.SubjectEnriched, bus.ConsumeOptions{Group: "check"}, func(_ context.Context, m bus.Message) error {
+			e, err := article.Decode(m.Data())
+			if err == nil {
+				got <- e
+			}
+			return nil
+		})
+	}()
+	for i := 0; i < 2; i++ {
+		select {
+		case e := <-got:
+			if e.Enriched == nil || e.Enriched.EnrichmentVersion != article.EnrichmentVersion {
+				t.Fatalf("not an enriched envelope: %+v", e)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("re-enriched messages not published")
+		}
+	}
+	cancel()
+	<-done
+}
