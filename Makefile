@@ -5,7 +5,8 @@ GO ?= go
 MODULES := pkg services/fetcher services/cleaner services/enricher services/indexer services/alerter services/newsflow
 SERVICES := fetcher cleaner enricher indexer alerter newsflow
 STACK := bash deploy/local/stack.sh
-STACK_ENV := NEWSFLOW_NATS_URL=nats://127.0.0.1:4222 NEWSFLOW_KAFKA_BROKERS=127.0.0.1:9092 NEWSFLOW_ES_URL=http://127.0.0.1:9200
+# The servers' URLs come from the stack script (ports overridable with NEWSFLOW_STACK_*_PORT).
+STACK_ENV = eval "$$($(STACK) env)"
 TEST_TIMEOUT ?= 30m
 RACE ?= -race
 SHARED ?= $(abspath ../shared)
@@ -28,8 +29,8 @@ fmt:
 # test: everything, against real servers started by deploy/local/stack.sh. In CI an
 # unreachable server fails the run (the tests check CI=true).
 test: stack-up vet
-	@set -o pipefail; for m in $(MODULES); do echo "=== test $$m"; \
-	  (cd $$m && $(STACK_ENV) NEWSFLOW_SHARED_DIR=$(SHARED) $(GO) test $(RACE) -timeout $(TEST_TIMEOUT) -count=1 ./...) || exit 1; done
+	@set -o pipefail; $(STACK_ENV); for m in $(MODULES); do echo "=== test $$m"; \
+	  (cd $$m && NEWSFLOW_SHARED_DIR=$(SHARED) $(GO) test $(RACE) -timeout $(TEST_TIMEOUT) -count=1 ./...) || exit 1; done
 	@echo "make test: all modules passed"
 
 # test-unit: no servers needed (integration tests skip when their server env var is unset
@@ -38,7 +39,7 @@ test-unit:
 	@for m in $(MODULES); do (cd $$m && env -u NEWSFLOW_NATS_URL -u NEWSFLOW_KAFKA_BROKERS -u NEWSFLOW_ES_URL $(GO) test -count=1 ./...) || exit 1; done
 
 bench: stack-up
-	@for m in $(MODULES); do (cd $$m && $(STACK_ENV) $(GO) test -run '^$$' -bench . -benchmem -benchtime=$${BENCHTIME:-1x} ./...) || exit 1; done
+	@$(STACK_ENV); for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -benchtime=$${BENCHTIME:-1x} ./...) || exit 1; done
 
 tidy:
 	@for m in $(MODULES); do echo "tidy $$m"; (cd $$m && GOWORK=off GOFLAGS=-mod=mod $(GO) mod tidy) || exit 1; done
@@ -57,7 +58,7 @@ stack-status:
 # Elasticsearch, and the offline demo site (or NEWSFLOW_SOURCES=feeds.yaml for real feeds).
 run: build
 	@if [ -z "$$NEWSFLOW_ES_URL" ]; then $(STACK) up es; fi
-	NEWSFLOW_ES_URL=$${NEWSFLOW_ES_URL:-http://127.0.0.1:9200} ./bin/newsflow run
+	@if [ -z "$$NEWSFLOW_ES_URL" ]; then $(STACK_ENV); fi; ./bin/newsflow run
 
 eval-extraction:
 	cd pkg && $(GO) run ./cmd/eval-extraction -dir $(SHARED)/eval/extraction
