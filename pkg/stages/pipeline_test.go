@@ -1,0 +1,290 @@
+package stages_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages"
+)
+
+// TestPipelineOnRealBus runs the cleaner and the enricher, wired exactly as the services
+// wire them, on each real backend: good articles (HTML with boilerplate and a plain-text
+// page) must come out of news.enriched with entities; every kind of bad input must end on
+// news.dlq with a clear reason and its original bytes; the runtime must stay healthy and
+// drain cleanly when stopped.
+func TestPipelineOnRealBus(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		backend func(testing.TB) backend
+	}{
+		{"nats-embedded", embeddedNATS},
+		{"nats", externalNATS},
+		{"kafka", externalKafka},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runPipeline(t, tc.backend(t))
+		})
+	}
+}
+
+// goodArticle is a page the pipeline must turn into an enriched article.
+type goodArticle struct {
+	file        string
+	url         string // as fetched
+	declared    string // the page's rel=canonical ("" if none)
+	contentType string
+	entity      string // an entity name (substring) the enricher must find
+}
+
+var goodArticles = []goodArticle{
+	{
+		file: "ecb-rates.html",
+		// Fetched from a short link: the page's canonical URL re-keys the article.
+		url:         "https://www.theledger.example.com/s/98231?utm_source=rss",
+		declared:    "https://www.theledger.example.com/markets/2026/11/26/ecb-holds-rates",
+		contentType: "text/html; charset=utf-8",
+		entity:      "Lagarde",
+	},
+	{
+		file:        "dublin-datacentre.html",
+		url:         "https://irishtechwire.example.ie/tech/microsoft-grange-castle-data-centre",
+		contentType: "text/html",
+		entity:      "Microsoft",
+	},
+	{
+		file:        "nairobi-climate.html",
+		url:         "http://www.dailyhorizon.example.com/africa/2026/11/24/guterres-adaptation.html",
+		contentType: "", // no Content-Type header: sniffed
+		entity:      "Guterres",
+	},
+	{
+		file:        "summit-plaintext.txt",
+		url:         "https://wirewatch.example.org/2026/11/grain-corridor-talks",
+		contentType: "text/plain; charset=utf-8",
+		entity:      "Erdogan",
+	},
+}
+
+// boilerplate are lines of the test pages that must not survive cleaning.
+var boilerplate = []string{
+	"Leave a Reply", "Your email address will not be published", "Back to top", "See also",
+	"Read on", "We use cookies", "Sign up for our", "All rights reserved", "Share this article",
+	"Most read", "Coffee lover", "Reproduction without permission",
+}
+
+// badInput is a message the cleaner must dead-letter.
+type badInput struct {
+	name   string
+	key    string
+	data   []byte
+	reason string // substring of the dead letter's reason
+}
+
+func badInputs(t testing.TB) []badInput {
+	t.Helper()
+	fetched := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	mk := func(name, url, ct, body, reason string) badInput {
+		id, b := rawEnvelope(t, url, ct, body, fetched)
+		return badInput{name: name, key: id, data: b, reason: reason}
+	}
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + strings.Repeat("\x00\x01\x02\x03", 512)
+	deep := strings.Repeat("<div>", 10_000) + "<p>Deep down there is a sentence.</p>" + strings.Repeat("</div>", 10_000)
+	return []badInput{
+		mk("binary body", "https://cdn.example.com/img/photo-123", "application/octet-stream", png, "binary content"),
+		mk("empty body", "https://news.example.com/empty", "text/html", "", "empty body"),
+		mk("whitespace body", "https://news.example.com/blank", "text/html", " \n\t \r\n ", "empty body"),
+		mk("10000-deep nesting", "https://news.example.com/deep", "text/html", "<html><body>"+deep+"</body></html>", "nesting too deep"),
+		{name: "broken json", key: "broken-json-1", data: []byte(`{"schema":1,"id":"broken","stage":"raw","raw":{"url":"https://ex`), reason: "decode"},
+		{name: "not json at all", key: "not-json-1", data: []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"), reason: "decode"},
+		{
+			name:   "unknown schema version",
+			key:    "schema-99",
+			data:   []byte(`{"schema":99,"id":"schema-99","stage":"raw","sent_at":"2026-11-27T08:00:00Z","raw":{"url":"https://news.example.com/v99","body":"<p>from the future</p>"}}`),
+			reason: "unsupported schema version",
+		},
+	}
+}
+
+func runPipeline(t *testing.T, be backend) {
+	client := testClient(t, be)
+	enriched := startSink(t, client, article.SubjectEnriched)
+	dlq := startSink(t, client, article.SubjectDLQ)
+
+	state := service.StateDir(t.TempDir())
+	noEnv := &service.Env{Get: func(string) string { return "" }}
+	p := startPipeline(t, be, "stagetest-pipeline", state, func(c stages.Common) error {
+		if _, err := stages.AddCleaner(c, stages.CleanerConfigFromEnv(noEnv)); err != nil {
+			return err
+		}
+		_, err := stages.AddEnricher(c, stages.EnricherConfigFromEnv(noEnv))
+		return err
+	})
+
+	fetched := time.Date(2026, 11, 27, 7, 30, 0, 0, time.UTC)
+	wantID := map[string]string{} // url → ID of the enriched article
+	for _, g := range goodArticles {
+		id, b := rawEnvelope(t, g.url, g.contentType, readTestdata(t, g.file), fetched)
+		publish(t, client, article.SubjectRaw, id, b)
+		want, _, err := article.ChooseCanonical(g.url, g.declared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantID[g.url] = want
+	}
+	bads := badInputs(t)
+	for _, b := range bads {
+		publish(t, client, article.SubjectRaw, b.key, b.data)
+	}
+
+	byURL := func() map[string]*article.Envelope {
+		m := map[string]*article.Envelope{}
+		for _, e := range enriched.snapshot() {
+			if e.Enriched != nil {
+				m[e.Enriched.URL] = e
+			}
+		}
+		return m
+	}
+	byKey := func() map[string]*article.Envelope {
+		m := map[string]*article.Envelope{}
+		for _, e := range dlq.snapshot() {
+			m[e.ID] = e
+		}
+		return m
+	}
+	waitFor(t, fmt.Sprintf("%d enriched articles and %d dead letters", len(goodArticles), len(bads)), func() bool {
+		return len(byURL()) >= len(goodArticles) && len(byKey()) >= len(bads)
+	})
+
+	// The service is alive and ready after the bad input.
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get("http://" + p.rt.Addr() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d %s after bad input", path, res.StatusCode, body)
+		}
+	}
+
+	gotEnriched, gotDLQ := byURL(), byKey()
+	t.Run("good articles enriched", func(t *testing.T) {
+		for _, g := range goodArticles {
+			e := gotEnriched[g.url]
+			if e == nil {
+				t.Errorf("%s: not on news.enriched", g.file)
+				continue
+			}
+			en := e.Enriched
+			if e.Stage != article.StageEnriched || e.ID != wantID[g.url] {
+				t.Errorf("%s: stage %q id %s, want enriched %s", g.file, e.Stage, e.ID, wantID[g.url])
+			}
+			if en.Title == "" || en.WordCount < 50 || en.ContentHash == "" || en.EnrichmentVersion != article.EnrichmentVersion {
+				t.Errorf("%s: title %q words %d hash %q version %d", g.file, en.Title, en.WordCount, en.ContentHash, en.EnrichmentVersion)
+			}
+			if en.DuplicateOf != "" {
+				t.Errorf("%s: marked duplicate of %s; the test articles are distinct", g.file, en.DuplicateOf)
+			}
+			var names []string
+			found := false
+			for _, ent := range en.Entities {
+				names = append(names, ent.Type+":"+ent.Name)
+				found = found || strings.Contains(ent.Name, g.entity)
+			}
+			if !found {
+				t.Errorf("%s: no entity %q among %v", g.file, g.entity, names)
+			}
+			for _, bp := range boilerplate {
+				if strings.Contains(en.Text, bp) {
+					t.Errorf("%s: boilerplate %q survived cleaning", g.file, bp)
+				}
+			}
+		}
+	})
+	t.Run("bad input dead-lettered", func(t *testing.T) {
+		for _, b := range bads {
+			e := gotDLQ[b.key]
+			if e == nil {
+				t.Errorf("%s: not on news.dlq (key %s)", b.name, b.key)
+				continue
+			}
+			d := e.DLQ
+			if e.Stage != article.StageDLQ || d == nil {
+				t.Errorf("%s: dead letter stage %q payload %v", b.name, e.Stage, d)
+				continue
+			}
+			if d.Stage != "cleaner" || d.Subject != be.subject(article.SubjectRaw) || d.Attempts < 1 {
+				t.Errorf("%s: dead letter from stage %q subject %q attempts %d, want cleaner on %s", b.name, d.Stage, d.Subject, d.Attempts, be.subject(article.SubjectRaw))
+			}
+			if !strings.Contains(d.Reason, b.reason) {
+				t.Errorf("%s: reason %q, want it to contain %q", b.name, d.Reason, b.reason)
+			}
+			if !bytes.Equal(d.Payload, b.data) {
+				t.Errorf("%s: payload not the original bytes (%d bytes, want %d)", b.name, len(d.Payload), len(b.data))
+			}
+		}
+		if len(gotDLQ) != len(bads) {
+			t.Errorf("%d dead letters, want %d (good articles must not be dead-lettered)", len(gotDLQ), len(bads))
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		want := map[string]float64{
+			`newsflow_cleaner_messages_total{outcome="ok"}`:            float64(len(goodArticles)),
+			`newsflow_cleaner_messages_total{outcome="dead_letter"}`:   4, // binary, empty, blank, deep
+			`newsflow_cleaner_messages_total{outcome="decode_error"}`:  3, // broken JSON, not JSON, schema 99
+			`newsflow_enricher_messages_total{outcome="ok"}`:           float64(len(goodArticles)),
+			`newsflow_enricher_messages_total{outcome="dead_letter"}`:  0,
+			`newsflow_enricher_messages_total{outcome="decode_error"}`: 0,
+		}
+		got := gatherCounters(t, p.rt)
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %v, want %v", k, got[k], v)
+			}
+		}
+	})
+
+	if err := p.stop(t); err != nil {
+		t.Fatalf("runtime stop: %v, want a clean drain (nil)", err)
+	}
+	for _, name := range []string{"cleaner-template.snap", "cleaner-dedup.snap"} {
+		if b, err := state.Load(name); err != nil || len(b) == 0 {
+			t.Errorf("state %s not saved on stop (%d bytes, %v)", name, len(b), err)
+		}
+	}
+}
+
+// gatherCounters returns every counter of rt's registry as `name{label="v",...}` → value.
+func gatherCounters(t testing.TB, rt *service.Runtime) map[string]float64 {
+	t.Helper()
+	mfs, err := rt.Reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetType() != dto.MetricType_COUNTER {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
