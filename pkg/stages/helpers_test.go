@@ -23,7 +23,18 @@ import (
 	"github.com/newsflow/newsflow/pkg/stages"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
+
+// cleanupM removes what the whole run shared (the built service binary) after the tests.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	return code
+}
 
 // waitLimit bounds every wait for pipeline output. It is a failure bound for a stuck
 // pipeline, not a speed assertion: the 2-core box is noisy and the enricher loads its models
@@ -174,11 +185,27 @@ func deleteKafkaTopics(t testing.TB, bs []string, prefix string) {
 			del = append(del, tp.Name)
 		}
 	}
-	if len(del) == 0 {
+	if len(del) > 0 {
+		if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: del}); err != nil {
+			t.Logf("cleanup: delete %d topics: %v", len(del), err)
+		}
+	}
+	// The (now empty) consumer groups too, or they linger until offsets.retention.
+	gs, err := cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err != nil {
+		t.Logf("cleanup: list groups: %v", err)
 		return
 	}
-	if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: del}); err != nil {
-		t.Logf("cleanup: delete %d topics: %v", len(del), err)
+	var groups []string
+	for _, g := range gs.Groups {
+		if strings.HasPrefix(g.GroupID, prefix) {
+			groups = append(groups, g.GroupID)
+		}
+	}
+	if len(groups) > 0 {
+		if _, err := cl.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups}); err != nil {
+			t.Logf("cleanup: delete %d groups: %v", len(groups), err)
+		}
 	}
 }
 
