@@ -38,17 +38,43 @@ func (m *benchMsg) Ack(context.Context) error {
 func (m *benchMsg) Nack(context.Context, time.Duration) error { return m.Ack(context.Background()) }
 func (m *benchMsg) Term(context.Context) error                { return m.Ack(context.Background()) }
 
+// benchCase is one point of the throughput sweep.
+type benchCase struct {
+	name string
+	cfg  func(*Config)
+	lang string // article language ("" = en)
+}
+
+// benchCases is the sweep: the first case is the baseline the others are compared with.
+// Set NEWSFLOW_BENCH_CASES=a,b to run a subset (substring match).
+var benchCases = []benchCase{
+	{name: "default", cfg: func(*Config) {}},
+	{name: "workers=1", cfg: func(c *Config) { c.Workers = 1 }},
+	{name: "workers=4", cfg: func(c *Config) { c.Workers = 4 }},
+	{name: "flush=512KiB", cfg: func(c *Config) { c.FlushBytes = 512 << 10 }},
+	{name: "flush=5MiB", cfg: func(c *Config) { c.FlushBytes = 5 << 20 }},
+	{name: "refresh=30s", cfg: func(c *Config) { c.Setup.RefreshInterval = "30s" }},
+	{name: "translog=async", cfg: func(c *Config) { c.Setup.TranslogDurability = "async" }},
+	{name: "refresh=30s+async", cfg: func(c *Config) { c.Setup.RefreshInterval = "30s"; c.Setup.TranslogDurability = "async" }},
+	{name: "no-lang-copy", cfg: func(*Config) {}, lang: "xx"},
+}
+
 // BenchmarkBulkIndex5KB indexes ~5 KB articles into the real local Elasticsearch through the
-// Indexer (bulk, external versioning, per-item acks), sweeping the bulk size. It reports
-// docs/s.
+// Indexer (bulk, external versioning, per-item acks), sweeping workers, bulk size and index
+// settings. It reports docs/s; compare each case with "default" of the same run (the box is
+// shared and noisy), e.g. go test -run '^$' -bench BulkIndex5KB -benchtime 2000x ./index/
 func BenchmarkBulkIndex5KB(b *testing.B) {
 	u := os.Getenv("NEWSFLOW_ES_URL")
 	if u == "" {
 		b.Skip("NEWSFLOW_ES_URL not set")
 	}
+	only := os.Getenv("NEWSFLOW_BENCH_CASES")
 	para := strings.Repeat("Officials in Brussels said the agreement would be signed next week after talks. ", 60) // ~5 KB
-	for _, flush := range []int{256 << 10, 1 << 20, 2 << 20, 5 << 20} {
-		b.Run(fmt.Sprintf("flush=%dKiB", flush>>10), func(b *testing.B) {
+	for _, bc := range benchCases {
+		if only != "" && !matchAny(bc.name, only) {
+			continue
+		}
+		b.Run(bc.name, func(b *testing.B) {
 			es, _ := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{u}})
 			prefix := fmt.Sprintf("nfbench%d", time.Now().UnixNano()%1e9)
 			defer func() {
@@ -56,7 +82,9 @@ func BenchmarkBulkIndex5KB(b *testing.B) {
 					res.Body.Close()
 				}
 			}()
-			ix, err := New(Config{Setup: SetupConfig{Names: Names{Prefix: prefix}}, FlushBytes: flush, FlushInterval: time.Second, Workers: 2}, es, nil, zap.NewNop(), nil)
+			cfg := Config{Setup: SetupConfig{Names: Names{Prefix: prefix}}}
+			bc.cfg(&cfg)
+			ix, err := New(cfg, es, nil, zap.NewNop(), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -68,10 +96,15 @@ func BenchmarkBulkIndex5KB(b *testing.B) {
 			msgs := make([]*benchMsg, b.N)
 			var wg sync.WaitGroup
 			now := time.Now().UTC()
+			var bytes int
 			for i := range msgs {
 				e := enriched(i, now, fmt.Sprintf("bench %d", i))
 				e.Enriched.Text = para
+				if bc.lang != "" {
+					e.Enriched.Language = bc.lang
+				}
 				data, _ := article.Encode(e)
+				bytes += len(data)
 				msgs[i] = &benchMsg{data: data, wg: &wg}
 			}
 			wg.Add(b.N)
@@ -86,7 +119,22 @@ func BenchmarkBulkIndex5KB(b *testing.B) {
 			el := time.Since(start)
 			b.StopTimer()
 			_ = ix.Close(context.Background())
+			st := ix.Stats()
+			if st.NumFailed > 0 {
+				b.Fatalf("%d bulk items failed", st.NumFailed)
+			}
 			b.ReportMetric(float64(b.N)/el.Seconds(), "docs/s")
+			b.ReportMetric(float64(bytes)/float64(b.N), "msgB/doc")
+			b.ReportMetric(float64(st.NumRequests), "bulks")
 		})
 	}
+}
+
+func matchAny(name, list string) bool {
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" && strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -64,7 +64,7 @@ func (c Config) Validate() error {
 	if c.FlushBytes < 1024 {
 		return fmt.Errorf("index: flush bytes %d: want >= 1024", c.FlushBytes)
 	}
-	return nil
+	return c.Setup.Validate()
 }
 
 type metrics struct {
@@ -92,7 +92,38 @@ type Indexer struct {
 	closeOnce sync.Once
 	closeErr  error
 	done      chan struct{}
+
+	// addMu orders Add against Close: handlers hold it shared while adding, Close takes it
+	// exclusively to mark the indexer closed, so no item is added to a closed BulkIndexer
+	// (whose Add would panic on a closed channel).
+	addMu  sync.RWMutex
+	closed bool
+
+	waiting   atomic.Int64 // handlers blocked in waitHealthy
+	inflight  atomic.Int64 // items added to the bulk indexer and not settled yet
+	abandoned atomic.Bool  // test hook: see abandon
 }
+
+// Pending is a snapshot of the deliveries the Indexer holds unsettled.
+type Pending struct {
+	// Waiting is the number of handlers blocked because Elasticsearch is down (at most the
+	// consumer's Concurrency: this is the backpressure that stops the bus delivering).
+	Waiting int64
+	// InFlight is the number of items added to the bulk indexer whose bulk response has not
+	// been read yet (bounded by the bulk size and the consumer's MaxAckPending).
+	InFlight int64
+}
+
+// Pending returns the current counts. Safe for concurrent use.
+func (ix *Indexer) Pending() Pending {
+	return Pending{Waiting: ix.waiting.Load(), InFlight: ix.inflight.Load()}
+}
+
+// abandon simulates a crash for tests: from now on bulk results are ignored, so no message
+// is acked, nacked or dead-lettered any more — exactly what a killed process leaves behind
+// (deliveries that JetStream redelivers after AckWait). Pair it with a transport that fails
+// so buffered items never reach Elasticsearch either.
+func (ix *Indexer) abandon() { ix.abandoned.Store(true) }
 
 // New builds an Indexer. It does not contact Elasticsearch; call Setup before consuming.
 func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logger, reg prometheus.Registerer) (*Indexer, error) {
@@ -111,8 +142,12 @@ func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logge
 			Help: "Bulk request duration.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
 		healthy: prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_indexer_es_up", Help: "1 while Elasticsearch accepts bulks."}),
 	}
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "newsflow_indexer_waiting_handlers",
+		Help: "Handlers blocked while Elasticsearch is unavailable (backpressure)."}, func() float64 { return float64(ix.waiting.Load()) })
+	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "newsflow_indexer_inflight_items",
+		Help: "Messages added to the bulk indexer and not settled yet."}, func() float64 { return float64(ix.inflight.Load()) })
 	if reg != nil {
-		for _, c := range []prometheus.Collector{ix.m.items, ix.m.flushes, ix.m.healthy} {
+		for _, c := range []prometheus.Collector{ix.m.items, ix.m.flushes, ix.m.healthy, waiting, inflight} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("index: metrics: %w", err)
 			}
@@ -167,6 +202,9 @@ func (ix *Indexer) Setup(ctx context.Context) error {
 
 // Setup installs the templates of cfg on es. Each PUT is idempotent.
 func Setup(ctx context.Context, es *elasticsearch.Client, cfg SetupConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	for _, r := range Templates(cfg) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.Path, strings.NewReader(r.JSON()))
 		if err != nil {
@@ -252,10 +290,17 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 		if err != nil {
 			return err
 		}
-		if err := ix.waitHealthy(ctx); err != nil {
+		ix.waiting.Add(1)
+		err = ix.waitHealthy(ctx)
+		ix.waiting.Add(-1)
+		if err != nil {
 			return fmt.Errorf("indexer: waiting for elasticsearch: %w", err)
 		}
 		it.OnSuccess = func(ctx context.Context, _ esutil.BulkIndexerItem, _ esutil.BulkIndexerResponseItem) {
+			ix.inflight.Add(-1)
+			if ix.abandoned.Load() {
+				return
+			}
 			ix.setHealthy(true)
 			ix.m.items.WithLabelValues("indexed").Inc()
 			if err := m.Ack(context.Background()); err != nil {
@@ -263,9 +308,21 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 			}
 		}
 		it.OnFailure = func(_ context.Context, _ esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
+			ix.inflight.Add(-1)
+			if ix.abandoned.Load() {
+				return
+			}
 			ix.onFailure(m, env.ID, opts, res, err)
 		}
+		ix.addMu.RLock()
+		defer ix.addMu.RUnlock()
+		if ix.closed {
+			// A handler of another consumer sharing this Indexer outlived Close: retry later.
+			return fmt.Errorf("indexer: add %s: %w", env.ID, bus.ErrClosed)
+		}
+		ix.inflight.Add(1)
 		if err := ix.bi.Add(ctx, it); err != nil {
+			ix.inflight.Add(-1)
 			return fmt.Errorf("indexer: add %s: %w", env.ID, err)
 		}
 		return bus.ErrDeferred
@@ -300,14 +357,14 @@ func (ix *Indexer) onFailure(m bus.Message, id string, opts bus.ConsumeOptions, 
 	}
 }
 
-// Flush blocks until everything added so far has been sent and settled. It closes the bulk
-// indexer, so it is only used through Close.
-
 // Close flushes the bulk in flight (settling its messages) and stops the workers. Idempotent;
 // call it after the consumer has drained.
 func (ix *Indexer) Close(ctx context.Context) error {
 	ix.closeOnce.Do(func() {
 		close(ix.done)
+		ix.addMu.Lock()
+		ix.closed = true
+		ix.addMu.Unlock()
 		ix.closeErr = ix.bi.Close(ctx)
 		if errors.Is(ix.closeErr, context.Canceled) {
 			ix.closeErr = nil

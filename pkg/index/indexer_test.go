@@ -3,9 +3,11 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
@@ -122,11 +126,15 @@ func enriched(i int, fetched time.Time, title string) *article.Envelope {
 }
 
 type harness struct {
-	t      *testing.T
-	bus    *natsbus.Bus
-	names  Names
-	es     *elasticsearch.Client
-	prefix string
+	t       *testing.T
+	bus     *natsbus.Bus
+	names   Names
+	es      *elasticsearch.Client
+	prefix  string
+	natsURL string
+	js      jetstream.JetStream
+	// subjects are prefix+subject; "" for a subprocess that uses the standard subjects.
+	subjectPrefix string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -141,18 +149,71 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	es, _ := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{u}})
 	prefix := fmt.Sprintf("nftest%d", time.Now().UnixNano()%1e9)
-	t.Cleanup(func() {
-		res, err := es.Indices.Delete([]string{prefix + "-*"})
-		if err == nil {
-			res.Body.Close()
-		}
-	})
-	return &harness{t: t, bus: b, names: Names{Prefix: prefix}, es: es, prefix: prefix}
+	t.Cleanup(func() { deleteAll(es, prefix) })
+	return &harness{t: t, bus: b, names: Names{Prefix: prefix}, es: es, prefix: prefix, natsURL: natsURL, js: js, subjectPrefix: prefix + "."}
 }
 
-func (h *harness) publish(envs ...*article.Envelope) {
+// deleteAll removes the indices and templates a test or benchmark created under prefix.
+func deleteAll(es *elasticsearch.Client, prefix string) {
+	for _, path := range []string{"/" + prefix + "-*", "/_index_template/" + prefix + "-*", "/_component_template/" + prefix + "-*"} {
+		req, _ := http.NewRequest(http.MethodDelete, path, nil)
+		if res, err := es.Perform(req); err == nil {
+			res.Body.Close()
+		}
+	}
+}
+
+// consumer returns the JetStream state of the durable group on subject (without the prefix).
+func (h *harness) consumer(subject, group string) *jetstream.ConsumerInfo {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := h.js.Consumer(ctx, natsbus.StreamName("NEWSFLOW", h.subjectPrefix+subject), group)
+	if err != nil {
+		h.t.Fatalf("consumer %s on %s: %v", group, subject, err)
+	}
+	ci, err := c.Info(ctx)
+	if err != nil {
+		h.t.Fatalf("consumer %s info: %v", group, err)
+	}
+	return ci
+}
+
+// streamMsgs is the number of messages in the stream of subject (0 if it does not exist).
+func (h *harness) streamMsgs(subject string) uint64 {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := h.js.Stream(ctx, natsbus.StreamName("NEWSFLOW", h.subjectPrefix+subject))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0
+	}
+	if err != nil {
+		h.t.Fatalf("stream of %s: %v", subject, err)
+	}
+	si, err := st.Info(ctx)
+	if err != nil {
+		h.t.Fatalf("stream of %s: %v", subject, err)
+	}
+	return si.State.Msgs
+}
+
+func (h *harness) publish(envs ...*article.Envelope) { h.publishKeyed("", envs...) }
+
+// publishKeyed publishes with suffix appended to the dedup key: a non-empty suffix makes
+// JetStream store a second copy of the same version (a redelivery the indexer really sees).
+func (h *harness) publishKeyed(suffix string, envs ...*article.Envelope) {
 	for _, e := range envs {
 		b, err := article.Encode(e)
 		if err != nil {
@@ -169,16 +230,42 @@ func (h *harness) publish(envs ...*article.Envelope) {
 		if e.Enriched != nil {
 			key += "@" + e.Enriched.FetchedAt.Format(time.RFC3339Nano)
 		}
-		if err := h.bus.Publish(context.Background(), h.prefix+"."+subj, bus.Outgoing{Key: key, Data: b}); err != nil {
+		if err := h.bus.Publish(context.Background(), h.subjectPrefix+subj, bus.Outgoing{Key: key + suffix, Data: b}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
 }
 
+// crashTransport is the indexer's HTTP transport; once down it fails every request, as
+// the network of a dead process would.
+type crashTransport struct {
+	base http.RoundTripper
+	down atomic.Bool
+}
+
+func (c *crashTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.down.Load() {
+		return nil, errors.New("test: indexer crashed")
+	}
+	return c.base.RoundTrip(r)
+}
+
+// consumeOpts are the options the harness consumes <prefix>.news.enriched with.
+func (h *harness) consumeOpts() bus.ConsumeOptions {
+	return bus.ConsumeOptions{Group: h.prefix + "-indexer", Stage: "indexer", MaxDeliver: 1000, AckWait: 3 * time.Second, Concurrency: 8,
+		DLQSubject: h.prefix + ".news.dlq", Backoff: bus.ExpBackoff(100*time.Millisecond, time.Second)}.Defaults()
+}
+
 // run starts an indexer consuming <prefix>.news.enriched against esURL until the returned
-// stop is called; crash=true stops it without flushing (as a killed process would).
+// stop is called. stop(false) is a clean shutdown (drain, final flush, acks). stop(true) is
+// an in-process crash: bulk results are ignored from then on (ix.abandon: nothing is acked,
+// nacked or dead-lettered) and the transport fails, so the buffered bulk never reaches
+// Elasticsearch; a bulk already on the wire may land without its messages being acked. The
+// deliveries stay unsettled and JetStream redelivers them after AckWait — what a killed
+// process leaves behind (TestIndexerProcessKill kills a real process).
 func (h *harness) run(esURL string) (stop func(crash bool), ix *Indexer) {
-	es, _ := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{esURL}, MaxRetries: 1})
+	tr := &crashTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	es, _ := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{esURL}, MaxRetries: 1, Transport: tr})
 	ix, err := New(Config{Setup: SetupConfig{Names: h.names}, FlushInterval: 200 * time.Millisecond, Refresh: "true"}, es, h.bus, zap.NewNop(), nil)
 	if err != nil {
 		h.t.Fatal(err)
@@ -186,8 +273,7 @@ func (h *harness) run(esURL string) (stop func(crash bool), ix *Indexer) {
 	if err := ix.Setup(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
-	opts := bus.ConsumeOptions{Group: h.prefix + "-indexer", Stage: "indexer", MaxDeliver: 1000, AckWait: 3 * time.Second, Concurrency: 8,
-		DLQSubject: h.prefix + ".news.dlq", Backoff: bus.ExpBackoff(100*time.Millisecond, time.Second)}.Defaults()
+	opts := h.consumeOpts()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	go func() { done <- h.bus.Consume(ctx, h.prefix+"."+article.SubjectEnriched, opts, ix.Handler(opts)) }()
@@ -196,15 +282,16 @@ func (h *harness) run(esURL string) (stop func(crash bool), ix *Indexer) {
 	go func() { done <- h.bus.Consume(ctx, h.prefix+"."+article.SubjectAlerts, aopts, ix.Handler(aopts)) }()
 	return func(crash bool) {
 		if crash {
-			// A killed process: the bulk in flight is never sent; its messages stay unacked.
-			close(ix.done)
+			ix.abandon()
+			tr.down.Store(true)
 		}
 		cancel()
 		<-done
 		<-done
-		if !crash {
-			_ = ix.Close(context.Background())
-		}
+		// After a crash this only reaps the bulk workers: their flush fails on the dead
+		// transport and the results are ignored.
+		_ = ix.Close(context.Background())
+		tr.base.(*http.Transport).CloseIdleConnections()
 	}, ix
 }
 
@@ -243,46 +330,106 @@ func (h *harness) waitTotal(query string, want int, d time.Duration) int {
 	return got
 }
 
+// waitAbove polls until the query matches more than n documents and returns the count.
+func (h *harness) waitAbove(query string, n int, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	got := 0
+	for time.Now().Before(deadline) {
+		if got = total(h.search(query)); got > n {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return got
+}
+
 func TestIndexerExactlyOnceUnderFaults(t *testing.T) {
 	h := newHarness(t)
 	realES := os.Getenv("NEWSFLOW_ES_URL")
 	px := newProxy(t, realES)
-	const n = 60
+	const n = 150
 	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	newer := t0.Add(time.Hour)
 
-	// 1. First delivery of every article (version t0), then the indexer is killed mid-run.
+	// 1. First delivery of every article (version t0); the indexer crashes once some of them
+	// are in Elasticsearch, with the rest buffered or on the wire and nothing settled after.
 	stop, _ := h.run(px.url())
-	for i := 0; i < n; i++ {
+	for i := 0; i < n/2; i++ {
 		h.publish(enriched(i, t0, fmt.Sprintf("story %d v1", i)))
 	}
-	time.Sleep(100 * time.Millisecond)
+	if got := h.waitAbove(`{"query":{"match_all":{}}}`, 0, 60*time.Second); got == 0 {
+		t.Fatal("nothing indexed before the crash")
+	}
+	for i := n / 2; i < n; i++ {
+		h.publish(enriched(i, t0, fmt.Sprintf("story %d v1", i)))
+	}
 	stop(true)
+	t.Logf("crash: %d of %d documents in Elasticsearch", total(h.search(`{"query":{"match_all":{}}}`)), n)
 
-	// 2. Restart; a third is redelivered with newer content, some older versions arrive late.
-	stop, _ = h.run(px.url())
+	// 2. Restart; a third gets newer content.
+	stop, ix := h.run(px.url())
 	for i := 0; i < n/3; i++ {
 		h.publish(enriched(i, newer, fmt.Sprintf("story %d v2", i)))
 	}
-	// 3. Elasticsearch becomes unreachable for a while; messages keep arriving.
+
+	// 3. Elasticsearch becomes unreachable. Once the indexer noticed, more messages arrive:
+	// the handlers must block (backpressure) instead of pulling the stream empty, hold no
+	// bulk items, and dead-letter nothing, for longer than AckWait.
 	px.setUp(false)
-	for i := n / 3; i < n/2; i++ {
+	h.publish(enriched(n/3, newer, fmt.Sprintf("story %d v2", n/3)))
+	deadline := time.Now().Add(60 * time.Second)
+	for ix.healthy.Load() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ix.healthy.Load() {
+		t.Fatal("indexer did not notice that Elasticsearch is unreachable")
+	}
+	outage := 0
+	for i := n/3 + 1; i < 2*n/3; i++ {
 		h.publish(enriched(i, newer, fmt.Sprintf("story %d v2", i)))
+		outage++
 	}
 	for i := 0; i < 5; i++ {
 		h.publish(enriched(i, t0.Add(-time.Hour), fmt.Sprintf("story %d v0 (stale)", i)))
+		outage++
 	}
-	time.Sleep(2 * time.Second)
+	opts := h.consumeOpts()
+	bound := opts.Concurrency + max(2*opts.Concurrency, 4) // handlers + one prefetched pull batch
+	var maxWaiting int64
+	var last Pending
+	var ci *jetstream.ConsumerInfo
+	for end := time.Now().Add(opts.AckWait + 2*time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		last = ix.Pending()
+		maxWaiting = max(maxWaiting, last.Waiting)
+		ci = h.consumer(article.SubjectEnriched, h.prefix+"-indexer")
+	}
+	t.Logf("outage: %d published, handlers waiting max %d (concurrency %d), bulk items in flight %d, stream not yet delivered %d, ack pending %d",
+		outage, maxWaiting, opts.Concurrency, last.InFlight, ci.NumPending, ci.NumAckPending)
+	if maxWaiting < 1 || maxWaiting > int64(opts.Concurrency) {
+		t.Errorf("handlers blocked waiting for Elasticsearch: max %d, want 1..%d", maxWaiting, opts.Concurrency)
+	}
+	if last.InFlight != 0 {
+		t.Errorf("%d bulk items held while Elasticsearch is down, want 0 (failed bulks are nacked)", last.InFlight)
+	}
+	if min := uint64(outage - bound); ci.NumPending < min {
+		t.Errorf("consumer kept pulling during the outage: %d of %d left in the stream, want >= %d", ci.NumPending, outage, min)
+	}
+	if d := h.streamMsgs(h.prefix + ".news.dlq"); d != 0 {
+		t.Errorf("%d messages dead-lettered during the outage", d)
+	}
 	px.setUp(true)
 
 	if got := h.waitTotal(`{"query":{"match_all":{}}}`, n, 60*time.Second); got != n {
 		t.Fatalf("index holds %d documents, want exactly %d", got, n)
 	}
-	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"v2"}}}`, n/2, 60*time.Second); got != n/2 {
-		t.Fatalf("%d documents have the newest (v2) content, want %d", got, n/2)
+	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"v2"}}}`, 2*n/3, 60*time.Second); got != 2*n/3 {
+		t.Fatalf("%d documents have the newest (v2) content, want %d", got, 2*n/3)
 	}
 	if got := total(h.search(`{"query":{"match_phrase":{"title":"stale"}}}`)); got != 0 {
 		t.Fatalf("%d stale versions overwrote newer ones", got)
+	}
+	if d := h.streamMsgs(h.prefix + ".news.dlq"); d != 0 {
+		t.Fatalf("%d messages dead-lettered", d)
 	}
 	stop(false)
 
