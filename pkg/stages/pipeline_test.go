@@ -83,10 +83,12 @@ var boilerplate = []string{
 
 // badInput is a message the cleaner must dead-letter.
 type badInput struct {
-	name   string
-	key    string
-	data   []byte
-	reason string // substring of the dead letter's reason
+	name    string
+	key     string
+	data    []byte
+	reason  string // substring of the dead letter's reason
+	subject string // where it is published ("" = news.raw, for the cleaner)
+	stage   string // the stage that must dead-letter it ("" = cleaner)
 }
 
 func badInputs(t testing.TB) []badInput {
@@ -111,6 +113,51 @@ func badInputs(t testing.TB) []badInput {
 			data:   []byte(`{"schema":99,"id":"schema-99","stage":"raw","sent_at":"2026-11-27T08:00:00Z","raw":{"url":"https://news.example.com/v99","body":"<p>from the future</p>"}}`),
 			reason: "unsupported schema version",
 		},
+		// Enricher input that cannot be enriched, published straight to news.clean.
+		{name: "raw envelope on news.clean", key: wrongStage.ID, data: mustEncode(t, wrongStage), reason: `unexpected stage "raw"`,
+			subject: article.SubjectClean, stage: "enricher"},
+		{name: "broken json on news.clean", key: "broken-json-2", data: []byte(`{"schema":1,"stage":"clean","clean":{"text":"x`), reason: "decode",
+			subject: article.SubjectClean, stage: "enricher"},
+	}
+}
+
+var wrongStage = &article.Envelope{ID: "wrong-stage-1", Stage: article.StageRaw, Raw: &article.Raw{URL: "https://news.example.com/raw", Body: "<p>raw</p>"}}
+
+func mustEncode(t testing.TB, e *article.Envelope) []byte {
+	t.Helper()
+	b, err := article.Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// edgeClean is odd but valid enricher input (issue 5, "Bad input"): it must give a defined
+// output on news.enriched, never a crash or a retry loop.
+type edgeClean struct {
+	name          string
+	clean         article.Clean
+	noSentiment   bool // unsupported language: sentiment must be null, not a guess
+	wantEntityAny bool // at least one entity expected
+}
+
+func edgeCleans() []edgeClean {
+	long := strings.Repeat("The Port of Rotterdam said on Monday that container volumes rose. ", 10_000) // ~660 KB
+	mk := func(name, lang, text string) article.Clean {
+		return article.Clean{URL: "https://edge.example.com/" + name, CanonicalURL: "https://edge.example.com/" + name,
+			Title: name, Text: text, Language: lang, WordCount: len(strings.Fields(text)),
+			FetchedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	}
+	return []edgeClean{
+		{name: "empty-text", clean: mk("empty-text", "en", "")},
+		{name: "mixed-scripts", clean: mk("mixed-scripts", "en",
+			"Angela Merkel met Владимир Путин and 習近平 in Berlin. «Мы договорились», said one aide; "+
+				"مرحبا بكم. The talks with Emmanuel Macron continued in Paris on Friday."), wantEntityAny: true},
+		{name: "no-sentences", clean: mk("no-sentences", "en", strings.Repeat("||| 12 --- ;; 0x1F ", 3000))},
+		{name: "unsupported-language", clean: mk("unsupported-language", "sw",
+			"Rais wa Kenya alisema Jumatatu kwamba serikali itajenga barabara mpya kutoka Nairobi hadi Mombasa mwaka ujao."),
+			noSentiment: true},
+		{name: "660KB-text", clean: mk("660KB-text", "en", long), wantEntityAny: true},
 	}
 }
 
@@ -142,7 +189,17 @@ func runPipeline(t *testing.T, be backend) {
 	}
 	bads := badInputs(t)
 	for _, b := range bads {
-		publish(t, client, article.SubjectRaw, b.key, b.data)
+		subject := article.SubjectRaw
+		if b.subject != "" {
+			subject = b.subject
+		}
+		publish(t, client, subject, b.key, b.data)
+	}
+	edges := edgeCleans()
+	for _, e := range edges {
+		c := e.clean
+		publish(t, client, article.SubjectClean, "edge-"+e.name,
+			mustEncode(t, &article.Envelope{ID: "edge-" + e.name, Stage: article.StageClean, Clean: &c}))
 	}
 
 	byURL := func() map[string]*article.Envelope {
@@ -161,8 +218,8 @@ func runPipeline(t *testing.T, be backend) {
 		}
 		return m
 	}
-	waitFor(t, fmt.Sprintf("%d enriched articles and %d dead letters", len(goodArticles), len(bads)), func() bool {
-		return len(byURL()) >= len(goodArticles) && len(byKey()) >= len(bads)
+	waitFor(t, fmt.Sprintf("%d enriched articles and %d dead letters", len(goodArticles)+len(edges), len(bads)), func() bool {
+		return len(byURL()) >= len(goodArticles)+len(edges) && len(byKey()) >= len(bads)
 	})
 
 	// The service is alive and ready after the bad input.
@@ -224,8 +281,13 @@ func runPipeline(t *testing.T, be backend) {
 				t.Errorf("%s: dead letter stage %q payload %v", b.name, e.Stage, d)
 				continue
 			}
-			if d.Stage != "cleaner" || d.Subject != be.subject(article.SubjectRaw) || d.Attempts < 1 {
-				t.Errorf("%s: dead letter from stage %q subject %q attempts %d, want cleaner on %s", b.name, d.Stage, d.Subject, d.Attempts, be.subject(article.SubjectRaw))
+			stage, subject := "cleaner", article.SubjectRaw
+			if b.stage != "" {
+				stage, subject = b.stage, b.subject
+			}
+			if d.Stage != stage || d.Subject != be.subject(subject) || d.Attempts != 1 {
+				t.Errorf("%s: dead letter from stage %q subject %q attempts %d, want %s on %s at the first attempt",
+					b.name, d.Stage, d.Subject, d.Attempts, stage, be.subject(subject))
 			}
 			if !strings.Contains(d.Reason, b.reason) {
 				t.Errorf("%s: reason %q, want it to contain %q", b.name, d.Reason, b.reason)
@@ -239,14 +301,34 @@ func runPipeline(t *testing.T, be backend) {
 		}
 	})
 
+	t.Run("odd enricher input has a defined output", func(t *testing.T) {
+		for _, e := range edges {
+			env := gotEnriched[e.clean.URL]
+			if env == nil {
+				t.Errorf("%s: not on news.enriched", e.name)
+				continue
+			}
+			en := env.Enriched
+			if env.ID != "edge-"+e.name || en.EnrichmentVersion != article.EnrichmentVersion {
+				t.Errorf("%s: id %s version %d", e.name, env.ID, en.EnrichmentVersion)
+			}
+			if e.noSentiment && en.Sentiment != nil {
+				t.Errorf("%s: sentiment %v for an unsupported language, want null", e.name, *en.Sentiment)
+			}
+			if e.wantEntityAny && len(en.Entities) == 0 {
+				t.Errorf("%s: no entities", e.name)
+			}
+		}
+	})
+
 	t.Run("metrics", func(t *testing.T) {
 		want := map[string]float64{
 			`newsflow_cleaner_messages_total{outcome="ok"}`:            float64(len(goodArticles)),
 			`newsflow_cleaner_messages_total{outcome="dead_letter"}`:   4, // binary, empty, blank, deep
 			`newsflow_cleaner_messages_total{outcome="decode_error"}`:  3, // broken JSON, not JSON, schema 99
-			`newsflow_enricher_messages_total{outcome="ok"}`:           float64(len(goodArticles)),
-			`newsflow_enricher_messages_total{outcome="dead_letter"}`:  0,
-			`newsflow_enricher_messages_total{outcome="decode_error"}`: 0,
+			`newsflow_enricher_messages_total{outcome="ok"}`:           float64(len(goodArticles) + len(edges)),
+			`newsflow_enricher_messages_total{outcome="dead_letter"}`:  1, // raw envelope on news.clean
+			`newsflow_enricher_messages_total{outcome="decode_error"}`: 1, // broken JSON
 		}
 		got := gatherCounters(t, p.rt)
 		for k, v := range want {
