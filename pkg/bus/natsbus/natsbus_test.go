@@ -141,11 +141,12 @@ func TestConformanceExternal(t *testing.T) {
 	bustest.Run(t, f)
 }
 
-// externalRestart restarts the shared local NATS when NEWSFLOW_TEST_RESTART_BROKER=1 (opt-in:
-// restarting a server other packages' tests may be using is not a default). The command is
+// externalRestart restarts the shared local NATS when NEWSFLOW_TEST_RESTART_BROKER=1 or in CI
+// (`make test` runs the bus packages alone first, so no other package's tests are using the
+// server then). The command is
 // NEWSFLOW_TEST_RESTART_CMD or the repo's stack script; the embedded run always covers restart.
 func externalRestart() func(testing.TB) error {
-	if os.Getenv("NEWSFLOW_TEST_RESTART_BROKER") != "1" {
+	if os.Getenv("NEWSFLOW_TEST_RESTART_BROKER") != "1" && os.Getenv("CI") == "" {
 		return nil
 	}
 	return func(t testing.TB) error {
