@@ -35,6 +35,7 @@ func main() {
 	noProse := flag.Bool("no-prose", false, "skip the prose/v2 baseline")
 	noCons := flag.Bool("no-consistency", false, "disable document-level consistency")
 	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
+	extra := flag.String("files", "", "comma-separated extra English CoNLL files to score (named by file)")
 	flag.BoolVar(&dumpErrors, "errors", false, "print gold/predicted span mismatches to stderr")
 	flag.Parse()
 	log.SetFlags(0)
@@ -48,10 +49,20 @@ func main() {
 		b := filepath.Base(p)
 		sets = append(sets, dataset{strings.TrimSuffix(b, ".iob2"), p, b[:2]})
 	}
+	if *extra != "" {
+		for _, p := range strings.Split(*extra, ",") {
+			sets = append(sets, dataset{filepath.Base(p), p, "en"})
+		}
+	}
 	if *only != "" {
 		// EWT dev is for tuning; only run when asked for.
 		sets = append(sets, dataset{"en-ewt-dev", filepath.Join(*data, "ner/en/en_ewt-dev.iob2"), "en"})
 		keep := map[string]bool{}
+		if *extra != "" {
+			for _, p := range strings.Split(*extra, ",") {
+				keep[filepath.Base(p)] = true
+			}
+		}
 		for _, s := range strings.Split(*only, ",") {
 			keep[s] = true
 		}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,10 @@ func main() {
 	seed := flag.Uint64("seed", 1, "shuffle seed")
 	withDev := flag.Bool("with-dev", true, "also train on the dev splits (final models)")
 	fileFlag := flag.String("files", "", "override training files: comma-separated globs relative to -data (one model)")
+	minFeat := flag.Int("min-feat-count", 0, "drop features seen fewer times in the training data")
+	lowerAug := flag.Float64("lower-aug", 0, "en: fraction of training sentences added again lower-cased")
+	upperAug := flag.Float64("upper-aug", 0, "en: fraction of training sentences added again upper-cased")
+	stack := flag.Int("stack", 4, "en: train a two-pass (stacked) model with this many jackknife folds (0 = single pass)")
 	clusters := flag.Bool("clusters", true, "derive word clusters from unlabelled text for the en model")
 	clusterGlobs := flag.String("cluster-text", "ner/en/en_ewt-train.iob2,ner/extra/BTC/*,ner/extra/SEC-filings/*", "comma-separated globs (relative to -data) of files whose words feed the clusters")
 	clusterMin := flag.Int("cluster-min", 6, "minimum word count for a cluster")
@@ -56,6 +61,7 @@ func main() {
 			}
 		}
 		var sents []ner.Sentence
+		var allDocs []ner.Document
 		for _, f := range files {
 			docs, err := ner.ReadCoNLLFile(f)
 			if err != nil {
@@ -65,6 +71,14 @@ func main() {
 			for _, d := range docs {
 				sents = append(sents, d.Sentences...)
 				n += len(d.Sentences)
+				if strings.Contains(f, "BTC") {
+					// tweets: no document structure, one document each
+					for _, s := range d.Sentences {
+						allDocs = append(allDocs, ner.Document{Sentences: []ner.Sentence{s}})
+					}
+				} else {
+					allDocs = append(allDocs, d)
+				}
 			}
 			log.Printf("[%s] %s: %d sentences", lang, f, n)
 		}
@@ -89,8 +103,9 @@ func main() {
 				}
 			}
 			log.Printf("[en] relabelled %d demonym spans as O", demonyms)
+			sents = augmentCase(sents, *lowerAug, *upperAug, *seed)
 		}
-		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1}
+		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1, MinFeatCount: *minFeat}
 		if lang == "en" {
 			cfg.Features = ner.FeatRunCats
 		} else {
@@ -115,7 +130,14 @@ func main() {
 			}
 			g.AddKeywords()
 		}
-		m, err := ner.Train(sents, g, clus, cfg)
+		var m *ner.Model
+		if lang == "en" && *stack > 1 {
+			// documents share the sentences' tag slices, so the relabelling
+			// above applies (case augmentation does not)
+			m, err = ner.TrainStacked(allDocs, g, clus, cfg, *stack)
+		} else {
+			m, err = ner.Train(sents, g, clus, cfg)
+		}
 		if err != nil {
 			log.Fatalf("train-ner: %v", err)
 		}
@@ -210,4 +232,33 @@ func unlabelled(data string, globs []string, withDev bool) [][]string {
 		}
 	}
 	return out
+}
+
+// augmentCase appends lower-cased copies of a fraction lower and upper-cased
+// copies of a fraction upper of the sentences (deterministic for a seed),
+// so the model sees names without their capitals (web text, headlines).
+func augmentCase(sents []ner.Sentence, lower, upper float64, seed uint64) []ner.Sentence {
+	if lower <= 0 && upper <= 0 {
+		return sents
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xca5e))
+	n := len(sents)
+	for i := 0; i < n; i++ {
+		s := sents[i]
+		for _, a := range []struct {
+			p  float64
+			fn func(string) string
+		}{{lower, strings.ToLower}, {upper, strings.ToUpper}} {
+			if rng.Float64() >= a.p {
+				continue
+			}
+			w := make([]string, len(s.Words))
+			for j, x := range s.Words {
+				w[j] = a.fn(x)
+			}
+			sents = append(sents, ner.Sentence{Words: w, Tags: s.Tags})
+		}
+	}
+	log.Printf("[en] case augmentation: %d sentences added", len(sents)-n)
+	return sents
 }

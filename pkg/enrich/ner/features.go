@@ -144,26 +144,33 @@ const (
 	// run's last and first tokens and any keyword inside or just after the
 	// run. It helps English (EWT dev +1.5 F1) and hurts the multi model.
 	FeatRunCats FeatureSet = 1 << iota
+	// FeatStacked marks a second-pass model that uses document features
+	// from a first-pass model (see TrainStacked).
+	FeatStacked
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
 // concurrent use; use one per goroutine.
 type featurizer struct {
-	bits  uint
-	gaz   *Gazetteer
-	clus  map[string]uint16
-	set   FeatureSet
-	info  []tokInfo
-	lw    []string
-	bm    []uint16
-	im    []uint16
-	lm    []uint16
-	um    []uint16
-	feats []uint32 // flattened
-	off   []int    // feats[off[i]:off[i+1]] for token i
-	runS  []int32
-	runE  []int32
-	sbuf  []byte
+	bits uint
+	gaz  *Gazetteer
+	clus map[string]uint16
+	set  FeatureSet
+	// extra feature seeds per token (stacked models): token i's are
+	// extra[extraOff[i]:extraOff[i+1]]; nil when unused.
+	extra    []uint64
+	extraOff []int32
+	info     []tokInfo
+	lw       []string
+	bm       []uint16
+	im       []uint16
+	lm       []uint16
+	um       []uint16
+	feats    []uint32 // flattened
+	off      []int    // feats[off[i]:off[i+1]] for token i
+	runS     []int32
+	runE     []int32
+	sbuf     []byte
 }
 
 const (
@@ -501,6 +508,11 @@ func (f *featurizer) extract(words []string) {
 						f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
 					}
 				}
+			}
+		}
+		if f.extraOff != nil {
+			for _, h := range f.extra[f.extraOff[i]:f.extraOff[i+1]] {
+				f.add(h)
 			}
 		}
 		f.off = append(f.off, len(f.feats))

@@ -22,6 +22,7 @@ type Model struct {
 	gaz   *Gazetteer
 	clus  map[string]uint16
 	feats FeatureSet
+	first *Model   // first-pass model of a stacked model
 	keys  []uint32 // open addressing; key = row+1, 0 = empty
 	idx   []int32  // weight offset / numLabels for the slot
 	w     []int16
@@ -183,7 +184,7 @@ func (m *Model) TagWords(words []string) []string {
 	ws := m.ws()
 	defer m.pool.Put(ws)
 	out := make([]int, len(words))
-	m.tagInto(ws, words, out, nil)
+	m.tagDoc(ws, [][]string{words}, [][]int{out}, nil)
 	tags := make([]string, len(words))
 	for i, l := range out {
 		tags[i] = labelNames[l]
@@ -199,8 +200,8 @@ func (m *Model) TagDocument(sents [][]string) [][]string {
 	labs := make([][]int, len(sents))
 	for i, s := range sents {
 		labs[i] = make([]int, len(s))
-		m.tagInto(ws, s, labs[i], nil)
 	}
+	m.tagDoc(ws, sents, labs, nil)
 	if m.consistency {
 		docConsistency(sents, labs)
 	}
@@ -217,6 +218,9 @@ func (m *Model) TagDocument(sents [][]string) [][]string {
 // SetConsistency turns document-level consistency on or off. It must be
 // called before the model is shared between goroutines.
 func (m *Model) SetConsistency(on bool) { m.consistency = on }
+
+// Stacked reports whether the model is a two-pass (stacked) model.
+func (m *Model) Stacked() bool { return m.first != nil }
 
 // Serialisation -------------------------------------------------------------
 
@@ -302,6 +306,14 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		for _, r := range rows {
 			sv(int64(m.w[int(r.off)*numLabels+l]))
 		}
+	}
+	if m.feats&FeatStacked != 0 {
+		b, err := m.encodeFirst()
+		if err != nil {
+			return cw.n, err
+		}
+		uv(uint64(len(b)))
+		bw.Write(b)
 	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, err
@@ -390,14 +402,19 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if rerr != nil || ng > 1<<26 {
 		return nil, fmt.Errorf("ner: model: header: %v", rerr)
 	}
-	gk := make([]uint64, ng)
+	// slices grow as data arrives (no allocation sized by an untrusted
+	// count), and reading stops at the first error
+	gk := make([]uint64, 0, min(ng, 1<<16))
 	var prev uint64
-	for i := range gk {
+	for i := uint64(0); i < ng && rerr == nil; i++ {
 		prev += uv()
-		gk[i] = prev
+		gk = append(gk, prev)
 	}
-	m.gaz = &Gazetteer{m: make(map[uint64]uint16, ng)}
+	m.gaz = &Gazetteer{m: make(map[uint64]uint16, len(gk))}
 	for _, k := range gk {
+		if rerr != nil {
+			break
+		}
 		m.gaz.m[k] = uint16(uv())
 	}
 	nc := uv()
@@ -405,8 +422,8 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("ner: model: gazetteer: %v", rerr)
 	}
 	if nc > 0 {
-		m.clus = make(map[string]uint16, nc)
-		for i := uint64(0); i < nc; i++ {
+		m.clus = make(map[string]uint16, min(nc, 1<<16))
+		for i := uint64(0); i < nc && rerr == nil; i++ {
 			k := str()
 			m.clus[k] = uint16(uv())
 		}
@@ -415,20 +432,41 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if rerr != nil || nr > 1<<28 {
 		return nil, fmt.Errorf("ner: model: clusters: %v", rerr)
 	}
-	rows := make([]uint32, nr)
+	rows := make([]uint32, 0, min(nr, 1<<16))
 	var pr uint32
-	for i := range rows {
+	for i := uint64(0); i < nr && rerr == nil; i++ {
 		pr += uint32(uv())
-		rows[i] = pr
+		rows = append(rows, pr)
 	}
-	m.w = make([]int16, int(nr)*numLabels)
-	for l := 0; l < numLabels; l++ {
+	if rerr != nil {
+		return nil, fmt.Errorf("ner: model: rows: %w", rerr)
+	}
+	m.w = make([]int16, len(rows)*numLabels)
+	for l := 0; l < numLabels && rerr == nil; l++ {
 		for i := range rows {
 			m.w[i*numLabels+l] = int16(sv())
 		}
 	}
 	if rerr != nil {
 		return nil, fmt.Errorf("ner: model: weights: %w", rerr)
+	}
+	if m.feats&FeatStacked != 0 {
+		n := uv()
+		if rerr != nil || n > 1<<30 {
+			return nil, fmt.Errorf("ner: model: first pass: bad length (%v)", rerr)
+		}
+		var b bytes.Buffer
+		if _, err := io.CopyN(&b, br, int64(n)); err != nil {
+			return nil, fmt.Errorf("ner: model: first pass: %w", err)
+		}
+		first, err := LoadModelBytes(b.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("ner: model: first pass: %w", err)
+		}
+		if first.feats&FeatStacked != 0 {
+			return nil, errors.New("ner: model: nested stacked model")
+		}
+		m.first = first
 	}
 	m.buildTable(rows)
 	return m, nil

@@ -111,8 +111,8 @@ func (m *Model) Extract(text string) []Span {
 		words[i] = w
 		labs[i] = make([]int, len(w))
 		confs[i] = make([]float32, len(w))
-		m.tagInto(ws, w, labs[i], confs[i])
 	}
+	m.tagDoc(ws, words, labs, confs)
 	if m.consistency {
 		docConsistency(words, labs)
 	}

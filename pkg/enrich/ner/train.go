@@ -17,6 +17,9 @@ type TrainConfig struct {
 	Seed   uint64 // shuffling seed; default 1
 	// Features selects optional feature templates (stored in the model).
 	Features FeatureSet
+	// MinFeatCount drops features seen fewer times in the training data
+	// (0 or 1 = keep all).
+	MinFeatCount int
 	// MinWeight prunes quantised weights with smaller magnitude (0 = keep all).
 	MinWeight int
 	Log       io.Writer // progress (may be nil)
@@ -57,6 +60,11 @@ type trainSent struct {
 // Train fits a model on the labelled sentences with a structured averaged
 // perceptron. It is deterministic for a given config and input order.
 func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainConfig) (*Model, error) {
+	return train(sents, nil, gaz, clus, cfg)
+}
+
+// train is Train with optional extra per-sentence features (stacking).
+func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]uint16, cfg TrainConfig) (*Model, error) {
 	cfg.defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -77,6 +85,9 @@ func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainCo
 			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus, set: cfg.Features}
 			for i := w; i < len(sents); i += workers {
 				s := sents[i]
+				if extra != nil {
+					f.extra, f.extraOff = extra[i].h, extra[i].off
+				}
 				f.extract(s.Words)
 				ts := trainSent{feats: append([]uint32(nil), f.feats...), off: make([]int32, len(f.off)), gold: make([]int, len(s.Words))}
 				for j, o := range f.off {
@@ -91,6 +102,37 @@ func Train(sents []Sentence, gaz *Gazetteer, clus map[string]uint16, cfg TrainCo
 	}
 	wg.Wait()
 	rows := 1 << cfg.Bits
+	if cfg.MinFeatCount > 1 {
+		cnt := make([]uint8, rows)
+		for i := range data {
+			for _, r := range data[i].feats {
+				if cnt[r] < 255 {
+					cnt[r]++
+				}
+			}
+		}
+		dropped := 0
+		for i := range data {
+			d := &data[i]
+			out := d.feats[:0]
+			var o int32
+			for t := 0; t+1 < len(d.off); t++ {
+				s, e := d.off[t], d.off[t+1]
+				d.off[t] = o
+				for _, r := range d.feats[s:e] {
+					if int(cnt[r]) >= cfg.MinFeatCount {
+						out = append(out, r)
+						o++
+					} else {
+						dropped++
+					}
+				}
+			}
+			d.off[len(d.off)-1] = o
+			d.feats = out
+		}
+		logf("dropped %d rare feature occurrences\n", dropped)
+	}
 	W := make([]float32, rows*numLabels)
 	U := make([]float64, rows*numLabels)
 	var T, TU [numLabels][numLabels]float64
