@@ -93,7 +93,7 @@ func restartBroker() func(testing.TB) error {
 	}
 }
 
-func TestConformance(t *testing.T) {
+func TestConformanceKafka(t *testing.T) {
 	bs := brokers(t)
 	log := testLogger()
 	bustest.Run(t, bustest.Factory{

@@ -97,14 +97,14 @@ func factory(url, prefix string, restart func(testing.TB) error) bustest.Factory
 }
 
 // TestConformanceEmbedded runs the shared suite against an in-process nats-server.
-func TestConformanceEmbedded(t *testing.T) {
+func TestConformanceNATSEmbedded(t *testing.T) {
 	e := startEmbedded(t)
 	bustest.Run(t, factory(e.url, "BT", e.restart))
 }
 
 // TestConformanceExternal runs the shared suite against NEWSFLOW_NATS_URL (required in CI).
 // Streams it creates (prefix BTX<random>) are deleted at the end.
-func TestConformanceExternal(t *testing.T) {
+func TestConformanceNATSExternal(t *testing.T) {
 	url := os.Getenv("NEWSFLOW_NATS_URL")
 	if url == "" {
 		if os.Getenv("CI") != "" {
