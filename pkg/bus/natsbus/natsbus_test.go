@@ -96,13 +96,13 @@ func factory(url, prefix string, restart func(testing.TB) error) bustest.Factory
 	}
 }
 
-// TestConformanceEmbedded runs the shared suite against an in-process nats-server.
+// TestConformanceNATSEmbedded runs the shared suite against an in-process nats-server.
 func TestConformanceNATSEmbedded(t *testing.T) {
 	e := startEmbedded(t)
 	bustest.Run(t, factory(e.url, "BT", e.restart))
 }
 
-// TestConformanceExternal runs the shared suite against NEWSFLOW_NATS_URL (required in CI).
+// TestConformanceNATSExternal runs the shared suite against NEWSFLOW_NATS_URL (required in CI).
 // Streams it creates (prefix BTX<random>) are deleted at the end.
 func TestConformanceNATSExternal(t *testing.T) {
 	url := os.Getenv("NEWSFLOW_NATS_URL")
