@@ -363,6 +363,7 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	if r := removed - tmplRemoved - linkRemoved; r > 0 {
 		c.m.removed.WithLabelValues("rule").Add(float64(r))
 	}
+	kept = capParagraphs(kept, maxTextBytes)
 	text := strings.Join(kept, "\n\n")
 	if utf8.RuneCountInString(text) < max(c.cfg.MinTextRunes, 1) {
 		return nil, permanent(id, ErrNoText, "%d paragraphs extracted, %d removed as boilerplate", len(paras), removed)
@@ -397,20 +398,50 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	out.ContentHash = hex.EncodeToString(sum[:])
 	sim := SimHash(text)
 	out.SimHash = fmt.Sprintf("%016x", sim)
+	// Duplicates are recorded under the ID the article is published with downstream: the
+	// one of its canonical URL (DESIGN.md), which may differ from the fetcher's.
+	did := id
+	if out.CanonicalURL != "" {
+		did = article.IDFromCanonical(out.CanonicalURL)
+	}
 	if c.Dedup != nil {
 		at := raw.FetchedAt
 		if at.IsZero() {
 			at = time.Now()
 		}
-		r := c.Dedup.Add(id, sim, out.ContentHash, out.WordCount, at)
+		r := c.Dedup.Add(did, sim, out.ContentHash, out.WordCount, at)
 		out.DuplicateOf, out.ClusterID = r.DuplicateOf, r.ClusterID
 		if r.DuplicateOf != "" {
 			c.m.duplicates.Inc()
 		}
 	} else {
-		out.ClusterID = id
+		out.ClusterID = did
 	}
 	return out, nil
+}
+
+// maxTextBytes caps the cleaned text so a clean envelope (text + paragraphs) stays under the
+// broker's 1 MiB payload limit; the enricher reads at most 200 KiB anyway.
+const maxTextBytes = 256 << 10
+
+// capParagraphs keeps whole paragraphs up to limit bytes of text (at least the first one, cut
+// at a rune boundary if it alone is longer).
+func capParagraphs(paras []string, limit int) []string {
+	n := 0
+	for i, p := range paras {
+		n += len(p) + 2
+		if n > limit {
+			if i == 0 {
+				cut := limit
+				for cut > 0 && !utf8.RuneStart(p[cut]) {
+					cut--
+				}
+				return []string{p[:cut]}
+			}
+			return paras[:i]
+		}
+	}
+	return paras
 }
 
 // mergeFeed fills metadata the page lacks from the feed item, and adds the feed's categories

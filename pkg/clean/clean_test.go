@@ -188,7 +188,9 @@ func TestCleanDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.DuplicateOf != "wire-1" || second.ClusterID != "wire-1" || first.ClusterID != "wire-1" || first.DuplicateOf != "" {
+	// Duplicates are keyed by the published ID: that of the canonical URL.
+	id1 := article.IDFromCanonical("https://a.example/x")
+	if second.DuplicateOf != id1 || second.ClusterID != id1 || first.ClusterID != id1 || first.DuplicateOf != "" {
 		t.Errorf("first dup=%q cluster=%q; second dup=%q cluster=%q", first.DuplicateOf, first.ClusterID, second.DuplicateOf, second.ClusterID)
 	}
 	if got := testutil.ToFloat64(c.m.duplicates); got != 1 {

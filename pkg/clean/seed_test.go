@@ -77,7 +77,7 @@ func TestSeedArticle(t *testing.T) {
 	if out.DateSource != "fetched" || out.PublishedAt == nil || !out.PublishedAt.Equal(fetched) {
 		t.Errorf("date = %v from %q", out.PublishedAt, out.DateSource)
 	}
-	if out.WordCount < 500 || out.ContentHash == "" || len(out.SimHash) != 16 || out.ClusterID != "seed" {
+	if out.WordCount < 500 || out.ContentHash == "" || len(out.SimHash) != 16 || out.ClusterID != article.IDFromCanonical(out.CanonicalURL) {
 		t.Errorf("word count %d, hash %q, simhash %q, cluster %q", out.WordCount, out.ContentHash, out.SimHash, out.ClusterID)
 	}
 	if out.RemovedBlocks < 12 {

@@ -219,8 +219,9 @@ func LoadConfig(name string, getenv func(string) string) (Config, error) {
 	c.NATSReplicas = e.Int("NEWSFLOW_NATS_STREAM_REPLICAS", c.NATSReplicas)
 	c.KafkaPartitions = e.Int("NEWSFLOW_KAFKA_PARTITIONS", c.KafkaPartitions)
 	c.KafkaReplicas = e.Int("NEWSFLOW_KAFKA_REPLICATION_FACTOR", c.KafkaReplicas)
-	if err := e.Err(); err != nil {
-		return c, fmt.Errorf("config for %s: %w", name, err)
+	// Report parse errors and validation errors together, so one run lists every problem.
+	if perr := e.Err(); perr != nil {
+		return c, errors.Join(fmt.Errorf("config for %s: %w", name, perr), c.Validate())
 	}
 	return c, c.Validate()
 }

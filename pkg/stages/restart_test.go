@@ -3,7 +3,6 @@ package stages_test
 import (
 	"fmt"
 	"html"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,11 +130,7 @@ func TestCleanerDedupSurvivesRestart(t *testing.T) {
 // later copy's duplicate_of must name that ID (the one the indexer stores), not the
 // fetcher's.
 func TestDuplicateOfIsPublishedID(t *testing.T) {
-	if os.Getenv("NEWSFLOW_TEST_KNOWN_BUGS") == "" {
-		t.Skip("known bug: pkg/clean's DedupIndex is keyed by the fetcher's ID while stages.CleanProcess " +
-			"re-keys the article by its canonical URL, so duplicate_of names an ID no document has " +
-			"(set NEWSFLOW_TEST_KNOWN_BUGS=1 to run)")
-	}
+
 	be := embeddedNATS(t)
 	client := testClient(t, be)
 	cleaned := startSink(t, client, article.SubjectClean)
