@@ -32,6 +32,8 @@ func main() {
 	minFeat := flag.Int("min-feat-count", 0, "drop features seen fewer times in the training data")
 	lowerAug := flag.Float64("lower-aug", 0, "en: fraction of training sentences added again lower-cased")
 	upperAug := flag.Float64("upper-aug", 0, "en: fraction of training sentences added again upper-cased")
+	ensemble := flag.Int("ensemble", 1, "en: average the weights of this many differently shuffled perceptrons")
+	runGaz := flag.Bool("run-gaz", false, "en: exact-run and longest-match gazetteer features")
 	stack := flag.Int("stack", 4, "en: train a two-pass (stacked) model with this many jackknife folds (0 = single pass)")
 	clusters := flag.Bool("clusters", true, "derive word clusters from unlabelled text for the en model")
 	clusterGlobs := flag.String("cluster-text", "ner/en/en_ewt-train.iob2,ner/extra/BTC/*,ner/extra/SEC-filings/*", "comma-separated globs (relative to -data) of files whose words feed the clusters")
@@ -108,6 +110,10 @@ func main() {
 		cfg := ner.TrainConfig{Lang: lang, Seed: *seed, Log: os.Stderr, Epochs: *epochs, Bits: *bits, MinWeight: 1, MinFeatCount: *minFeat}
 		if lang == "en" {
 			cfg.Features = ner.FeatRunCats
+			cfg.Ensemble = *ensemble
+			if *runGaz {
+				cfg.Features |= ner.FeatRunGaz
+			}
 		} else {
 			if cfg.Bits == 0 {
 				cfg.Bits = 21

@@ -147,6 +147,10 @@ const (
 	// FeatStacked marks a second-pass model that uses document features
 	// from a first-pass model (see TrainStacked).
 	FeatStacked
+	// FeatRunGaz adds, for tokens in a capitalised run, the gazetteer
+	// categories of an entry spanning exactly the run, and of the longest
+	// gazetteer match covering the token.
+	FeatRunGaz
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
@@ -168,6 +172,9 @@ type featurizer struct {
 	um       []uint16
 	feats    []uint32 // flattened
 	off      []int    // feats[off[i]:off[i+1]] for token i
+	runMask  uint16
+	longCat  []uint16
+	longPos  []uint8
 	runS     []int32
 	runE     []int32
 	sbuf     []byte
@@ -212,6 +219,8 @@ const (
 	tRunFirstCat
 	tRunKeyCat
 	tRunNextCat
+	tRunExact
+	tGazLong
 )
 
 // keyCats are the keyword gazetteer categories.
@@ -313,6 +322,9 @@ func (f *featurizer) extract(words []string) {
 		}
 	}
 	f.gaz.match(f.lw, f.bm, f.im, f.lm, f.um)
+	if f.set&FeatRunGaz != 0 {
+		f.longest(n)
+	}
 	f.capRuns(n)
 	get := func(i int) *tokInfo {
 		if i < 0 || i >= n {
@@ -454,6 +466,16 @@ func (f *featurizer) extract(words []string) {
 					}
 				}
 			}
+			if f.set&FeatRunGaz != 0 && L <= gazMaxLen {
+				if i == rs {
+					f.runMask = f.gaz.lookupWords(f.lw[rs:re])
+				}
+				for k := 0; k < numGaz; k++ {
+					if f.runMask&(1<<k) != 0 {
+						f.add(hint(hint(hseed(tRunExact), uint64(k)), rp))
+					}
+				}
+			}
 			if L > 1 && withRunWords {
 				f.add(hint(hstr(hseed(tRunHead), f.lw[re-1]), rp))
 				f.add(hint(hstr(hseed(tRunFirst), f.lw[rs]), rp))
@@ -481,6 +503,14 @@ func (f *featurizer) extract(words []string) {
 				}
 				f.add(hint(hint(hint(hseed(tGaz), uint64(c)), pt), cb))
 				f.add(hint(hint(hseed(tGazCat), uint64(c)), capb))
+			}
+		}
+		if f.set&FeatRunGaz != 0 && f.longCat[i] != 0 {
+			lc := f.longCat[i]
+			for k := 0; k < numGaz; k++ {
+				if lc&(1<<k) != 0 {
+					f.add(hint(hint(hint(hseed(tGazLong), uint64(k)), uint64(f.longPos[i])), uint64(capb&1)))
+				}
 			}
 		}
 		for d, tpl := range [2]uint64{tGazM1, tGazP1} {
@@ -522,3 +552,50 @@ func (f *featurizer) extract(words []string) {
 // withRunWords adds the first/last word of a capitalised run as features
 // (no gain on EWT dev, so off).
 const withRunWords = false
+
+// longest fills longCat/longPos with the categories of the longest
+// gazetteer phrase covering each token (greedy left to right, multi-token
+// phrases only) and the token's position in it (1 first, 2 inside, 3 last).
+func (f *featurizer) longest(n int) {
+	if cap(f.longCat) < n {
+		f.longCat = make([]uint16, n)
+		f.longPos = make([]uint8, n)
+	}
+	f.longCat, f.longPos = f.longCat[:n], f.longPos[:n]
+	clear(f.longCat)
+	clear(f.longPos)
+	if f.gaz == nil || len(f.gaz.m) == 0 {
+		return
+	}
+	for i := 0; i < n; {
+		if f.bm[i] == 0 {
+			i++
+			continue
+		}
+		h := uint64(gazSeed)
+		end, cats := -1, uint16(0)
+		for k := i; k < n && k-i < gazMaxLen; k++ {
+			h = gazStep(h, f.lw[k])
+			v, ok := f.gaz.m[h]
+			if !ok {
+				break
+			}
+			if c := v &^ gazPrefix; c != 0 && k > i {
+				end, cats = k, c
+			}
+			if v&gazPrefix == 0 {
+				break
+			}
+		}
+		if end < 0 {
+			i++
+			continue
+		}
+		for k := i; k <= end; k++ {
+			f.longCat[k] = cats
+			f.longPos[k] = 2
+		}
+		f.longPos[i], f.longPos[end] = 1, 3
+		i = end + 1
+	}
+}

@@ -112,6 +112,19 @@ func (g *Gazetteer) match(lw []string, bm, im, lm, um []uint16) {
 	}
 }
 
+// lookupWords returns the category mask of the phrase of lower-cased
+// tokens lw (0 if absent).
+func (g *Gazetteer) lookupWords(lw []string) uint16 {
+	if g == nil || len(g.m) == 0 {
+		return 0
+	}
+	h := uint64(gazSeed)
+	for _, w := range lw {
+		h = gazStep(h, w)
+	}
+	return g.m[h] &^ gazPrefix
+}
+
 // Lookup returns the category mask of a phrase (0 if absent).
 func (g *Gazetteer) Lookup(phrase string) uint16 {
 	toks := Tokenize(phrase)

@@ -143,3 +143,24 @@ func FuzzLoadModelBytes(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkExtractFirstPass is BenchmarkExtract with the stacked model's
+// first pass alone (a single-pass model with the same features): the ratio
+// of the two is the cost of the second pass.
+func BenchmarkExtractFirstPass(b *testing.B) {
+	m := Default()
+	if m.first == nil {
+		b.Skip("embedded model is not stacked")
+	}
+	text := strings.Repeat("President Joe Biden met NATO officials in Moscow on Thursday, the White House said. "+
+		"Kremlin spokesman Dmitry Peskov told Reuters that Russia had no plans to invade Ukraine, while "+
+		"Secretary of State Antony Blinken warned of \"massive consequences\" in talks with Sergei Lavrov in Geneva. ", 10)
+	words := len(Tokenize(text))
+	fp := m.first
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sink = fp.Extract(text)
+	}
+	b.ReportMetric(float64(words*b.N)/b.Elapsed().Seconds(), "words/s")
+}

@@ -17,6 +17,9 @@ type TrainConfig struct {
 	Seed   uint64 // shuffling seed; default 1
 	// Features selects optional feature templates (stored in the model).
 	Features FeatureSet
+	// Ensemble averages the weights of this many perceptrons trained with
+	// different shuffling seeds (0 or 1 = one).
+	Ensemble int
 	// MinFeatCount drops features seen fewer times in the training data
 	// (0 or 1 = keep all).
 	MinFeatCount int
@@ -133,6 +136,94 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 		}
 		logf("dropped %d rare feature occurrences\n", dropped)
 	}
+	// Ensemble members differ only in shuffling; they run in parallel and
+	// their averaged weights are averaged again (a cheap, deterministic
+	// variance reduction: same model size and tagging speed).
+	k := max(cfg.Ensemble, 1)
+	res := make([]perceptronResult, k)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var pwg sync.WaitGroup
+	for e := 0; e < k; e++ {
+		pwg.Add(1)
+		sem <- struct{}{}
+		go func(e int) {
+			defer pwg.Done()
+			defer func() { <-sem }()
+			lf := logf
+			if e > 0 {
+				lf = func(string, ...any) {}
+			}
+			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, lf)
+		}(e)
+	}
+	pwg.Wait()
+	avg := res[0].avg
+	for e := 1; e < k; e++ {
+		for i, v := range res[e].avg {
+			avg[i] += v
+		}
+	}
+	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, consistency: true}
+	var maxAbs float64
+	for i := range avg {
+		avg[i] /= float32(k)
+		maxAbs = max(maxAbs, math.Abs(float64(avg[i])))
+	}
+	for a := range m.trans {
+		for b := range m.trans[a] {
+			var t float64
+			for e := range res {
+				t += res[e].trans[a][b]
+			}
+			m.trans[a][b] = float32(t / float64(k))
+		}
+		var st float64
+		for e := range res {
+			st += res[e].start[a]
+		}
+		m.start[a] = float32(st / float64(k))
+	}
+	res = nil
+	if maxAbs == 0 {
+		maxAbs = 1
+	}
+	m.scale = float32(maxAbs / 32000)
+	var keep []uint32
+	var w16 []int16
+	for r := 0; r < rows; r++ {
+		var q [numLabels]int16
+		nz := false
+		for l := 0; l < numLabels; l++ {
+			v := int16(math.Round(float64(avg[r*numLabels+l]) / float64(m.scale)))
+			if int(v) > -cfg.MinWeight-1 && int(v) < cfg.MinWeight+1 && cfg.MinWeight > 0 {
+				v = 0
+			}
+			q[l] = v
+			if v != 0 {
+				nz = true
+			}
+		}
+		if nz {
+			keep = append(keep, uint32(r))
+			w16 = append(w16, q[:]...)
+		}
+	}
+	m.w = w16
+	m.buildTable(keep)
+	logf("model: %d non-zero rows of %d, scale %.3g\n", len(keep), rows, m.scale)
+	return m, nil
+}
+
+// perceptronResult is one averaged-perceptron run.
+type perceptronResult struct {
+	avg   []float32
+	trans [numLabels][numLabels]float64
+	start [numLabels]float64
+}
+
+// perceptron runs the structured averaged perceptron over data with one
+// shuffling seed.
+func perceptron(data []trainSent, rows, epochs int, seed uint64, logf func(string, ...any)) perceptronResult {
 	W := make([]float32, rows*numLabels)
 	U := make([]float64, rows*numLabels)
 	var T, TU [numLabels][numLabels]float64
@@ -144,12 +235,12 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 	for i := range order {
 		order[i] = i
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5bd1e995))
+	rng := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
 	var emit []float32
 	var back []int8
 	score := make([]float32, 2*numLabels)
 	var pred []int
-	for ep := 0; ep < cfg.Epochs; ep++ {
+	for ep := 0; ep < epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		errs, toks := 0, 0
 		for _, si := range order {
@@ -215,47 +306,16 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 		}
 		logf("epoch %d: token error rate %.4f\n", ep+1, float64(errs)/float64(max(toks, 1)))
 	}
-	// average
-	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, consistency: true}
-	var maxAbs float64
-	avg := make([]float32, len(W))
+	var res perceptronResult
+	res.avg = make([]float32, len(W))
 	for i := range W {
-		a := float64(W[i]) - U[i]/c
-		avg[i] = float32(a)
-		maxAbs = max(maxAbs, math.Abs(a))
+		res.avg[i] = float32(float64(W[i]) - U[i]/c)
 	}
 	for a := range T {
 		for b := range T[a] {
-			m.trans[a][b] = float32(T[a][b] - TU[a][b]/c)
+			res.trans[a][b] = T[a][b] - TU[a][b]/c
 		}
-		m.start[a] = float32(S[a] - SU[a]/c)
+		res.start[a] = S[a] - SU[a]/c
 	}
-	if maxAbs == 0 {
-		maxAbs = 1
-	}
-	m.scale = float32(maxAbs / 32000)
-	var keep []uint32
-	var w16 []int16
-	for r := 0; r < rows; r++ {
-		var q [numLabels]int16
-		nz := false
-		for l := 0; l < numLabels; l++ {
-			v := int16(math.Round(float64(avg[r*numLabels+l]) / float64(m.scale)))
-			if int(v) > -cfg.MinWeight-1 && int(v) < cfg.MinWeight+1 && cfg.MinWeight > 0 {
-				v = 0
-			}
-			q[l] = v
-			if v != 0 {
-				nz = true
-			}
-		}
-		if nz {
-			keep = append(keep, uint32(r))
-			w16 = append(w16, q[:]...)
-		}
-	}
-	m.w = w16
-	m.buildTable(keep)
-	logf("model: %d non-zero rows of %d, scale %.3g\n", len(keep), rows, m.scale)
-	return m, nil
+	return res
 }
