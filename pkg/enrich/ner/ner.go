@@ -1,8 +1,10 @@
 // Package ner finds named entities (PER, ORG, LOC, MISC) in text.
 //
 // The models are structured averaged perceptrons with hashed word, shape,
-// affix, context and gazetteer features, decoded with Viterbi over IOB2
-// labels, plus document-level label consistency. They are trained by
+// affix, context, gazetteer and word-cluster features, decoded with Viterbi
+// over IOB2 labels, plus document-level label consistency. The English model
+// is stacked: a second pass sees how the first pass labelled the other
+// mentions of each word in the document (see TrainStacked). They are trained by
 // cmd/train-ner from ../shared/ml and embedded in the binary (see Default);
 // nothing is downloaded at run time. All exported functions and methods are
 // safe for concurrent use.
