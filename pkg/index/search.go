@@ -23,7 +23,7 @@ func Search(ctx context.Context, es *elasticsearch.Client, n Names, query string
 	body := map[string]any{
 		"size": size,
 		"query": map[string]any{"multi_match": map[string]any{"query": query, "type": "best_fields",
-			"fields": []string{"title^3", "text", "text.english", "text_lang.*.text", "text_lang.*.title^2", "entities.per", "entities.org", "entities.loc", "keywords"}}},
+			"fields": []string{"title^3", "title.english^2", "text", "text.english", "text_lang.*.text", "text_lang.*.title^2", "entities.per", "entities.org", "entities.loc", "keywords"}}},
 		"highlight": map[string]any{"fields": map[string]any{"text": map[string]any{"fragment_size": 120, "number_of_fragments": 2}, "title": map[string]any{}},
 			"pre_tags": []string{"\x1b[1m"}, "post_tags": []string{"\x1b[0m"}},
 		"_source": []string{"title", "url", "source.name", "@timestamp"},

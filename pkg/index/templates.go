@@ -43,9 +43,13 @@ func (n Names) ilmPolicy() string         { return n.p() + "-retention" }
 
 var kw = map[string]any{"type": "keyword", "ignore_above": 512}
 
-func textWithKeyword(analyzer string) map[string]any {
-	return map[string]any{"type": "text", "analyzer": analyzer,
-		"fields": map[string]any{"keyword": map[string]any{"type": "keyword", "ignore_above": 512}}}
+// titleField is title: standard analysis, an English-stemmed subfield (English articles have
+// no text_lang copy) and a keyword for sorting and exact filters.
+func titleField() map[string]any {
+	return map[string]any{"type": "text", "analyzer": "standard", "fields": map[string]any{
+		"keyword": map[string]any{"type": "keyword", "ignore_above": 512},
+		"english": map[string]any{"type": "text", "analyzer": "english"},
+	}}
 }
 
 // ArticleMapping is the explicit mapping of ArticleDoc. dynamic: strict, so a document with an
@@ -66,7 +70,7 @@ func ArticleMapping() map[string]any {
 			"id":            kw,
 			"url":           kw,
 			"canonical_url": kw,
-			"title":         textWithKeyword("standard"),
+			"title":         titleField(),
 			"description":   map[string]any{"type": "text"},
 			"text":          map[string]any{"type": "text", "analyzer": "standard", "fields": map[string]any{"english": map[string]any{"type": "text", "analyzer": "english"}}},
 			"text_lang":     map[string]any{"properties": langProps},
