@@ -135,9 +135,11 @@ func Run(opts RunOptions, getenv func(string) string) error {
 		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites, breaking news in %s) at %s\n", site.Articles(), demo.BurstAfter, site.URL)
 	}
 	acfg := stages.AlerterConfigFromEnv(e)
-	if site != nil && acfg.Alert.Detector.Warmup == 0 {
-		// The demo has no history: let the detector fire on its first burst.
-		acfg.Alert.Detector.Warmup = -1
+	if site != nil && acfg.Alert.MaxEventSkew == 0 {
+		// The demo's background articles were published over the last three days: trust
+		// those dates, so the detector starts with three days of history (baselines, warm-up)
+		// and the breaking-news burst stands out against it.
+		acfg.Alert.MaxEventSkew = 7 * 24 * time.Hour
 	}
 	if _, err := stages.AddAlerter(c, acfg); err != nil {
 		return err

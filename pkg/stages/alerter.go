@@ -34,6 +34,8 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
 	// Stream time the detector observes before it may fire (default 1h; negative: none).
 	c.Alert.Detector.Warmup = e.Duration("NEWSFLOW_ALERT_WARMUP", 0)
+	// How far before its fetch an article's published date is still trusted as its event time.
+	c.Alert.MaxEventSkew = e.Duration("NEWSFLOW_ALERT_MAX_EVENT_SKEW", 0)
 	c.Alert.Now = time.Now // fired_at is wall-clock time when live (the eval replays event time)
 	return c
 }
