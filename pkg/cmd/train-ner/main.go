@@ -32,6 +32,8 @@ func main() {
 	minFeat := flag.Int("min-feat-count", 0, "drop features seen fewer times in the training data")
 	lowerAug := flag.Float64("lower-aug", 0, "en: fraction of training sentences added again lower-cased")
 	upperAug := flag.Float64("upper-aug", 0, "en: fraction of training sentences added again upper-cased")
+	shortCo := flag.Bool("short-companies", false, "en: add company short forms (Toyota Motor Corp -> Toyota) to the gazetteer")
+	margin := flag.Float64("margin", 0, "en: cost-augmented training margin (0 = plain perceptron)")
 	ensemble := flag.Int("ensemble", 1, "en: average the weights of this many differently shuffled perceptrons")
 	runGaz := flag.Bool("run-gaz", false, "en: exact-run and longest-match gazetteer features")
 	stack := flag.Int("stack", 4, "en: train a two-pass (stacked) model with this many jackknife folds (0 = single pass)")
@@ -111,6 +113,7 @@ func main() {
 		if lang == "en" {
 			cfg.Features = ner.FeatRunCats
 			cfg.Ensemble = *ensemble
+			cfg.Margin = float32(*margin)
 			if *runGaz {
 				cfg.Features |= ner.FeatRunGaz
 			}
@@ -135,6 +138,23 @@ func main() {
 				log.Fatalf("train-ner: gazetteer: %v", err)
 			}
 			g.AddKeywords()
+			if *shortCo {
+				// a word seen lower-cased in running text is too common to
+				// stand for a company on its own
+				lowerSeen := map[string]int{}
+				for _, ws := range unlabelled(*data, strings.Split(*clusterGlobs, ","), *withDev) {
+					for _, w := range ws {
+						if w != "" && w == strings.ToLower(w) {
+							lowerSeen[w]++
+						}
+					}
+				}
+				n, err := g.AddCompanyStems(filepath.Join(*data, "gazetteers"), func(w string) bool { return lowerSeen[w] > 0 })
+				if err != nil {
+					log.Fatalf("train-ner: company short forms: %v", err)
+				}
+				log.Printf("[en] %d company short forms", n)
+			}
 		}
 		var m *ner.Model
 		if lang == "en" && *stack > 1 {

@@ -398,6 +398,65 @@ func (g *Gazetteer) AddKeywords() {
 	}
 }
 
+// genericTail are trailing words of company names that the short form
+// in running text usually drops ("Toyota Motor Corp" -> "Toyota").
+var genericTail = map[string]bool{
+	"motor": true, "motors": true, "worldwide": true, "hotels": true, "resorts": true, "brands": true,
+	"industries": true, "technologies": true, "technology": true, "systems": true, "communications": true,
+	"financial": true, "bancorp": true, "bancshares": true, "pharmaceuticals": true, "therapeutics": true,
+	"energy": true, "partners": true, "capital": true, "enterprises": true, "global": true,
+	"entertainment": true, "networks": true, "software": true, "solutions": true, "labs": true,
+	"laboratories": true, "airlines": true, "foods": true, "products": true, "services": true,
+	"resources": true, "petroleum": true, "stores": true, "restaurants": true, "media": true,
+	"semiconductor": true, "electric": true, "chemical": true, "automotive": true, "platforms": true,
+	"interactive": true, "biosciences": true, "pharma": true, "bank": false,
+}
+
+// AddCompanyStems adds short forms of the SEC company names in dir under
+// GazCompanyStem: legal suffixes and generic trailing words stripped
+// ("Walmart Inc." -> "Walmart", "Toyota Motor Corp" -> "Toyota"), a leading
+// "The" dropped. Single-word short forms for which common reports true
+// (ordinary words, e.g. seen lower-cased in running text) are skipped.
+// It returns the number of short forms added.
+func (g *Gazetteer) AddCompanyStems(dir string, common func(string) bool) (int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "sec_company_tickers.json"))
+	if err != nil {
+		return 0, err
+	}
+	var m map[string]struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return 0, fmt.Errorf("ner: sec_company_tickers.json: %w", err)
+	}
+	n := 0
+	for _, c := range m {
+		f := strings.Fields(strings.ReplaceAll(c.Title, ",", " "))
+		if len(f) > 0 && strings.EqualFold(f[0], "the") {
+			f = f[1:]
+		}
+		for len(f) > 1 {
+			l := strings.ToLower(f[len(f)-1])
+			if !legalSuffix[l] && !genericTail[l] && !strings.HasPrefix(l, "/") {
+				break
+			}
+			f = f[:len(f)-1]
+		}
+		if len(f) == 0 {
+			continue
+		}
+		st := strings.Join(f, " ")
+		if len(st) < 3 || (len(f) == 1 && common != nil && common(strings.ToLower(st))) {
+			continue
+		}
+		if g.Lookup(st)&(1<<GazCompanyStem|1<<GazCompany) == 0 {
+			n++
+		}
+		g.Add(st, GazCompanyStem)
+	}
+	return n, nil
+}
+
 // Keyword lists for the GazOrgKey, GazLocKey and GazPerTitle categories:
 // single words that mark the head (or start) of an organisation or place
 // name, or precede a person's name. Hand-written, general English.

@@ -17,6 +17,9 @@ type TrainConfig struct {
 	Seed   uint64 // shuffling seed; default 1
 	// Features selects optional feature templates (stored in the model).
 	Features FeatureSet
+	// Margin > 0 trains with cost-augmented decoding (each wrong label's
+	// score raised by Margin), a large-margin perceptron variant.
+	Margin float32
 	// Ensemble averages the weights of this many perceptrons trained with
 	// different shuffling seeds (0 or 1 = one).
 	Ensemble int
@@ -153,7 +156,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			if e > 0 {
 				lf = func(string, ...any) {}
 			}
-			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, lf)
+			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, cfg.Margin, lf)
 		}(e)
 	}
 	pwg.Wait()
@@ -223,7 +226,7 @@ type perceptronResult struct {
 
 // perceptron runs the structured averaged perceptron over data with one
 // shuffling seed.
-func perceptron(data []trainSent, rows, epochs int, seed uint64, logf func(string, ...any)) perceptronResult {
+func perceptron(data []trainSent, rows, epochs int, seed uint64, margin float32, logf func(string, ...any)) perceptronResult {
 	W := make([]float32, rows*numLabels)
 	U := make([]float64, rows*numLabels)
 	var T, TU [numLabels][numLabels]float64
@@ -267,6 +270,15 @@ func perceptron(data []trainSent, rows, epochs int, seed uint64, logf func(strin
 					wv := W[int(r)*numLabels : int(r)*numLabels+numLabels]
 					for l := range acc {
 						acc[l] += wv[l]
+					}
+				}
+				if margin > 0 {
+					// cost-augmented decoding: wrong labels get a head
+					// start, so updates continue until gold wins by a margin
+					for l := range acc {
+						if l != d.gold[i] {
+							acc[l] += margin
+						}
 					}
 				}
 				copy(emit[i*numLabels:], acc[:])
