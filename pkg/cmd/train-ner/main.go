@@ -33,6 +33,7 @@ func main() {
 	lowerAug := flag.Float64("lower-aug", 0, "en: fraction of training sentences added again lower-cased")
 	upperAug := flag.Float64("upper-aug", 0, "en: fraction of training sentences added again upper-cased")
 	shortCo := flag.Bool("short-companies", false, "en: add company short forms (Toyota Motor Corp -> Toyota) to the gazetteer")
+	dropout := flag.Float64("dropout", 0, "en: feature dropout probability during training")
 	margin := flag.Float64("margin", 0, "en: cost-augmented training margin (0 = plain perceptron)")
 	ensemble := flag.Int("ensemble", 1, "en: average the weights of this many differently shuffled perceptrons")
 	runGaz := flag.Bool("run-gaz", false, "en: exact-run and longest-match gazetteer features")
@@ -114,6 +115,7 @@ func main() {
 			cfg.Features = ner.FeatRunCats
 			cfg.Ensemble = *ensemble
 			cfg.Margin = float32(*margin)
+			cfg.Dropout = float32(*dropout)
 			if *runGaz {
 				cfg.Features |= ner.FeatRunGaz
 			}

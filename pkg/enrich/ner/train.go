@@ -20,6 +20,9 @@ type TrainConfig struct {
 	// Margin > 0 trains with cost-augmented decoding (each wrong label's
 	// score raised by Margin), a large-margin perceptron variant.
 	Margin float32
+	// Dropout is the probability that a feature occurrence is hidden from
+	// one training visit of its sentence (0 = none).
+	Dropout float32
 	// Ensemble averages the weights of this many perceptrons trained with
 	// different shuffling seeds (0 or 1 = one).
 	Ensemble int
@@ -156,7 +159,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			if e > 0 {
 				lf = func(string, ...any) {}
 			}
-			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, cfg.Margin, lf)
+			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, cfg.Margin, cfg.Dropout, lf)
 		}(e)
 	}
 	pwg.Wait()
@@ -226,7 +229,7 @@ type perceptronResult struct {
 
 // perceptron runs the structured averaged perceptron over data with one
 // shuffling seed.
-func perceptron(data []trainSent, rows, epochs int, seed uint64, margin float32, logf func(string, ...any)) perceptronResult {
+func perceptron(data []trainSent, rows, epochs int, seed uint64, margin, dropout float32, logf func(string, ...any)) perceptronResult {
 	W := make([]float32, rows*numLabels)
 	U := make([]float64, rows*numLabels)
 	var T, TU [numLabels][numLabels]float64
@@ -243,6 +246,8 @@ func perceptron(data []trainSent, rows, epochs int, seed uint64, margin float32,
 	var back []int8
 	score := make([]float32, 2*numLabels)
 	var pred []int
+	var tmp trainSent
+	drng := rand.New(rand.NewPCG(seed^0xd509, seed))
 	for ep := 0; ep < epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		errs, toks := 0, 0
@@ -251,6 +256,20 @@ func perceptron(data []trainSent, rows, epochs int, seed uint64, margin float32,
 			n := len(d.gold)
 			if n == 0 {
 				continue
+			}
+			if dropout > 0 {
+				// feature dropout: this visit sees a random subset
+				tmp.feats, tmp.off = tmp.feats[:0], append(tmp.off[:0], 0)
+				for i := 0; i < n; i++ {
+					for _, r := range d.feats[d.off[i]:d.off[i+1]] {
+						if drng.Float32() >= dropout {
+							tmp.feats = append(tmp.feats, r)
+						}
+					}
+					tmp.off = append(tmp.off, int32(len(tmp.feats)))
+				}
+				tmp.gold = d.gold
+				d = &tmp
 			}
 			for a := range tf {
 				for b := range tf[a] {
