@@ -66,7 +66,7 @@ eval-extraction:
 	cd pkg && $(GO) run ./cmd/eval-extraction -dir $(SHARED)/eval/extraction
 
 eval-ner:
-	cd pkg && $(GO) run ./cmd/eval-ner -data $(SHARED)
+	cd pkg && $(GO) run ./cmd/eval-ner -data $(SHARED)/ml -eval $(SHARED)/eval
 
 eval-alerts:
 	cd pkg && $(GO) run ./cmd/eval-alerts

@@ -10,11 +10,23 @@ import (
 	"go.uber.org/zap"
 )
 
-// Main is the whole main() of a single-stage service: it reads the shared NEWSFLOW_* config,
-// builds the logger, runtime and bus, lets add wire the stage, runs until SIGTERM and returns
-// the process exit code (0 after a clean drain). Only this function reads the environment.
-func Main(name string, add func(c Common, e *service.Env) error) int {
+// Configure reads a stage's own NEWSFLOW_* settings (parse errors are collected in e) and
+// returns the function that wires the stage once the runtime and bus exist.
+type Configure func(cfg service.Config, e *service.Env) (wire func(c Common) error)
+
+// Main is the whole main() of a single-stage service: it reads and validates the shared and
+// the stage's NEWSFLOW_* configuration before connecting to anything (exit 2 listing every
+// problem), builds the logger, runtime and bus, wires the stage, runs until SIGTERM and
+// returns the process exit code (0 after a clean drain). Only this function reads the
+// environment.
+func Main(name string, configure Configure) int {
 	cfg, err := service.LoadConfig(name, os.Getenv)
+	e := &service.Env{Get: os.Getenv}
+	var wire func(Common) error
+	if err == nil {
+		wire = configure(cfg, e)
+		err = e.Err()
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", name, err)
 		return 2
@@ -33,17 +45,11 @@ func Main(name string, add func(c Common, e *service.Env) error) int {
 		return 1
 	}
 	rt.OnStop(func() { _ = b.Close() })
-	e := &service.Env{Get: os.Getenv}
 	c := Common{RT: rt, Bus: b, State: service.StateDir(e.String("NEWSFLOW_STATE_DIR", "data/"+name))}
-	if err := add(c, e); err != nil {
+	if err := wire(c); err != nil {
 		log.Error("stage setup failed", zap.Error(err))
 		_ = b.Close()
 		return 1
-	}
-	if err := e.Err(); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", name, err)
-		_ = b.Close()
-		return 2
 	}
 	if err := rt.Run(context.Background()); err != nil {
 		log.Error("service failed", zap.Error(err))

@@ -1,5 +1,5 @@
-// Command alerter is the newsflow alerter stage as its own service. Configuration: NEWSFLOW_*
-// environment variables (see README).
+// Command alerter consumes news.enriched, detects keyword and entity spikes and publishes
+// news.alerts (and webhooks). Configuration: NEWSFLOW_* environment variables.
 package main
 
 import (
@@ -10,8 +10,11 @@ import (
 )
 
 func main() {
-	os.Exit(stages.Main("alerter", func(c stages.Common, e *service.Env) error {
-		_, err := stages.AddAlerter(c, stages.AlerterConfigFromEnv(e))
-		return err
+	os.Exit(stages.Main("alerter", func(_ service.Config, e *service.Env) func(stages.Common) error {
+		cfg := stages.AlerterConfigFromEnv(e)
+		return func(c stages.Common) error {
+			_, err := stages.AddAlerter(c, cfg)
+			return err
+		}
 	}))
 }

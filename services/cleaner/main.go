@@ -16,8 +16,11 @@ func main() {
 		// pages/s for a few MB of heap (see pkg/clean/README.md).
 		debug.SetGCPercent(200)
 	}
-	os.Exit(stages.Main("cleaner", func(c stages.Common, e *service.Env) error {
-		_, err := stages.AddCleaner(c, stages.CleanerConfigFromEnv(e))
-		return err
+	os.Exit(stages.Main("cleaner", func(_ service.Config, e *service.Env) func(stages.Common) error {
+		cfg := stages.CleanerConfigFromEnv(e)
+		return func(c stages.Common) error {
+			_, err := stages.AddCleaner(c, cfg)
+			return err
+		}
 	}))
 }

@@ -1,5 +1,5 @@
-// Command enricher is the newsflow enricher stage as its own service. Configuration: NEWSFLOW_*
-// environment variables (see README).
+// Command enricher consumes news.clean, adds entities, keywords, tone, quotes, places and
+// dates, and publishes news.enriched. Configuration: NEWSFLOW_* environment variables.
 package main
 
 import (
@@ -10,8 +10,11 @@ import (
 )
 
 func main() {
-	os.Exit(stages.Main("enricher", func(c stages.Common, e *service.Env) error {
-		_, err := stages.AddEnricher(c, stages.EnricherConfigFromEnv(e))
-		return err
+	os.Exit(stages.Main("enricher", func(_ service.Config, e *service.Env) func(stages.Common) error {
+		cfg := stages.EnricherConfigFromEnv(e)
+		return func(c stages.Common) error {
+			_, err := stages.AddEnricher(c, cfg)
+			return err
+		}
 	}))
 }

@@ -1,22 +1,24 @@
-// Command fetcher is the newsflow fetcher stage as its own service. Configuration: NEWSFLOW_*
-// environment variables (see README).
+// Command fetcher polls the configured feeds and sitemaps and publishes each new article to
+// news.raw. Configuration: NEWSFLOW_* environment variables (NEWSFLOW_SOURCES, NEWSFLOW_FETCH_*).
 package main
 
 import (
 	"context"
-	"time"
-
 	"os"
+	"time"
 
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
 )
 
 func main() {
-	os.Exit(stages.Main("fetcher", func(c stages.Common, e *service.Env) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := stages.AddFetcher(ctx, c, stages.FetcherConfigFromEnv(e, c.RT.Cfg.NATSURL), nil)
-		return err
+	os.Exit(stages.Main("fetcher", func(cfg service.Config, e *service.Env) func(stages.Common) error {
+		fcfg := stages.FetcherConfigFromEnv(e, cfg.NATSURL)
+		return func(c stages.Common) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := stages.AddFetcher(ctx, c, fcfg, nil)
+			return err
+		}
 	}))
 }

@@ -18,12 +18,14 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "setup" {
 		os.Exit(setup())
 	}
-	os.Exit(stages.Main("indexer", func(c stages.Common, e *service.Env) error {
-		cfg := stages.IndexerConfigFromEnv(e, c.RT.Cfg.ESURL)
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		_, err := stages.AddIndexer(ctx, c, cfg)
-		return err
+	os.Exit(stages.Main("indexer", func(cfg service.Config, e *service.Env) func(stages.Common) error {
+		icfg := stages.IndexerConfigFromEnv(e, cfg.ESURL)
+		return func(c stages.Common) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			_, err := stages.AddIndexer(ctx, c, icfg)
+			return err
+		}
 	}))
 }
 
