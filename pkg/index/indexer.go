@@ -91,7 +91,8 @@ type Indexer struct {
 	healthy   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
-	done      chan struct{}
+	stopOnce  sync.Once
+	stopping  chan struct{} // closed by StopWaiting
 
 	// addMu orders Add against Close: handlers hold it shared while adding, Close takes it
 	// exclusively to mark the indexer closed, so no item is added to a closed BulkIndexer
@@ -134,7 +135,7 @@ func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logge
 	if log == nil {
 		log = zap.NewNop()
 	}
-	ix := &Indexer{cfg: cfg, es: es, pub: pub, log: log, names: cfg.Setup.Names, done: make(chan struct{})}
+	ix := &Indexer{cfg: cfg, es: es, pub: pub, log: log, names: cfg.Setup.Names, stopping: make(chan struct{})}
 	ix.m = metrics{
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_indexer_items_total",
 			Help: "Bulk items by outcome: indexed, stale (older version skipped), retried, dead_lettered."}, []string{"outcome"}),
@@ -240,7 +241,7 @@ func (ix *Indexer) waitHealthy(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-ix.done:
+		case <-ix.stopping:
 			return bus.ErrClosed
 		case <-time.After(time.Second):
 		}
@@ -357,11 +358,19 @@ func (ix *Indexer) onFailure(m bus.Message, id string, opts bus.ConsumeOptions, 
 	}
 }
 
+// StopWaiting makes handlers that are blocked because Elasticsearch is unavailable give up
+// at once — their messages are nacked and redelivered later — and makes later ones give up
+// instead of blocking. Without it a shutdown during an outage would hang: the consumer's
+// drain waits for its handlers, and they wait for Elasticsearch. Call it as soon as the
+// service starts stopping (before the consumers drain); handlers keep indexing normally while
+// Elasticsearch is up. Idempotent, does not block.
+func (ix *Indexer) StopWaiting() { ix.stopOnce.Do(func() { close(ix.stopping) }) }
+
 // Close flushes the bulk in flight (settling its messages) and stops the workers. Idempotent;
 // call it after the consumer has drained.
 func (ix *Indexer) Close(ctx context.Context) error {
 	ix.closeOnce.Do(func() {
-		close(ix.done)
+		ix.StopWaiting()
 		ix.addMu.Lock()
 		ix.closed = true
 		ix.addMu.Unlock()

@@ -275,6 +275,7 @@ func (h *harness) run(esURL string) (stop func(crash bool), ix *Indexer) {
 	}
 	opts := h.consumeOpts()
 	ctx, cancel := context.WithCancel(context.Background())
+	context.AfterFunc(ctx, ix.StopWaiting) // as stages.AddIndexer does
 	done := make(chan error, 2)
 	go func() { done <- h.bus.Consume(ctx, h.prefix+"."+article.SubjectEnriched, opts, ix.Handler(opts)) }()
 	aopts := opts
@@ -505,5 +506,45 @@ func TestIndexerDeadLettersMappingRejections(t *testing.T) {
 	}
 	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"fine"}}}`, 1, 30*time.Second); got != 1 {
 		t.Fatalf("good document next to the poison one not indexed (%d)", got)
+	}
+}
+
+// TestIndexerStopsWhileElasticsearchDown: a shutdown during an outage must not wait for
+// Elasticsearch. Handlers blocked by the backpressure give up (their messages are nacked),
+// the consumer drains and Close returns; a later indexer indexes everything once ES is back.
+func TestIndexerStopsWhileElasticsearchDown(t *testing.T) {
+	h := newHarness(t)
+	px := newProxy(t, os.Getenv("NEWSFLOW_ES_URL"))
+	stop, ix := h.run(px.url())
+	px.setUp(false)
+	const n = 20
+	now := time.Now().UTC()
+	for i := 0; i < n; i++ {
+		h.publish(enriched(i, now, fmt.Sprintf("outage %d", i)))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for ix.Pending().Waiting == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ix.Pending().Waiting == 0 {
+		t.Fatal("no handler blocked waiting for Elasticsearch")
+	}
+	stopped := make(chan struct{})
+	go func() { stop(false); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(60 * time.Second): // a failure bound for a hang, not a speed assertion
+		px.setUp(true) // let the stuck handlers go so the test can end
+		<-stopped
+		t.Fatal("stop did not return while Elasticsearch was down: the drain waits for it")
+	}
+	px.setUp(true)
+	stop, _ = h.run(px.url())
+	defer stop(false)
+	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"outage"}}}`, n, 90*time.Second); got != n {
+		t.Fatalf("%d of %d documents indexed after the outage", got, n)
+	}
+	if d := h.streamMsgs(h.prefix + ".news.dlq"); d != 0 {
+		t.Fatalf("%d messages dead-lettered", d)
 	}
 }

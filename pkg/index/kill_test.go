@@ -68,6 +68,11 @@ type proc struct {
 // startIndexer runs the indexer binary against the harness's NATS server and ES with the
 // given bulk flush interval. Its log goes to a file that is printed if the test fails.
 func (h *harness) startIndexer(bin, name, flushInterval string) *proc {
+	return h.startIndexerES(bin, name, flushInterval, os.Getenv("NEWSFLOW_ES_URL"))
+}
+
+// startIndexerES is startIndexer against the Elasticsearch at esURL (e.g. a proxy).
+func (h *harness) startIndexerES(bin, name, flushInterval, esURL string) *proc {
 	t := h.t
 	t.Helper()
 	dir := t.TempDir()
@@ -80,7 +85,7 @@ func (h *harness) startIndexer(bin, name, flushInterval string) *proc {
 	cmd.Env = append(withoutEnv(),
 		"NEWSFLOW_BUS=nats",
 		"NEWSFLOW_NATS_URL="+h.natsURL,
-		"NEWSFLOW_ES_URL="+os.Getenv("NEWSFLOW_ES_URL"),
+		"NEWSFLOW_ES_URL="+esURL,
 		"NEWSFLOW_INDEX_PREFIX="+h.prefix,
 		"NEWSFLOW_HTTP_ADDR=127.0.0.1:0",
 		"NEWSFLOW_ACK_WAIT=3s",
@@ -288,5 +293,53 @@ func TestIndexerProcessKill(t *testing.T) {
 	ci = h.consumer(article.SubjectEnriched, "newsflow-indexer")
 	if ci.NumAckPending != 0 {
 		t.Errorf("after SIGTERM %d messages of the final bulk are unacked (would be redelivered)", ci.NumAckPending)
+	}
+}
+
+// TestIndexerProcessSIGTERMDuringOutage: SIGTERM while Elasticsearch is unreachable must not
+// hang on the handlers that wait for it: the process exits 0 with the messages unacked, and
+// the next process indexes them once Elasticsearch is back.
+func TestIndexerProcessSIGTERMDuringOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the indexer binary")
+	}
+	h := newHarness(t)
+	h.subjectPrefix = ""
+	bin := buildIndexer(t)
+	px := newProxy(t, os.Getenv("NEWSFLOW_ES_URL"))
+	now := time.Now().UTC()
+	const n = 30
+	a := h.startIndexerES(bin, "A", "500ms", px.url())
+	for i := 0; i < n/3; i++ {
+		h.publish(enriched(i, now, fmt.Sprintf("outage %d", i)))
+	}
+	matchOutage := `{"query":{"match_phrase":{"title":"outage"}}}`
+	if got := h.waitTotal(matchOutage, n/3, 120*time.Second); got != n/3 {
+		t.Fatalf("indexer A indexed %d of %d before the outage", got, n/3)
+	}
+	px.setUp(false)
+	for i := n / 3; i < n; i++ {
+		h.publish(enriched(i, now, fmt.Sprintf("outage %d", i)))
+	}
+	// Wait until A holds deliveries it cannot index, then a while longer (its bulk failed and
+	// its handlers block), and stop it.
+	deadline := time.Now().Add(60 * time.Second)
+	for h.consumer(article.SubjectEnriched, "newsflow-indexer").NumAckPending == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	if code := a.signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("indexer A exited with %d after SIGTERM during the outage, want 0", code)
+	}
+	px.setUp(true)
+	b := h.startIndexer(bin, "B", "500ms")
+	if got := h.waitTotal(matchOutage, n, 120*time.Second); got != n {
+		t.Fatalf("%d of %d documents indexed after the outage", got, n)
+	}
+	if dl := h.streamMsgs(article.SubjectDLQ); dl != 0 {
+		t.Fatalf("%d messages dead-lettered", dl)
+	}
+	if code := b.signal(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("indexer B exited with %d after SIGTERM, want 0", code)
 	}
 }

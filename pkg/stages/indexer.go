@@ -86,6 +86,9 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	alertOpts := c.RT.Cfg.ConsumeOptions("indexer-alerts")
 	alertOpts.MaxDeliver = cfg.MaxDeliver
 	c.RT.Go("index "+article.SubjectEnriched, func(ctx context.Context) error {
+		// On stop, handlers blocked by an Elasticsearch outage give up so both consumers
+		// (this one and news.alerts, same Indexer) can drain.
+		defer context.AfterFunc(ctx, ix.StopWaiting)()
 		err := c.Bus.Consume(ctx, article.SubjectEnriched, opts, ix.Handler(opts))
 		fctx, cancel := context.WithTimeout(context.Background(), c.RT.Cfg.ShutdownTimeout)
 		defer cancel()
