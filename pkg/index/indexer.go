@@ -77,8 +77,9 @@ type metrics struct {
 // Handler is a bus.Handler that defers settlement: each message is acked only after its bulk
 // item succeeded, nacked for retry on 429/5xx/transport errors, and dead-lettered with ES's
 // reason on a permanent rejection (mapping errors, 400). While Elasticsearch is unreachable
-// the handler blocks (backpressure: the bus stops delivering), and resumes when it returns.
-// Safe for concurrent use.
+// the handler blocks (backpressure: the bus stops delivering), and resumes when it returns;
+// after StopWaiting (shutdown) it gives up instead, leaving the message for redelivery.
+// Pending reports how many deliveries it holds. Safe for concurrent use.
 type Indexer struct {
 	cfg   Config
 	es    *elasticsearch.Client
