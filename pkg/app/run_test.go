@@ -64,10 +64,12 @@ func TestRunDemoEndToEnd(t *testing.T) {
 		"NEWSFLOW_INDEX_PREFIX": prefix,
 		"NEWSFLOW_LOG_LEVEL":    "info",
 	}
-	t.Cleanup(func() {
-		req, _ := http.NewRequest(http.MethodDelete, es+"/"+prefix+"-*", nil)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
+	t.Cleanup(func() { // indices, then the templates Setup installed
+		for _, path := range []string{"/" + prefix + "-*", "/_index_template/" + prefix + "-*", "/_component_template/" + prefix + "-*"} {
+			req, _ := http.NewRequest(http.MethodDelete, es+path, nil)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
 		}
 	})
 	stop := make(chan struct{})
