@@ -29,7 +29,7 @@ fmt:
 # test: everything, against real servers started by deploy/local/stack.sh. In CI an
 # unreachable server fails the run (the tests check CI=true).
 test: stack-up vet
-	@$(STACK_ENV); export NEWSFLOW_SHARED_DIR=$(SHARED) GO=$(GO) RACE=$(RACE) TEST_TIMEOUT=$(TEST_TIMEOUT); \
+	@$(STACK_ENV); export GO=$(GO) RACE=$(RACE) TEST_TIMEOUT=$(TEST_TIMEOUT); \
 	  echo "=== test pkg/bus (alone: its tests restart the brokers)"; LOG_SUFFIX=-bus bash scripts/test-module.sh pkg ./bus/... || exit 1; \
 	  echo "=== test pkg (the rest)"; bash scripts/test-module.sh pkg $$(cd pkg && $(GO) list ./... | grep -v '/pkg/bus') || exit 1; \
 	  for m in $(filter-out pkg,$(MODULES)); do echo "=== test $$m"; bash scripts/test-module.sh $$m || exit 1; done

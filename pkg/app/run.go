@@ -98,8 +98,10 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	defer b.Close() // idempotent: also closed by OnStop; this covers setup failures below
 	rt := service.New(cfg, log)
 	rt.OnStop(func() { _ = b.Close() })
+	rt.OnForce(func() { _ = b.Close() })
 	e := &service.Env{Get: getenv}
 	c := stages.Common{RT: rt, Bus: b, State: service.StateDir(filepath.Join(opts.DataDir, "state"))}
 
@@ -184,9 +186,12 @@ func Run(opts RunOptions, getenv func(string) string) error {
 		})
 	}
 	fmt.Fprintf(opts.Out, "newsflow: running all stages; Ctrl-C stops cleanly. Metrics on http://%s/metrics\n", cfg.HTTPAddr)
-	err = rt.Run(context.Background())
+	if err := rt.Run(context.Background()); err != nil {
+		fmt.Fprintf(opts.Out, "newsflow: stopped with an error: %v\n", err)
+		return err
+	}
 	fmt.Fprintln(opts.Out, "newsflow: stopped cleanly")
-	return err
+	return nil
 }
 
 // fileLogger writes JSON logs to path so the terminal shows progress, not log lines. Warnings

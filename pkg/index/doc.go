@@ -158,8 +158,18 @@ func DocTime(e *article.Enriched) time.Time {
 // Version is the external version of an article document: newer fetches win, and for the same
 // fetch a newer enrichment wins. Redelivery of the same message has the same version, which
 // external_gte accepts as an idempotent overwrite; an older one gets 409 and is skipped.
+// An article without a (positive) fetch time gets only its enrichment version, so it is
+// treated as the oldest possible fetch; ES never sees a negative version.
 func Version(e *article.Enriched) int64 {
-	return e.FetchedAt.UnixMilli()*1000 + int64(e.EnrichmentVersion%1000)
+	ev := int64(e.EnrichmentVersion % 1000)
+	if ev < 0 {
+		ev = 0
+	}
+	ms := e.FetchedAt.UnixMilli()
+	if e.FetchedAt.IsZero() || ms <= 0 {
+		return ev
+	}
+	return ms*1000 + ev
 }
 
 // AlertDoc is the Elasticsearch document for an alert.

@@ -57,6 +57,7 @@ type Runtime struct {
 	mu       sync.Mutex
 	addr     string
 	onStop   []func()
+	onForce  []func()
 	stopOnce sync.Once
 }
 
@@ -140,10 +141,24 @@ func (r *Runtime) Go(name string, fn func(ctx context.Context) error) {
 	})
 }
 
+// OnForce registers fn to run when a stop exceeds Cfg.ShutdownTimeout (e.g. close the bus, which
+// cancels handlers still running), so a stuck handler cannot hang SIGTERM forever.
+func (r *Runtime) OnForce(fn func()) {
+	r.mu.Lock()
+	r.onForce = append(r.onForce, fn)
+	r.mu.Unlock()
+}
+
+// ErrDrainTimeout is returned by Run when draining took longer than Cfg.ShutdownTimeout and
+// in-flight work was cut off (it will be redelivered).
+var ErrDrainTimeout = errors.New("service: drain exceeded the shutdown timeout")
+
 // Run starts the HTTP server and every actor, marks the service ready, and blocks until
-// SIGINT/SIGTERM or the first actor returns; then it clears readiness, interrupts all actors
-// (they drain), stops the HTTP server and runs the OnStop hooks. A signal-initiated stop
-// returns nil so the process exits 0.
+// SIGINT/SIGTERM (or ctx is cancelled, or the first actor returns); then it clears readiness
+// (/readyz answers 503 while the server stays up), interrupts all actors (they drain within
+// Cfg.ShutdownTimeout, after which the OnForce hooks cut them off), runs the OnStop hooks and
+// finally stops the HTTP server. A signal- or ctx-initiated clean stop returns nil, so the
+// process exits 0.
 func (r *Runtime) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", r.Cfg.HTTPAddr)
 	if err != nil {
@@ -153,24 +168,57 @@ func (r *Runtime) Run(ctx context.Context) error {
 	r.addr = ln.Addr().String()
 	r.mu.Unlock()
 	srv := &http.Server{Handler: r.mux, ReadHeaderTimeout: 10 * time.Second}
-	r.group.Add(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	}, func(error) {
-		sctx, cancel := context.WithTimeout(context.Background(), r.Cfg.ShutdownTimeout)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
-	})
+		_ = srv.Shutdown(sctx) // Serve returns at once after this; nothing else waits on it
+	}()
+	var forced atomic.Bool
+	var budget *time.Timer
+	var budgetOnce sync.Once
+	startBudget := func() {
+		budgetOnce.Do(func() {
+			r.ready.Store(false)
+			budget = time.AfterFunc(r.Cfg.ShutdownTimeout, func() {
+				forced.Store(true)
+				r.Log.Error("drain exceeded the shutdown timeout, cutting off in-flight work (it will be redelivered)",
+					zap.Duration("timeout", r.Cfg.ShutdownTimeout))
+				r.mu.Lock()
+				fns := append([]func(){}, r.onForce...)
+				r.mu.Unlock()
+				for _, fn := range fns {
+					fn()
+				}
+			})
+		})
+	}
 	sigCtx, sigCancel := context.WithCancel(ctx)
 	execute, interrupt := run.SignalHandler(sigCtx, os.Interrupt, syscall.SIGTERM)
-	r.group.Add(execute, func(err error) { interrupt(err); sigCancel() })
+	r.group.Add(execute, func(err error) { startBudget(); interrupt(err); sigCancel() })
+	httpStop := make(chan struct{}) // the server itself stops after the drain (deferred above)
+	r.group.Add(func() error {
+		select {
+		case err := <-served:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+		case <-httpStop:
+		}
+		return nil
+	}, func(error) { startBudget(); close(httpStop) })
 	r.Log.Info("service started", zap.String("http", r.addr), zap.String("bus", r.Cfg.Bus))
 	r.ready.Store(true)
 	err = r.group.Run()
 	r.ready.Store(false)
+	if budget != nil {
+		budget.Stop()
+	}
 	r.stop()
+	if forced.Load() {
+		return ErrDrainTimeout
+	}
 	var sig run.SignalError
 	if err == nil || errors.As(err, &sig) || errors.Is(err, context.Canceled) {
 		r.Log.Info("service stopped cleanly")

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +169,41 @@ func TestRuntimeStopsOnActorEnd(t *testing.T) {
 	}
 	if !stopped {
 		t.Fatal("OnStop hook not run")
+	}
+}
+
+func TestRuntimeDrainBudget(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler func(ctx context.Context, forced <-chan struct{}) error
+		want    error
+	}{
+		{name: "clean drain returns nil", handler: func(ctx context.Context, _ <-chan struct{}) error { <-ctx.Done(); return nil }},
+		{name: "stuck drain is cut off", handler: func(ctx context.Context, forced <-chan struct{}) error { <-ctx.Done(); <-forced; return nil }, want: ErrDrainTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig("test")
+			cfg.ShutdownTimeout = 200 * time.Millisecond
+			rt := New(cfg, zap.NewNop())
+			forced := make(chan struct{})
+			rt.OnForce(func() { close(forced) })
+			rt.Go("worker", func(ctx context.Context) error { return tt.handler(ctx, forced) })
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- rt.Run(ctx) }()
+			for rt.Addr() == "" {
+				time.Sleep(5 * time.Millisecond)
+			}
+			res, err := http.Get("http://" + rt.Addr() + "/readyz")
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("readyz before stop: %v %v", res, err)
+			}
+			res.Body.Close()
+			cancel()
+			if err := <-done; !errors.Is(err, tt.want) && err != tt.want {
+				t.Fatalf("Run = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

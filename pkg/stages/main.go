@@ -45,6 +45,7 @@ func Main(name string, configure Configure) int {
 		return 1
 	}
 	rt.OnStop(func() { _ = b.Close() })
+	rt.OnForce(func() { _ = b.Close() }) // cancels handlers still running past the drain budget
 	c := Common{RT: rt, Bus: b, State: service.StateDir(e.String("NEWSFLOW_STATE_DIR", "data/"+name))}
 	if err := wire(c); err != nil {
 		log.Error("stage setup failed", zap.Error(err))

@@ -33,6 +33,10 @@ func setup() int {
 	e := &service.Env{Get: os.Getenv}
 	url := e.String("NEWSFLOW_ES_URL", "http://127.0.0.1:9200")
 	cfg := stages.IndexerConfigFromEnv(e, url)
+	if err := e.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "indexer setup: invalid configuration:\n%v\n", err)
+		return 2
+	}
 	es, err := stages.NewESClient(url)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
