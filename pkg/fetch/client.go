@@ -526,12 +526,22 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
+		return seconds(n)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// seconds converts a non-negative header delta to a Duration, saturating instead of
+// overflowing into a negative value (found by FuzzRetryAfter: "9227000000").
+func seconds(n int) time.Duration {
+	const maxSecs = int64(1<<63-1) / int64(time.Second)
+	if int64(n) > maxSecs {
+		return time.Duration(maxSecs) * time.Second
+	}
+	return time.Duration(n) * time.Second
 }
 
 // freshness returns Cache-Control max-age (s-maxage wins), else Expires - Date, else 0.
@@ -546,7 +556,7 @@ func freshness(h http.Header, now time.Time) time.Duration {
 		case "max-age", "s-maxage":
 			if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n >= 0 {
 				if k == "s-maxage" || maxAge < 0 {
-					maxAge = time.Duration(n) * time.Second
+					maxAge = seconds(n)
 				}
 			}
 		}
