@@ -37,6 +37,8 @@ func main() {
 	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
 	extra := flag.String("files", "", "comma-separated extra English CoNLL files to score (named by file)")
 	flag.BoolVar(&dumpErrors, "errors", false, "print gold/predicted span mismatches to stderr")
+	flag.Float64Var(&orgBias, "org-bias", 0, "add this to the English model's ORG emission scores before scoring (decoding-bias sweeps)")
+	flag.BoolVar(&biasFirst, "bias-first", false, "with -org-bias: also bias the first pass of a stacked model")
 	flag.Parse()
 	log.SetFlags(0)
 	sets := []dataset{
@@ -79,7 +81,25 @@ func main() {
 	}
 }
 
+var (
+	orgBias   float64
+	biasFirst bool
+	biased    = map[*ner.Model]bool{}
+)
+
 func loadModel(dir, lang string) (*ner.Model, error) {
+	m, err := loadModelRaw(dir, lang)
+	if err != nil || m == nil || orgBias == 0 || m.Lang != "en" || biased[m] {
+		return m, err
+	}
+	biased[m] = true
+	if err := m.AddTypeBias("ORG", float32(orgBias), biasFirst); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func loadModelRaw(dir, lang string) (*ner.Model, error) {
 	if dir == "" {
 		return ner.ForLanguage(lang), nil
 	}
@@ -146,6 +166,10 @@ func run(w io.Writer, sets []dataset, modelDir string, quick int, withProse, con
 			}
 			extWPS := float64(words) / time.Since(t1).Seconds()
 			f1 := report(w, ds.name, "ours", sc)
+			if dumpErrors {
+				fmt.Fprintf(os.Stderr, "== %s\n", ds.name)
+				printMissKinds()
+			}
 			summary = append(summary, fmt.Sprintf("%-28s ours   F1 %.3f  %9.0f words/s tagging gold tokens, %9.0f words/s Extract on raw text (%d words)", ds.name, f1, tagWPS, extWPS, words))
 		}
 		if withProse && ds.lang == "en" {
@@ -291,7 +315,9 @@ func dump(words []string, gold, pred []ner.TokenSpan) {
 	txt := func(x ner.TokenSpan) string { return strings.Join(words[x.Start:x.End], " ") }
 	for _, g := range gold {
 		if !in(g, pred) && g.Type != "MISC" {
-			fmt.Fprintf(os.Stderr, "FN %s\t%s\t| %s\n", g.Type, txt(g), strings.Join(words, " "))
+			kind := missKind(g, pred)
+			missKinds[g.Type+" "+kind]++
+			fmt.Fprintf(os.Stderr, "FN %s %s\t%s\t| %s\n", g.Type, kind, txt(g), strings.Join(words, " "))
 		}
 	}
 	for _, p := range pred {
@@ -299,4 +325,44 @@ func dump(words []string, gold, pred []ner.TokenSpan) {
 			fmt.Fprintf(os.Stderr, "FP %s\t%s\n", p.Type, txt(p))
 		}
 	}
+}
+
+// missKinds counts gold spans missed (with -errors) by type and kind.
+var missKinds = map[string]int{}
+
+// missKind classifies a missed gold span: "type" (a predicted span with the
+// same boundaries and another type), "boundary" (an overlapping predicted
+// span of the same type), "overlap-type" (overlapping, another type) or
+// "miss" (no overlapping prediction).
+func missKind(g ner.TokenSpan, pred []ner.TokenSpan) string {
+	kind := "miss"
+	for _, p := range pred {
+		if p.End <= g.Start || p.Start >= g.End {
+			continue
+		}
+		switch {
+		case p.Start == g.Start && p.End == g.End:
+			return "type"
+		case p.Type == g.Type:
+			kind = "boundary"
+		case kind == "miss":
+			kind = "overlap-type"
+		}
+	}
+	return kind
+}
+
+func printMissKinds() {
+	if len(missKinds) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(missKinds))
+	for k := range missKinds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(os.Stderr, "missed %-22s %d\n", k, missKinds[k])
+	}
+	clear(missKinds)
 }

@@ -35,6 +35,7 @@ func main() {
 	shortCo := flag.Bool("short-companies", false, "en: add company short forms (Toyota Motor Corp -> Toyota) to the gazetteer")
 	dropout := flag.Float64("dropout", 0, "en: feature dropout probability during training")
 	margin := flag.Float64("margin", 0, "en: cost-augmented training margin (0 = plain perceptron)")
+	orgWeight := flag.Float64("org-weight", 0, "en: scale perceptron updates on gold-ORG tokens (0 = unweighted)")
 	ensemble := flag.Int("ensemble", 1, "en: average the weights of this many differently shuffled perceptrons")
 	runGaz := flag.Bool("run-gaz", false, "en: exact-run and longest-match gazetteer features")
 	stack := flag.Int("stack", 4, "en: train a two-pass (stacked) model with this many jackknife folds (0 = single pass)")
@@ -116,6 +117,7 @@ func main() {
 			cfg.Ensemble = *ensemble
 			cfg.Margin = float32(*margin)
 			cfg.Dropout = float32(*dropout)
+			cfg.OrgWeight = float32(*orgWeight)
 			if *runGaz {
 				cfg.Features |= ner.FeatRunGaz
 			}

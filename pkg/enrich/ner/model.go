@@ -493,3 +493,34 @@ func (m *Model) buildTable(rows []uint32) {
 
 // LoadModelBytes reads a gzip'd model from b.
 func LoadModelBytes(b []byte) (*Model, error) { return ReadModel(bytes.NewReader(b)) }
+
+// AddTypeBias adds b to every token's emission score for the B- and I-
+// labels of typ ("PER", "ORG", "LOC", "MISC") by shifting the weights of
+// the always-on bias feature, in the second pass of a stacked model and,
+// when firstPass, also in its first pass. A positive b trades precision for
+// recall. The change is stored by WriteTo. Not safe for concurrent use with
+// tagging; call it before sharing the model.
+func (m *Model) AddTypeBias(typ string, b float32, firstPass bool) error {
+	t := typeIndex(typ)
+	if t <= 0 {
+		return fmt.Errorf("ner: type bias: unknown type %q", typ)
+	}
+	if firstPass && m.first != nil {
+		if err := m.first.AddTypeBias(typ, b, false); err != nil {
+			return err
+		}
+	}
+	if len(m.keys) == 0 || m.scale == 0 {
+		return fmt.Errorf("ner: type bias: empty model")
+	}
+	o := m.lookup(finalize(hseed(tBias), m.bits))
+	if o < 0 {
+		return fmt.Errorf("ner: type bias: no bias feature in the model")
+	}
+	d := math.Round(float64(b) / float64(m.scale))
+	for _, l := range [2]int{2*t - 1, 2 * t} {
+		v := float64(m.w[int(o)*numLabels+l]) + d
+		m.w[int(o)*numLabels+l] = int16(max(math.MinInt16, min(math.MaxInt16, v)))
+	}
+	return nil
+}

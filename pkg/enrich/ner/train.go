@@ -23,6 +23,9 @@ type TrainConfig struct {
 	// Dropout is the probability that a feature occurrence is hidden from
 	// one training visit of its sentence (0 = none).
 	Dropout float32
+	// OrgWeight scales the perceptron update for tokens whose gold label is
+	// ORG (class-weighted updates; 0 or 1 = unweighted).
+	OrgWeight float32
 	// Ensemble averages the weights of this many perceptrons trained with
 	// different shuffling seeds (0 or 1 = one).
 	Ensemble int
@@ -159,7 +162,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			if e > 0 {
 				lf = func(string, ...any) {}
 			}
-			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, cfg.Margin, cfg.Dropout, lf)
+			res[e] = perceptron(data, rows, cfg.Epochs, cfg.Seed+uint64(e)*7919, cfg.Margin, cfg.Dropout, cfg.OrgWeight, lf)
 		}(e)
 	}
 	pwg.Wait()
@@ -229,7 +232,7 @@ type perceptronResult struct {
 
 // perceptron runs the structured averaged perceptron over data with one
 // shuffling seed.
-func perceptron(data []trainSent, rows, epochs int, seed uint64, margin, dropout float32, logf func(string, ...any)) perceptronResult {
+func perceptron(data []trainSent, rows, epochs int, seed uint64, margin, dropout, orgWeight float32, logf func(string, ...any)) perceptronResult {
 	W := make([]float32, rows*numLabels)
 	U := make([]float64, rows*numLabels)
 	var T, TU [numLabels][numLabels]float64
@@ -308,11 +311,16 @@ func perceptron(data []trainSent, rows, epochs int, seed uint64, margin, dropout
 				g, p := d.gold[i], pred[i]
 				if g != p {
 					errs++
+					wt := float32(1)
+					if orgWeight > 0 && (g == lBORG || g == lIORG) {
+						wt = orgWeight
+					}
+					wc := c * float64(wt)
 					for _, r := range d.feats[d.off[i]:d.off[i+1]] {
-						W[int(r)*numLabels+g]++
-						W[int(r)*numLabels+p]--
-						U[int(r)*numLabels+g] += c
-						U[int(r)*numLabels+p] -= c
+						W[int(r)*numLabels+g] += wt
+						W[int(r)*numLabels+p] -= wt
+						U[int(r)*numLabels+g] += wc
+						U[int(r)*numLabels+p] -= wc
 					}
 				}
 				gp, pp := lO, lO
