@@ -5,7 +5,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 func TestRunOverTestdata(t *testing.T) {
 	var buf bytes.Buffer
