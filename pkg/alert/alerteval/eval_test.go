@@ -10,13 +10,11 @@ import (
 
 // TestEvalQualityFloors runs a small eval (600 terms, 24h) and asserts quality, not speed.
 func TestEvalQualityFloors(t *testing.T) {
-	SkipGrid = true
-	defer func() { SkipGrid = false }()
 	s := Generate(GenConfig{Terms: 600, Hours: 24, Seed: 7})
 	if len(s.Bursts) < 20 || len(s.Floods) < 5 {
 		t.Fatalf("stream too small: %d bursts %d floods", len(s.Bursts), len(s.Floods))
 	}
-	rep, err := Evaluate(s, alert.Config{})
+	rep, err := Evaluate(s, alert.Config{}, Options{SkipGrid: true})
 	if err != nil {
 		t.Fatal(err)
 	}

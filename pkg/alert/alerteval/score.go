@@ -137,19 +137,23 @@ func quantileRaw(ds []time.Duration, q float64) time.Duration {
 	return s[i]
 }
 
-// SkipGrid skips the ElastAlert2 configuration grid (faster runs).
-var SkipGrid bool
+// Options adjust an eval run. The zero value runs the defaults with the full grid.
+type Options struct {
+	// SkipGrid skips the ElastAlert2 configuration grid (faster runs).
+	SkipGrid bool
+	// Tune, when set, adjusts newsflow's rule before a run (parameter sweeps in
+	// cmd/eval-alerts). It is called once per DefaultRules call, from the caller's goroutine.
+	Tune func(*alert.Rule)
+}
 
-// Tune, when set, adjusts newsflow's rule before a run (parameter sweeps in cmd/eval-alerts).
-var Tune func(*alert.Rule)
-
-// DefaultRules are the rules the eval runs: newsflow's spike detector with defaults, and the
-// ElastAlert2-style baseline (query_key = term, timeframe 10m, spike_height 3, threshold_cur
-// 10, alert_on_new_data) — the usual way such a rule is configured for "≥3× and ≥10".
-func DefaultRules() (ours, baseline alert.Rule) {
+// DefaultRules are the rules the eval runs: newsflow's spike detector with defaults (adjusted
+// by opt.Tune), and the ElastAlert2-style baseline (query_key = term, timeframe 10m,
+// spike_height 3, threshold_cur 10, alert_on_new_data) — the usual way such a rule is
+// configured for "≥3× and ≥10".
+func DefaultRules(opt Options) (ours, baseline alert.Rule) {
 	ours = alert.Rule{ID: "newsflow", Type: alert.RuleSpike}
-	if Tune != nil {
-		Tune(&ours)
+	if opt.Tune != nil {
+		opt.Tune(&ours)
 	}
 	baseline = alert.Rule{ID: "elastalert2", Type: alert.RuleESSpike, Timeframe: alert.Duration(10 * time.Minute),
 		SpikeHeight: 3, SpikeType: "up", ThresholdCur: 10, AlertOnNewData: true}
@@ -211,12 +215,13 @@ func f1(r Result) float64 {
 // Evaluate replays the stream through newsflow's detector and the ElastAlert2-style rule in the
 // same Alerter (with story-cluster dedup), and, in a second Alerter counting every document
 // (what ElastAlert2 over the index sees), the same rule plus a small grid of ElastAlert2
-// configurations of which the best by F1 is reported too.
-func Evaluate(s *Stream, cfg alert.Config) (*Report, error) {
+// configurations of which the best by F1 is reported too (unless opt.SkipGrid). opt.Tune
+// adjusts newsflow's rule.
+func Evaluate(s *Stream, cfg alert.Config, opt Options) (*Report, error) {
 	start := time.Now()
-	ours, base := DefaultRules()
+	ours, base := DefaultRules(opt)
 	grid := esGrid()
-	if SkipGrid {
+	if opt.SkipGrid {
 		grid = nil
 	}
 	alerts, a, err := Replay(s, cfg, []alert.Rule{ours, base})

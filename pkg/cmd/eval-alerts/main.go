@@ -29,7 +29,7 @@ func main() {
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
 	noTitle := flag.Bool("no-title-dedup", false, "disable the title dedup key (cluster ids only)")
 	flag.Parse()
-	alerteval.SkipGrid = !*grid
+	opt := alerteval.Options{SkipGrid: !*grid}
 	cfg := alert.Config{DisableTitleDedup: *noTitle}
 	if *windows != "" {
 		for _, w := range strings.Split(*windows, ",") {
@@ -41,7 +41,7 @@ func main() {
 			cfg.Detector.Windows = append(cfg.Detector.Windows, n)
 		}
 	}
-	alerteval.Tune = func(r *alert.Rule) {
+	opt.Tune = func(r *alert.Rule) {
 		if *minScore > 0 {
 			r.MinScore = *minScore
 		}
@@ -56,7 +56,7 @@ func main() {
 		}
 	}
 	s := alerteval.Generate(alerteval.GenConfig{Terms: *terms, Hours: *hours, Seed: *seed, Bursts: *bursts, Floods: *floods})
-	rep, err := alerteval.Evaluate(s, cfg)
+	rep, err := alerteval.Evaluate(s, cfg, opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 		os.Exit(1)
