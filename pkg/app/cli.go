@@ -181,10 +181,16 @@ func cmdSearch(args []string, getenv func(string) string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "%d matching articles\n\n", total)
+	plain := strings.NewReplacer("\x1b[1m", "", "\x1b[0m", "")
+	if f, ok := out.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			plain = strings.NewReplacer() // a terminal: keep the bold highlights
+		}
+	}
 	for _, h := range hits {
 		fmt.Fprintf(out, "%s  [%s] %s\n  %s\n", h.Published.Format("2006-01-02 15:04"), h.Source, h.Title, h.URL)
 		for _, s := range h.Highlights {
-			fmt.Fprintf(out, "    … %s …\n", s)
+			fmt.Fprintf(out, "    … %s …\n", plain.Replace(s))
 		}
 		fmt.Fprintln(out)
 	}
