@@ -18,6 +18,7 @@ import (
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/kafkabus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
@@ -169,27 +170,14 @@ func externalKafka(t testing.TB) backend {
 }
 
 func deleteKafkaTopics(t testing.TB, bs []string, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := kafkabus.DeleteTopicsWithPrefix(ctx, bs, prefix); err != nil {
+		t.Logf("cleanup: %v", err)
+	}
 	tr := &kafka.Transport{}
 	defer tr.CloseIdleConnections()
 	cl := &kafka.Client{Addr: kafka.TCP(bs...), Transport: tr, Timeout: 10 * time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{})
-	if err != nil {
-		t.Logf("cleanup: metadata: %v", err)
-		return
-	}
-	var del []string
-	for _, tp := range md.Topics {
-		if strings.HasPrefix(tp.Name, prefix) {
-			del = append(del, tp.Name)
-		}
-	}
-	if len(del) > 0 {
-		if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: del}); err != nil {
-			t.Logf("cleanup: delete %d topics: %v", len(del), err)
-		}
-	}
 	// The (now empty) consumer groups too, or they linger until offsets.retention.
 	gs, err := cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
 	if err != nil {

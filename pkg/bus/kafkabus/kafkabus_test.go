@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -108,32 +107,16 @@ func TestConformanceKafka(t *testing.T) {
 	})
 }
 
-// deleteTopics removes the suite's topics from the shared broker.
+// deleteTopics removes the suite's topics ("<prefix>.…") from the shared broker.
 func deleteTopics(t testing.TB, bs []string, prefixes []string) {
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	cl := &kafka.Client{Addr: kafka.TCP(bs...), Transport: tr, Timeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{})
-	if err != nil {
-		t.Logf("cleanup: metadata: %v", err)
-		return
+	dotted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		dotted[i] = p + "."
 	}
-	var del []string
-	for _, tp := range md.Topics {
-		for _, p := range prefixes {
-			if strings.HasPrefix(tp.Name, p+".") {
-				del = append(del, tp.Name)
-				break
-			}
-		}
-	}
-	if len(del) == 0 {
-		return
-	}
-	if _, err := cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: del}); err != nil {
-		t.Logf("cleanup: delete %d topics: %v", len(del), err)
+	if _, err := DeleteTopicsWithPrefix(ctx, bs, dotted...); err != nil {
+		t.Logf("cleanup: %v", err)
 	}
 }
 
