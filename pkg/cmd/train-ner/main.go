@@ -37,6 +37,9 @@ func main() {
 	margin := flag.Float64("margin", 0, "en: cost-augmented training margin (0 = plain perceptron)")
 	orgWeight := flag.Float64("org-weight", 0, "en: scale perceptron updates on gold-ORG tokens (0 = unweighted)")
 	ensemble := flag.Int("ensemble", 1, "en: average the weights of this many differently shuffled perceptrons")
+	orgLex := flag.Bool("org-lex", false, "en: fold-wise company-lexicon feature from normalised SEC names")
+	orgLexPlain := flag.Bool("org-lex-plain", false, "en: with -org-lex, no fold-wise hiding of names seen as ORG in training")
+	orgLexStrict := flag.Bool("org-lex-strict", false, "en: with -org-lex, leave out single-word names that are common forenames, surnames or places, and forename+surname pairs")
 	runGaz := flag.Bool("run-gaz", false, "en: exact-run and longest-match gazetteer features")
 	stack := flag.Int("stack", 4, "en: train a two-pass (stacked) model with this many jackknife folds (0 = single pass)")
 	clusters := flag.Bool("clusters", true, "derive word clusters from unlabelled text for the en model")
@@ -159,6 +162,34 @@ func main() {
 				}
 				log.Printf("[en] %d company short forms", n)
 			}
+		}
+		if lang == "en" && *orgLex {
+			// a single word seen lower-cased in running text is too common
+			// to stand for a company on its own
+			lowerSeen := map[string]int{}
+			for _, ws := range unlabelled(*data, strings.Split(*clusterGlobs, ","), *withDev) {
+				for _, w := range ws {
+					if w != "" && w == strings.ToLower(w) {
+						lowerSeen[w]++
+					}
+				}
+			}
+			person := func(w string, bits uint16) bool { return g.Lookup(w)&bits != 0 }
+			const firstBits, nameBits = 1<<ner.GazFirst | 1<<ner.GazFirstRare, 1<<ner.GazFirst | 1<<ner.GazSurname | 1<<ner.GazCountry | 1<<ner.GazCityBig | 1<<ner.GazCity | 1<<ner.GazRegion
+			ol, err := ner.BuildOrgLex(filepath.Join(*data, "gazetteers"), func(ws []string) bool {
+				if len(ws) == 1 {
+					return lowerSeen[ws[0]] > 0 || (*orgLexStrict && person(ws[0], nameBits))
+				}
+				// "John Wiley": a forename then a surname reads as a person
+				return *orgLexStrict && len(ws) == 2 && person(ws[0], firstBits) && person(ws[1], 1<<ner.GazSurname|1<<ner.GazSurnameRare)
+			})
+			if err != nil {
+				log.Fatalf("train-ner: %v", err)
+			}
+			log.Printf("[en] org lexicon: %d keys", ol.Len())
+			cfg.OrgLex = ol
+			cfg.OrgLexPlain = *orgLexPlain
+			cfg.Features |= ner.FeatOrgLex
 		}
 		var m *ner.Model
 		if lang == "en" && *stack > 1 {

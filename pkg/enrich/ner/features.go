@@ -151,6 +151,9 @@ const (
 	// categories of an entry spanning exactly the run, and of the longest
 	// gazetteer match covering the token.
 	FeatRunGaz
+	// FeatOrgLex adds a company-lexicon membership feature (see OrgLex),
+	// computed fold-wise during training.
+	FeatOrgLex
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
@@ -173,6 +176,8 @@ type featurizer struct {
 	feats    []uint32 // flattened
 	off      []int    // feats[off[i]:off[i+1]] for token i
 	runMask  uint16
+	olex     orgLexView
+	olPos    []uint8
 	longCat  []uint16
 	longPos  []uint8
 	runS     []int32
@@ -221,6 +226,9 @@ const (
 	tRunNextCat
 	tRunExact
 	tGazLong
+	tOrgLex
+	tOrgLexCase
+	tOrgLexNb
 )
 
 // keyCats are the keyword gazetteer categories.
@@ -326,6 +334,9 @@ func (f *featurizer) extract(words []string) {
 		f.longest(n)
 	}
 	f.capRuns(n)
+	if f.set&FeatOrgLex != 0 {
+		f.olexMatch(n)
+	}
 	get := func(i int) *tokInfo {
 		if i < 0 || i >= n {
 			return nil
@@ -511,6 +522,27 @@ func (f *featurizer) extract(words []string) {
 				if lc&(1<<k) != 0 {
 					f.add(hint(hint(hint(hseed(tGazLong), uint64(k)), uint64(f.longPos[i])), uint64(capb&1)))
 				}
+			}
+		}
+		if f.set&FeatOrgLex != 0 {
+			if p := f.olPos[i]; p != 0 {
+				allCaps := uint64(0)
+				if in.w == strings.ToUpper(in.w) {
+					allCaps = 1
+				}
+				f.add(hint(hint(hseed(tOrgLex), uint64(p)), sentCase))
+				f.add(hint(hint(hint(hseed(tOrgLex), uint64(p)), allCaps), 9))
+				f.add(hstr(hint(hseed(tOrgLexCase), uint64(p)), in.sshape))
+			}
+			var nb uint64
+			if i > 0 && f.olPos[i-1] != 0 {
+				nb |= 1
+			}
+			if i+1 < n && f.olPos[i+1] != 0 {
+				nb |= 2
+			}
+			if nb != 0 && f.olPos[i] == 0 {
+				f.add(hstr(hint(hseed(tOrgLexNb), nb), in.lw))
 			}
 		}
 		for d, tpl := range [2]uint64{tGazM1, tGazP1} {

@@ -23,6 +23,7 @@ type Model struct {
 	clus  map[string]uint16
 	feats FeatureSet
 	first *Model   // first-pass model of a stacked model
+	olex  *OrgLex  // company lexicon (FeatOrgLex), names seen in training removed
 	keys  []uint32 // open addressing; key = row+1, 0 = empty
 	idx   []int32  // weight offset / numLabels for the slot
 	w     []int16
@@ -47,7 +48,7 @@ func (m *Model) ws() *workspace {
 	if w, ok := m.pool.Get().(*workspace); ok {
 		return w
 	}
-	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus, set: m.feats}}
+	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus, set: m.feats, olex: orgLexView{lex: m.olex}}}
 }
 
 func (m *Model) lookup(row uint32) int32 {
@@ -315,6 +316,24 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		uv(uint64(len(b)))
 		bw.Write(b)
 	}
+	if m.feats&FeatOrgLex != 0 {
+		ok := make([]uint64, 0, m.olex.Len())
+		if m.olex != nil {
+			for k := range m.olex.m {
+				ok = append(ok, k)
+			}
+		}
+		sort.Slice(ok, func(i, j int) bool { return ok[i] < ok[j] })
+		uv(uint64(len(ok)))
+		var prev uint64
+		for _, k := range ok {
+			uv(k - prev)
+			prev = k
+		}
+		for _, k := range ok {
+			uv(uint64(m.olex.m[k]))
+		}
+	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, err
 	}
@@ -467,6 +486,28 @@ func ReadModel(r io.Reader) (*Model, error) {
 			return nil, errors.New("ner: model: nested stacked model")
 		}
 		m.first = first
+	}
+	if m.feats&FeatOrgLex != 0 {
+		n := uv()
+		if rerr != nil || n > 1<<24 {
+			return nil, fmt.Errorf("ner: model: org lexicon: bad length (%v)", rerr)
+		}
+		ok := make([]uint64, 0, min(n, 1<<16))
+		var prev uint64
+		for i := uint64(0); i < n && rerr == nil; i++ {
+			prev += uv()
+			ok = append(ok, prev)
+		}
+		m.olex = &OrgLex{m: make(map[uint64]uint8, len(ok))}
+		for _, k := range ok {
+			if rerr != nil {
+				break
+			}
+			m.olex.m[k] = uint8(uv())
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("ner: model: org lexicon: %w", rerr)
+		}
 	}
 	m.buildTable(rows)
 	return m, nil

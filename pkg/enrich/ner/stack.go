@@ -194,9 +194,14 @@ func TrainStacked(docs []Document, gaz *Gazetteer, clus map[string]uint16, cfg T
 	}
 	cfg.defaults()
 	var all []Sentence
-	for _, d := range docs {
+	var sentFold []int // lexicon folds = jackknife folds (by document)
+	for di, d := range docs {
 		all = append(all, d.Sentences...)
+		for range d.Sentences {
+			sentFold = append(sentFold, di%folds)
+		}
 	}
+	cfg.sentFold = sentFold
 	logw := cfg.Log
 	if logw != nil {
 		fmt.Fprintf(logw, "stacked: first pass on %d sentences\n", len(all))
@@ -211,11 +216,16 @@ func TrainStacked(docs []Document, gaz *Gazetteer, clus map[string]uint16, cfg T
 	quiet.Log = nil
 	for k := 0; k < folds; k++ {
 		var tr []Sentence
+		var trFold []int
 		for di, d := range docs {
 			if di%folds != k {
 				tr = append(tr, d.Sentences...)
+				for range d.Sentences {
+					trFold = append(trFold, di%folds)
+				}
 			}
 		}
+		quiet.sentFold = trFold
 		mk, err := Train(tr, gaz, clus, quiet)
 		if err != nil {
 			return nil, err

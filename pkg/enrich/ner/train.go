@@ -34,7 +34,18 @@ type TrainConfig struct {
 	MinFeatCount int
 	// MinWeight prunes quantised weights with smaller magnitude (0 = keep all).
 	MinWeight int
-	Log       io.Writer // progress (may be nil)
+	// OrgLex is the company lexicon for FeatOrgLex (ignored without it).
+	OrgLex *OrgLex
+	// OrgLexFolds is the number of folds for the fold-wise lexicon feature
+	// (default 4). Sentences are assigned to folds by document in
+	// TrainStacked and by blocks of 20 sentences in Train.
+	OrgLexFolds int
+	// OrgLexPlain computes the lexicon feature from the whole lexicon in
+	// training and tagging alike (no fold-wise hiding; for comparison).
+	OrgLexPlain bool
+	Log         io.Writer // progress (may be nil)
+	// sentFold assigns training sentences to lexicon folds (nil: blocks).
+	sentFold []int
 }
 
 func (c *TrainConfig) defaults() {
@@ -86,6 +97,25 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			fmt.Fprintf(cfg.Log, format, a...)
 		}
 	}
+	var olex *OrgLex
+	var seen map[uint64]uint16
+	foldOf := func(i int) int {
+		if cfg.sentFold != nil {
+			return cfg.sentFold[i]
+		}
+		return (i / 20) % max(cfg.OrgLexFolds, 2)
+	}
+	if cfg.Features&FeatOrgLex != 0 {
+		if cfg.OrgLex == nil {
+			return nil, fmt.Errorf("ner: train: FeatOrgLex without OrgLex")
+		}
+		if cfg.OrgLexPlain {
+			olex = cfg.OrgLex
+		} else {
+			seen = orgSeen(sents, foldOf)
+			olex = cfg.OrgLex.without(seen)
+		}
+	}
 	// featurise in parallel (deterministic: each sentence independent)
 	data := make([]trainSent, len(sents))
 	workers := runtime.GOMAXPROCS(0)
@@ -99,6 +129,9 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 				s := sents[i]
 				if extra != nil {
 					f.extra, f.extraOff = extra[i].h, extra[i].off
+				}
+				if olex != nil {
+					f.olex = orgLexView{lex: cfg.OrgLex, seen: seen, fold: foldOf(i)}
 				}
 				f.extract(s.Words)
 				ts := trainSent{feats: append([]uint32(nil), f.feats...), off: make([]int32, len(f.off)), gold: make([]int, len(s.Words))}
@@ -172,7 +205,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			avg[i] += v
 		}
 	}
-	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, consistency: true}
+	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, olex: olex, consistency: true}
 	var maxAbs float64
 	for i := range avg {
 		avg[i] /= float32(k)
