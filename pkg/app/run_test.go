@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -51,13 +51,7 @@ func esCount(t *testing.T, es, index, query string) int {
 // ES with entities, that the breaking-news burst fires an alert that is indexed, and that the
 // run stops cleanly.
 func TestRunDemoEndToEnd(t *testing.T) {
-	es := os.Getenv("NEWSFLOW_ES_URL")
-	if es == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("NEWSFLOW_ES_URL not set in CI")
-		}
-		t.Skip("NEWSFLOW_ES_URL not set (use make test)")
-	}
+	es := testenv.Server(t, "NEWSFLOW_ES_URL")
 	prefix := fmt.Sprintf("nfe2e%d", time.Now().UnixNano()%1e9)
 	env := map[string]string{
 		"NEWSFLOW_ES_URL":       es,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -21,13 +21,7 @@ import (
 // natsJS connects to NEWSFLOW_NATS_URL. Unset: skip, unless CI=true (then fail).
 func natsJS(t *testing.T) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	u := os.Getenv("NEWSFLOW_NATS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("NEWSFLOW_NATS_URL is not set (CI=true)")
-		}
-		t.Skip("NEWSFLOW_NATS_URL not set")
-	}
+	u := testenv.Server(t, "NEWSFLOW_NATS_URL")
 	nc, err := nats.Connect(u, nats.Timeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("connect %s: %v", u, err)

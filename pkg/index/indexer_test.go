@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -28,13 +29,7 @@ import (
 // server fails the test; elsewhere it skips.
 func esURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("NEWSFLOW_ES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("NEWSFLOW_ES_URL is not set in CI: run `make test` (it starts the stack)")
-		}
-		t.Skip("NEWSFLOW_ES_URL not set; run `make stack-up` and export it, or use `make test`")
-	}
+	u := testenv.Server(t, "NEWSFLOW_ES_URL")
 	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{u}})
 	if err != nil {
 		t.Fatal(err)

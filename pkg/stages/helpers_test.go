@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"os"
 	"strings"
 	"sync"
@@ -14,7 +14,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
@@ -42,19 +41,7 @@ func (c cleanupM) Run() int {
 // on first use.
 const waitLimit = 60 * time.Second
 
-// testLogger logs warnings (or the NEWSFLOW_TEST_LOG level) to stderr. Not zaptest: actors
-// may log while draining after their test has ended.
-func testLogger() *zap.Logger {
-	lvl := zapcore.WarnLevel
-	if s := os.Getenv("NEWSFLOW_TEST_LOG"); s != "" {
-		_ = lvl.Set(s)
-	}
-	cfg := zap.NewDevelopmentConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.DisableStacktrace = true
-	l, _ := cfg.Build()
-	return l
-}
+func testLogger() *zap.Logger { return testenv.Logger() }
 
 // backend is a real bus server the stages run against.
 type backend struct {
@@ -74,29 +61,9 @@ func uniquePrefix() string {
 	return "t" + hex.EncodeToString(b[:]) + "."
 }
 
-// requireServer skips (no env, not CI) or fails (CI) a test whose server is not configured.
-func requireServer(t testing.TB, env string) string {
-	t.Helper()
-	v := strings.TrimSpace(os.Getenv(env))
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is not: this integration test is required (bash deploy/local/stack.sh up)", env)
-		}
-		t.Skipf("%s not set (e.g. after bash deploy/local/stack.sh up)", env)
-	}
-	return v
-}
+func requireServer(t testing.TB, env string) string { return testenv.Server(t, env) }
 
-// dialable fails the test when addr (host:port) does not accept TCP connections. An
-// unreachable configured server is always a failure, in CI or not: the env var says it exists.
-func dialable(t testing.TB, env, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		t.Fatalf("%s=%s unreachable: %v", env, addr, err)
-	}
-	c.Close()
-}
+func dialable(t testing.TB, env, addr string) { testenv.Dialable(t, env, addr) }
 
 // embeddedNATS starts a fresh in-process nats-server (JetStream, temp store) for this test
 // only and returns it as a backend on the real subjects.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -18,7 +19,6 @@ import (
 
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/bustest"
@@ -32,13 +32,7 @@ func TestMain(m *testing.M) {
 // failing it when it is unset or unreachable in CI.
 func brokers(t testing.TB) []string {
 	t.Helper()
-	v := os.Getenv("NEWSFLOW_KAFKA_BROKERS")
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("NEWSFLOW_KAFKA_BROKERS is unset in CI; start Kafka with deploy/local/stack.sh up kafka")
-		}
-		t.Skip("NEWSFLOW_KAFKA_BROKERS unset (e.g. 127.0.0.1:9092 after deploy/local/stack.sh up kafka)")
-	}
+	v := testenv.Server(t, "NEWSFLOW_KAFKA_BROKERS")
 	bs := strings.Split(v, ",")
 	conn, err := net.DialTimeout("tcp", bs[0], 3*time.Second)
 	if err != nil {
@@ -48,19 +42,7 @@ func brokers(t testing.TB) []string {
 	return bs
 }
 
-// testLogger logs warnings (or NEWSFLOW_TEST_LOG level) to stderr. Not zaptest: stuck
-// handlers may log after their test ended.
-func testLogger() *zap.Logger {
-	lvl := zapcore.WarnLevel
-	if s := os.Getenv("NEWSFLOW_TEST_LOG"); s != "" {
-		_ = lvl.Set(s)
-	}
-	cfg := zap.NewDevelopmentConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.DisableStacktrace = true
-	l, _ := cfg.Build()
-	return l
-}
+func testLogger() *zap.Logger { return testenv.Logger() }
 
 func testConfig(bs []string) Config {
 	return Config{Brokers: bs, ClientID: "newsflow-test", SessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second}

@@ -3,6 +3,7 @@ package natsbus_test
 import (
 	"context"
 	"errors"
+	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,13 +106,7 @@ func TestConformanceNATSEmbedded(t *testing.T) {
 // TestConformanceNATSExternal runs the shared suite against NEWSFLOW_NATS_URL (required in CI).
 // Streams it creates (prefix BTX<random>) are deleted at the end.
 func TestConformanceNATSExternal(t *testing.T) {
-	url := os.Getenv("NEWSFLOW_NATS_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI=true but NEWSFLOW_NATS_URL is not set: the external NATS conformance run is required")
-		}
-		t.Skip("NEWSFLOW_NATS_URL not set")
-	}
+	url := testenv.Server(t, "NEWSFLOW_NATS_URL")
 	ctx := context.Background()
 	probe, err := natsbus.New(ctx, natsbus.Config{URL: url}, zap.NewNop())
 	if err != nil {
