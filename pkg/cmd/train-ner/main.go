@@ -45,6 +45,9 @@ func main() {
 	clusters := flag.Bool("clusters", true, "derive word clusters from unlabelled text for the en model")
 	clusterGlobs := flag.String("cluster-text", "ner/en/en_ewt-train.iob2,ner/extra/BTC/*,ner/extra/SEC-filings/*", "comma-separated globs (relative to -data) of files whose words feed the clusters")
 	clusterMin := flag.Int("cluster-min", 6, "minimum word count for a cluster")
+	lexPath := flag.String("lexicon", "", "en: spacy-lookups-data wheel for Brown-cluster and word-probability features (empty: fetch "+ner.SpacyLookupsFile+" into -cache; \"off\": none)")
+	lexMin := flag.Float64("lexicon-min-logprob", -17.5, "en: keep lexicon words at least this probable (plus every word with a Brown cluster)")
+	cacheDir := flag.String("cache", defaultCache(), "download cache for -lexicon")
 	flag.Parse()
 	log.SetFlags(0)
 	t0 := time.Now()
@@ -190,6 +193,23 @@ func main() {
 			cfg.OrgLex = ol
 			cfg.OrgLexPlain = *orgLexPlain
 			cfg.Features |= ner.FeatOrgLex
+		}
+		if lang == "en" && *lexPath != "off" {
+			p := *lexPath
+			if p == "" {
+				p, err = fetchPinned(*cacheDir, ner.SpacyLookupsURL, ner.SpacyLookupsFile, ner.SpacyLookupsSHA256)
+				if err != nil {
+					log.Fatalf("train-ner: lexicon: %v", err)
+				}
+			}
+			t2 := time.Now()
+			lex, err := ner.ReadSpacyLookups(p, *lexMin)
+			if err != nil {
+				log.Fatalf("train-ner: %v", err)
+			}
+			log.Printf("[en] word lexicon: %d words from %s in %v", lex.Len(), filepath.Base(p), time.Since(t2).Round(time.Millisecond))
+			cfg.Lexicon = lex
+			cfg.Features |= ner.FeatLexicon
 		}
 		var m *ner.Model
 		if lang == "en" && *stack > 1 {

@@ -154,6 +154,9 @@ const (
 	// FeatOrgLex adds a company-lexicon membership feature (see OrgLex),
 	// computed fold-wise during training.
 	FeatOrgLex
+	// FeatLexicon adds Brown-cluster and word-probability features from a
+	// WordLexicon stored in the model.
+	FeatLexicon
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
@@ -162,6 +165,7 @@ type featurizer struct {
 	bits uint
 	gaz  *Gazetteer
 	clus map[string]uint16
+	lex  *WordLexicon
 	set  FeatureSet
 	// extra feature seeds per token (stacked models): token i's are
 	// extra[extraOff[i]:extraOff[i+1]]; nil when unused.
@@ -229,6 +233,12 @@ const (
 	tOrgLex
 	tOrgLexCase
 	tOrgLexNb
+	tBrown
+	tBrownM1
+	tBrownP1
+	tLexFreq
+	tLexRatio
+	tLexFreqW
 )
 
 // keyCats are the keyword gazetteer categories.
@@ -571,6 +581,9 @@ func (f *featurizer) extract(words []string) {
 					}
 				}
 			}
+		}
+		if f.lex != nil && f.set&FeatLexicon != 0 {
+			f.lexFeatures(words, i)
 		}
 		if f.extraOff != nil {
 			for _, h := range f.extra[f.extraOff[i]:f.extraOff[i+1]] {

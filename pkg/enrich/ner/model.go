@@ -22,8 +22,9 @@ type Model struct {
 	gaz   *Gazetteer
 	clus  map[string]uint16
 	feats FeatureSet
-	first *Model   // first-pass model of a stacked model
-	olex  *OrgLex  // company lexicon (FeatOrgLex), names seen in training removed
+	first *Model  // first-pass model of a stacked model
+	olex  *OrgLex // company lexicon (FeatOrgLex), names seen in training removed
+	lex   *WordLexicon
 	keys  []uint32 // open addressing; key = row+1, 0 = empty
 	idx   []int32  // weight offset / numLabels for the slot
 	w     []int16
@@ -48,7 +49,7 @@ func (m *Model) ws() *workspace {
 	if w, ok := m.pool.Get().(*workspace); ok {
 		return w
 	}
-	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus, set: m.feats, olex: orgLexView{lex: m.olex}}}
+	return &workspace{f: featurizer{bits: m.bits, gaz: m.gaz, clus: m.clus, lex: m.lex, set: m.feats, olex: orgLexView{lex: m.olex}}}
 }
 
 func (m *Model) lookup(row uint32) int32 {
@@ -334,6 +335,19 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 			uv(uint64(m.olex.m[k]))
 		}
 	}
+	if m.feats&FeatLexicon != 0 {
+		if m.first != nil && m.first.lex == m.lex {
+			uv(1) // shared with the first pass
+		} else {
+			uv(0)
+			ks := m.lex.keys()
+			uv(uint64(len(ks)))
+			for _, k := range ks {
+				str(k)
+				uv(uint64(m.lex.m[k]))
+			}
+		}
+	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, err
 	}
@@ -507,6 +521,30 @@ func ReadModel(r io.Reader) (*Model, error) {
 		}
 		if rerr != nil {
 			return nil, fmt.Errorf("ner: model: org lexicon: %w", rerr)
+		}
+	}
+	if m.feats&FeatLexicon != 0 {
+		switch uv() {
+		case 1:
+			if m.first == nil || m.first.lex == nil {
+				return nil, errors.New("ner: model: lexicon: shared without a first pass")
+			}
+			m.lex = m.first.lex
+		case 0:
+			n := uv()
+			if rerr != nil || n > 1<<24 {
+				return nil, fmt.Errorf("ner: model: lexicon: bad length (%v)", rerr)
+			}
+			m.lex = &WordLexicon{m: make(map[string]uint32, min(n, 1<<16))}
+			for i := uint64(0); i < n && rerr == nil; i++ {
+				k := str()
+				m.lex.m[k] = uint32(uv())
+			}
+		default:
+			rerr = errors.New("bad lexicon flag")
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("ner: model: lexicon: %w", rerr)
 		}
 	}
 	m.buildTable(rows)

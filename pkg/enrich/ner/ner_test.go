@@ -124,14 +124,7 @@ func TestExtractBadInput(t *testing.T) {
 
 func TestModelRoundTrip(t *testing.T) {
 	m := Default()
-	var b strings.Builder
-	if _, err := m.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := LoadModelBytes([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	s := "Angela Merkel flew to Washington to meet Microsoft executives."
 	a, c := m.Extract(s), m2.Extract(s)
 	if len(a) != len(c) {

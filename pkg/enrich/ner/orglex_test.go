@@ -59,14 +59,7 @@ func TestOrgLexRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	if _, err := m.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := LoadModelBytes([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	if m2.olex.Len() != m.olex.Len() || m2.olex.Len() == 0 {
 		t.Fatalf("lexicon keys: %d after round trip, %d before", m2.olex.Len(), m.olex.Len())
 	}

@@ -105,14 +105,7 @@ func tinyStacked(t testing.TB) *Model {
 
 func TestTrainStackedRoundTrip(t *testing.T) {
 	m := tinyStacked(t)
-	var b strings.Builder
-	if _, err := m.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := LoadModelBytes([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := roundTrip(t, m)
 	if !m2.Stacked() {
 		t.Fatal("stacked model lost its first pass")
 	}

@@ -43,7 +43,9 @@ type TrainConfig struct {
 	// OrgLexPlain computes the lexicon feature from the whole lexicon in
 	// training and tagging alike (no fold-wise hiding; for comparison).
 	OrgLexPlain bool
-	Log         io.Writer // progress (may be nil)
+	// Lexicon is the word lexicon for FeatLexicon (required with it).
+	Lexicon *WordLexicon
+	Log     io.Writer // progress (may be nil)
 	// sentFold assigns training sentences to lexicon folds (nil: blocks).
 	sentFold []int
 }
@@ -105,6 +107,13 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 		}
 		return (i / 20) % max(cfg.OrgLexFolds, 2)
 	}
+	var lex *WordLexicon
+	if cfg.Features&FeatLexicon != 0 {
+		if cfg.Lexicon == nil {
+			return nil, fmt.Errorf("ner: train: FeatLexicon without Lexicon")
+		}
+		lex = cfg.Lexicon
+	}
 	if cfg.Features&FeatOrgLex != 0 {
 		if cfg.OrgLex == nil {
 			return nil, fmt.Errorf("ner: train: FeatOrgLex without OrgLex")
@@ -124,7 +133,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus, set: cfg.Features}
+			f := featurizer{bits: cfg.Bits, gaz: gaz, clus: clus, lex: lex, set: cfg.Features}
 			for i := w; i < len(sents); i += workers {
 				s := sents[i]
 				if extra != nil {
@@ -205,7 +214,7 @@ func train(sents []Sentence, extra []docExtra, gaz *Gazetteer, clus map[string]u
 			avg[i] += v
 		}
 	}
-	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, olex: olex, consistency: true}
+	m := &Model{Lang: cfg.Lang, bits: cfg.Bits, gaz: gaz, clus: clus, feats: cfg.Features, olex: olex, lex: lex, consistency: true}
 	var maxAbs float64
 	for i := range avg {
 		avg[i] /= float32(k)
