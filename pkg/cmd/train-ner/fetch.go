@@ -23,6 +23,9 @@ func defaultCache() string {
 	return ".cache"
 }
 
+// maxDownload bounds a pinned download (the wheel is 98 MB).
+const maxDownload = 512 << 20
+
 // fetchPinned returns the path of name in dir, downloading it from url
 // first when it is missing, and checks its SHA-256 against want either way.
 func fetchPinned(dir, url, name, want string) (string, error) {
@@ -36,7 +39,11 @@ func fetchPinned(dir, url, name, want string) (string, error) {
 		return "", err
 	}
 	log.Printf("train-ner: downloading %s", url)
-	c := &http.Client{Timeout: 10 * time.Minute}
+	c := &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		TLSHandshakeTimeout:   30 * time.Second,
+		ResponseHeaderTimeout: time.Minute,
+	}}
 	resp, err := c.Get(url)
 	if err != nil {
 		return "", fmt.Errorf("download %s: %w", url, err)
@@ -50,7 +57,7 @@ func fetchPinned(dir, url, name, want string) (string, error) {
 		return "", err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, resp.Body); err != nil {
+	if _, err := io.Copy(tmp, io.LimitReader(resp.Body, maxDownload)); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("download %s: %w", url, err)
 	}

@@ -201,6 +201,8 @@ func main() {
 				if err != nil {
 					log.Fatalf("train-ner: lexicon: %v", err)
 				}
+			} else if err := checkSHA256(p, ner.SpacyLookupsSHA256); err != nil {
+				log.Printf("train-ner: warning: lexicon is not the pinned wheel, the model will differ: %v", err)
 			}
 			t2 := time.Now()
 			lex, err := ner.ReadSpacyLookups(p, *lexMin)

@@ -157,6 +157,8 @@ const (
 	// FeatLexicon adds Brown-cluster and word-probability features from a
 	// WordLexicon stored in the model.
 	FeatLexicon
+
+	featKnown = FeatLexicon<<1 - 1 // every bit this version reads
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
@@ -167,6 +169,8 @@ type featurizer struct {
 	clus map[string]uint16
 	lex  *WordLexicon
 	set  FeatureSet
+	// Brown code per token (FeatLexicon)
+	brown []uint32
 	// extra feature seeds per token (stacked models): token i's are
 	// extra[extraOff[i]:extraOff[i+1]]; nil when unused.
 	extra    []uint64
@@ -346,6 +350,9 @@ func (f *featurizer) extract(words []string) {
 	f.capRuns(n)
 	if f.set&FeatOrgLex != 0 {
 		f.olexMatch(n)
+	}
+	if f.lex != nil && f.set&FeatLexicon != 0 {
+		f.lexPrepare(words)
 	}
 	get := func(i int) *tokInfo {
 		if i < 0 || i >= n {

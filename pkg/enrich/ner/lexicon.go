@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"unicode/utf8"
 )
 
 // WordLexicon holds per-word statistics drawn from large unlabelled
@@ -16,8 +17,11 @@ import (
 // (case matters: "Mozilla" and "mozilla" are different entries). Both tell
 // the tagger things a 200k-token training set cannot: which unseen
 // capitalised words behave like other names, and whether a word is usually
-// capitalised at all. A *WordLexicon is immutable after construction and
-// safe for concurrent use.
+// capitalised at all. spaCy stores a path as the integer of its reversed
+// bit string, so trailing zeros are lost: a path that continues with zeros
+// shares its longer prefixes with the shorter path, and the all-zero path
+// cannot be told from "no cluster". A *WordLexicon is immutable after
+// construction and safe for concurrent use.
 type WordLexicon struct {
 	m map[string]uint32 // brown code (bits 0..19) | (quantised -2*logprob + 1) << 20
 }
@@ -114,7 +118,7 @@ func buildWordLexicon(clus map[string]uint32, prob map[string]float64, minLogPro
 		if p < minLogProb && l.m[w] == 0 {
 			continue
 		}
-		q := uint32(min(250, math.Round(-2*p))) + 1
+		q := uint32(max(0, min(250, math.Round(-2*p)))) + 1
 		l.m[w] |= q << lexBrownBits
 	}
 	return l
@@ -124,7 +128,20 @@ func buildWordLexicon(clus map[string]uint32, prob map[string]float64, minLogPro
 // and Roth 2009).
 var brownPrefixes = [...]uint32{4, 8, 12, 20}
 
-// lexFeatures adds the lexicon features of token i: Brown cluster prefixes
+// lexPrepare looks up the Brown code of every token once (a sentence-initial
+// word without one falls back to its lower-case form).
+func (f *featurizer) lexPrepare(words []string) {
+	f.brown = f.brown[:0]
+	for j, w := range words {
+		c := f.lex.Brown(w)
+		if c == 0 && j == 0 {
+			c = f.lex.Brown(f.lw[j])
+		}
+		f.brown = append(f.brown, c)
+	}
+}
+
+// lexFeatures adds the lexicon features of token i (after lexPrepare): Brown cluster prefixes
 // of the token and its neighbours (a sentence-initial word falls back to its
 // lower-case form), and buckets of how often the word is written with this
 // casing against lower-cased and of how frequent it is.
@@ -135,10 +152,7 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 		if j < 0 || j >= n {
 			continue
 		}
-		c := f.lex.Brown(words[j])
-		if c == 0 && j == 0 {
-			c = f.lex.Brown(f.lw[j])
-		}
+		c := f.brown[j]
 		if c == 0 {
 			f.add(hint(hseed(tpl), 1<<30))
 			continue
@@ -154,7 +168,7 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 	// how often the word is written this way against lower-cased, and how
 	// frequent its lower-case form is
 	w := words[i]
-	if !hasLetter(w) {
+	if !lexWord(w) {
 		return
 	}
 	first := uint64(0)
@@ -191,9 +205,13 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 	}
 }
 
-func hasLetter(s string) bool {
+// lexWord reports whether s gets frequency features: it has an ASCII
+// letter or any non-ASCII rune. Typographic punctuation (“ ” – …) is
+// included on purpose: counting only letters scored lower on EWT dev (seed
+// 1: 0.740 against 0.747; seed 2: 0.736 both).
+func lexWord(s string) bool {
 	for _, r := range s {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= utf8.RuneSelf {
 			return true
 		}
 	}

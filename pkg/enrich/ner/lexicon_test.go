@@ -1,6 +1,11 @@
 package ner
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -94,7 +99,70 @@ func TestTrainStackedLexiconRoundTrip(t *testing.T) {
 		t.Fatalf("lexicon: %d words after round trip, %d before; shared with first pass: %v", m2.lex.Len(), m.lex.Len(), m2.lex == m2.first.lex)
 	}
 	s := "Joe Biden visited Globex in Paris."
-	if a, c := m.Extract(s), m2.Extract(s); len(a) != len(c) || len(a) == 0 {
+	if a, c := m.Extract(s), m2.Extract(s); !reflect.DeepEqual(a, c) || len(a) == 0 {
 		t.Fatalf("round trip: %v vs %v", a, c)
 	}
+}
+
+// TestReadModelBadLexicon rewrites the lexicon flag at the end of a
+// single-pass model: 1 (shared) without a first pass, or an unknown value,
+// must fail to load, as must trailing bytes.
+func TestReadModelBadLexicon(t *testing.T) {
+	lex := testWordLexicon()
+	sents := []Sentence{{Words: strings.Fields("Acme hired Joe Biden ."), Tags: []string{"B-ORG", "O", "B-PER", "I-PER", "O"}}}
+	m, err := Train(sents, NewGazetteer(), nil, TrainConfig{Bits: 16, Epochs: 1, Features: FeatLexicon, Lexicon: lex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	if _, err := m.WriteTo(&gz); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(&gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the lexicon section is flag, count, then (word, value) pairs
+	size := 1 + uvarintLen(uint64(lex.Len()))
+	for _, k := range lex.keys() {
+		size += uvarintLen(uint64(len(k))) + len(k) + uvarintLen(uint64(lex.m[k]))
+	}
+	flagAt := len(raw) - size
+	if raw[flagAt] != 0 {
+		t.Fatalf("lexicon flag not found at %d", flagAt)
+	}
+	rezip := func(b []byte) []byte {
+		var out bytes.Buffer
+		zw := gzip.NewWriter(&out)
+		zw.Write(b)
+		zw.Close()
+		return out.Bytes()
+	}
+	if _, err := LoadModelBytes(rezip(raw)); err != nil {
+		t.Fatalf("unchanged model: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func([]byte) []byte
+	}{
+		{"shared without a first pass", func(b []byte) []byte { b[flagAt] = 1; return b[:flagAt+1] }},
+		{"unknown flag", func(b []byte) []byte { b[flagAt] = 2; return b }},
+		{"trailing data", func(b []byte) []byte { return append(b, 0) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := LoadModelBytes(rezip(tc.edit(bytes.Clone(raw)))); err == nil {
+				t.Error("loaded without error")
+			}
+		})
+	}
+}
+
+func uvarintLen(x uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], x)
 }

@@ -336,7 +336,7 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	if m.feats&FeatLexicon != 0 {
-		if m.first != nil && m.first.lex == m.lex {
+		if m.lex != nil && m.first != nil && m.first.lex == m.lex {
 			uv(1) // shared with the first pass
 		} else {
 			uv(0)
@@ -417,6 +417,9 @@ func ReadModel(r io.Reader) (*Model, error) {
 	m.Lang = str()
 	if string(hdr) == magic {
 		m.feats = FeatureSet(uv())
+		if unknown := m.feats &^ featKnown; unknown != 0 {
+			return nil, fmt.Errorf("ner: model: unknown feature bits %b (model from a newer newsflow?)", unknown)
+		}
 	}
 	m.bits = uint(uv())
 	if m.bits < 8 || m.bits > 30 {
@@ -527,7 +530,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 		switch uv() {
 		case 1:
 			if m.first == nil || m.first.lex == nil {
-				return nil, errors.New("ner: model: lexicon: shared without a first pass")
+				return nil, errors.New("ner: model: lexicon: shared, but no first pass with a lexicon")
 			}
 			m.lex = m.first.lex
 		case 0:
@@ -546,6 +549,13 @@ func ReadModel(r io.Reader) (*Model, error) {
 		if rerr != nil {
 			return nil, fmt.Errorf("ner: model: lexicon: %w", rerr)
 		}
+	}
+	switch _, err := br.ReadByte(); err {
+	case io.EOF:
+	case nil:
+		return nil, errors.New("ner: model: trailing data after the last section")
+	default:
+		return nil, fmt.Errorf("ner: model: %w", err)
 	}
 	m.buildTable(rows)
 	return m, nil
