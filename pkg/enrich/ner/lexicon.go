@@ -73,8 +73,8 @@ const (
 
 // ReadSpacyLookups builds a WordLexicon from the English lexeme tables of
 // a spacy-lookups-data wheel at path. It keeps every word with a Brown
-// cluster and every word whose log probability is at least minLogProb
-// (-17.5 keeps about 200k words).
+// cluster (190k) and every word whose log probability is at least
+// minLogProb (-17.5 keeps 217k; 323k words in all).
 func ReadSpacyLookups(path string, minLogProb float64) (*WordLexicon, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -141,10 +141,10 @@ func (f *featurizer) lexPrepare(words []string) {
 	}
 }
 
-// lexFeatures adds the lexicon features of token i (after lexPrepare): Brown cluster prefixes
-// of the token and its neighbours (a sentence-initial word falls back to its
-// lower-case form), and buckets of how often the word is written with this
-// casing against lower-cased and of how frequent it is.
+// lexFeatures adds the lexicon features of token i (after lexPrepare):
+// Brown cluster prefixes of the token and its neighbours, and buckets of how
+// often the word is written with this casing against lower-cased and of how
+// frequent it is.
 func (f *featurizer) lexFeatures(words []string, i int) {
 	n := len(words)
 	for d, tpl := range [3]uint64{tBrownM1, tBrown, tBrownP1} {

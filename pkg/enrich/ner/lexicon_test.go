@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -165,4 +166,53 @@ func TestReadModelBadLexicon(t *testing.T) {
 func uvarintLen(x uint64) int {
 	var b [binary.MaxVarintLen64]byte
 	return binary.PutUvarint(b[:], x)
+}
+
+// TestEmbeddedModelsLoad checks every embedded model decodes: ForLanguage
+// falls back to "no model" on a load error, so a broken file would
+// otherwise only show as missing entities.
+func TestEmbeddedModelsLoad(t *testing.T) {
+	files, err := modelFS.ReadDir("model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".ner.gz") {
+			continue
+		}
+		n++
+		b, err := modelFS.ReadFile("model/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadModelBytes(b); err != nil {
+			t.Errorf("%s: %v", f.Name(), err)
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d embedded models, want en and multi", n)
+	}
+}
+
+// BenchmarkLoadEnglish decodes the embedded English model and reports the
+// heap it holds (the word lexicon is most of it).
+func BenchmarkLoadEnglish(b *testing.B) {
+	data, err := modelFS.ReadFile("model/" + ModelFile("en"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	var m *Model
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if m, err = LoadModelBytes(data); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "heap-MB")
+	b.ReportMetric(float64(m.lex.Len()), "lexicon-words")
 }
