@@ -35,6 +35,12 @@ const (
 	SubjectEnriched = "news.enriched"
 	SubjectAlerts   = "news.alerts"
 	SubjectDLQ      = "news.dlq"
+	// SubjectSubmit carries the URLs accepted by the fetcher's POST /v1/urls, one small JSON
+	// message each (fetch.Submission, not an Envelope), keyed by the submitted URL's article
+	// ID. It is internal to the fetcher stage: the API publishes, the fetcher's durable group
+	// consumes, fetches and publishes the article to SubjectRaw. The API answers 202 only
+	// after the broker has stored the message, so an accepted URL survives a crash.
+	SubjectSubmit = "news.submit"
 )
 
 // Sentinel errors returned by Decode.

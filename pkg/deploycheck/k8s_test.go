@@ -344,7 +344,7 @@ func (s *k8sSet) checkMountedFiles(t *testing.T, name string, w K8sObject, c map
 // PodDisruptionBudget, the alerter shard count equals its replicas, the fetcher has two.
 func TestK8sScaling(t *testing.T) {
 	s := loadK8s(t)
-	consumes := map[string]string{"cleaner": "news.raw", "enricher": "news.clean", "indexer": "news.enriched", "alerter": "news.enriched"}
+	consumes := map[string]string{"cleaner": "news.raw", "enricher": "news.clean", "indexer": "news.enriched", "alerter": "news.enriched", "fetcher": "news.submit"}
 	partitions := map[string]int{}
 	for _, kt := range s.byKind["KafkaTopic"] {
 		partitions[Str(kt.Doc, "spec", "topicName")] = Int(kt.Doc, "spec", "partitions")

@@ -55,7 +55,7 @@ type Config struct {
 	MaxItemsPerPoll int           // new items handled per poll, the rest next poll (default 100)
 	MaxSitemapURLs  int           // default 50,000
 	MaxSitemapKids  int           // child sitemaps fetched per poll of an index (default 20)
-	URLQueue        int           // POST /v1/urls queue (default 1000)
+	SubmitTimeout   time.Duration // POST /v1/urls: max wait for the broker to store one request's URLs, the rest rejected (default 10s)
 	StoreTimeout    time.Duration // per store call (default 5s)
 	DrainTimeout    time.Duration // Run waits this long for in-flight polls after ctx ends (default 20s)
 
@@ -112,7 +112,7 @@ func (c Config) Defaults() Config {
 	i(&c.MaxItemsPerPoll, 100)
 	i(&c.MaxSitemapURLs, 50000)
 	i(&c.MaxSitemapKids, 20)
-	i(&c.URLQueue, 1000)
+	d(&c.SubmitTimeout, 10*time.Second)
 	d(&c.StoreTimeout, 5*time.Second)
 	d(&c.DrainTimeout, 20*time.Second)
 	return c

@@ -15,7 +15,7 @@ import (
 //	_MAX_PAGE_BYTES, _MAX_MESSAGE_BYTES, _MIN_INTERVAL, _MAX_INTERVAL, _DEFAULT_INTERVAL,
 //	_MAX_BACKOFF, _PARK_AFTER, _PARKED_RETRY, _HOST_INTERVAL, _MAX_HOST_WAIT, _IGNORE_ROBOTS,
 //	_ALLOW_ADDRESSES (comma-separated IPs/CIDRs), _REPLICA_ID, _LEASE_TTL, _POLL_TIMEOUT,
-//	_MAX_ITEMS_PER_POLL, _PER_FEED_METRICS
+//	_MAX_ITEMS_PER_POLL, _PER_FEED_METRICS, _SUBMIT_TIMEOUT
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var c Config
 	var errs []error
@@ -74,6 +74,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	dur("MAX_HOST_WAIT", &c.MaxHostWait)
 	dur("LEASE_TTL", &c.LeaseTTL)
 	dur("POLL_TIMEOUT", &c.PollTimeout)
+	dur("SUBMIT_TIMEOUT", &c.SubmitTimeout)
 	boolean("IGNORE_ROBOTS", &c.IgnoreRobots)
 	boolean("PER_FEED_METRICS", &c.PerFeedMetrics)
 	if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_ALLOW_ADDRESSES")); v != "" {

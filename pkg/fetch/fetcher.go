@@ -42,7 +42,6 @@ type Fetcher struct {
 	m       *metrics
 	client  *client
 	policy  policy
-	urls    chan string
 
 	parkedMu sync.Mutex
 	parked   map[int]bool
@@ -85,7 +84,7 @@ func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.
 	}
 	return &Fetcher{
 		cfg: cfg, sources: sources, store: store, pub: pub,
-		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg}, urls: make(chan string, cfg.URLQueue),
+		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg},
 		parked: map[int]bool{}, seen: seenCache{max: 200_000},
 	}, nil
 }
@@ -98,9 +97,9 @@ type pollResult struct {
 	next time.Time
 }
 
-// Run polls the sources with Config.Workers workers and handles submitted URLs until ctx is
-// done, then stops dispatching, waits up to DrainTimeout for in-flight polls (cancelling them
-// after that) and returns nil. Run may be called once.
+// Run polls the sources with Config.Workers workers until ctx is done, then stops
+// dispatching, waits up to DrainTimeout for in-flight polls (cancelling them after that) and
+// returns nil. Run may be called once.
 func (f *Fetcher) Run(ctx context.Context) error {
 	f.runMu.Lock()
 	if f.running {
@@ -179,11 +178,6 @@ func (f *Fetcher) worker(ctx context.Context, jobs <-chan int, done chan<- pollR
 			case done <- pollResult{idx, next}:
 			case <-stopped:
 			}
-		case u := <-f.urls:
-			func() {
-				defer f.recoverBug("submitted url " + u)
-				f.ingestURL(ctx, u)
-			}()
 		case <-stopped:
 			return
 		}
@@ -778,42 +772,4 @@ func (f *Fetcher) publish(ctx context.Context, id string, raw *article.Raw) erro
 		return fmt.Errorf("fetch: publish %s: %w", id, err)
 	}
 	return nil
-}
-
-// ingestURL fetches and publishes one submitted URL (no seen-set check: a submission is an
-// explicit request; JetStream's duplicate window still dedups rapid repeats).
-func (f *Fetcher) ingestURL(ctx context.Context, u string) {
-	id, canon, err := article.ID(u)
-	if err != nil {
-		f.m.items.WithLabelValues("invalid").Inc()
-		return
-	}
-	src := Source{Name: "submitted", URL: u, Kind: KindSite}
-	it := Item{Link: u}
-	var raw *article.Raw
-	for attempt := 0; attempt < 3; attempt++ {
-		raw, err = f.buildRaw(ctx, src, &it, canon)
-		if err == nil || !errors.Is(err, ErrHostBusy) {
-			break
-		}
-		select {
-		case <-time.After(f.cfg.MaxHostWait):
-		case <-ctx.Done():
-			return
-		}
-	}
-	if err != nil {
-		f.m.items.WithLabelValues("deferred").Inc()
-		f.log.Warn("submitted url failed", zap.String("url", u), zap.Error(err))
-		return
-	}
-	raw.Source.FeedURL = ""
-	finalID := article.IDFromCanonical(raw.CanonicalURL)
-	if err := f.publish(ctx, finalID, raw); err != nil {
-		f.m.items.WithLabelValues("publish_error").Inc()
-		f.log.Warn("submitted url publish", zap.String("url", u), zap.Error(err))
-		return
-	}
-	_ = f.markSeen(ctx, "u."+id, "u."+finalID)
-	f.m.items.WithLabelValues("new").Inc()
 }

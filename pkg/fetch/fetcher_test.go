@@ -592,57 +592,6 @@ func TestTwoReplicasShareStore(t *testing.T) {
 	t.Logf("replica A published %d, B %d", pa.count(), pb.count())
 }
 
-func TestRunDrainsAndServesURLs(t *testing.T) {
-	s := newSite(t)
-	store, pub := NewMemStore(), &capture{}
-	f := newTestFetcher(t, testConfig(), nil, store, pub)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- f.Run(ctx) }()
-	h := f.Handler()
-	for _, tc := range []struct {
-		name, body string
-		code       int
-	}{
-		{"ok", `{"urls":["` + s.url("/a/sub?utm_medium=x") + `","ftp://nope"]}`, 202},
-		{"bad json", `{"urls":`, 400},
-		{"empty", `{"urls":[]}`, 400},
-		{"all invalid", `{"urls":["not a url"]}`, 400},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/urls", strings.NewReader(tc.body)))
-			if rec.Code != tc.code {
-				t.Fatalf("code %d, want %d: %s", rec.Code, tc.code, rec.Body)
-			}
-			if tc.code == 202 {
-				var r SubmitResponse
-				json.Unmarshal(rec.Body.Bytes(), &r)
-				if len(r.Accepted) != 1 || len(r.Accepted[0].ID) != 32 || len(r.Rejected) != 1 {
-					t.Fatalf("response %+v", r)
-				}
-			}
-		})
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/urls", nil))
-	if rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("GET: %d", rec.Code)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for pub.count() < 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	env := pub.envelopes(t)
-	if len(env) != 1 || env[0].Raw.Source.Name != "submitted" || !strings.HasSuffix(env[0].Raw.CanonicalURL, "/a/sub") {
-		t.Fatalf("submitted: %+v", env)
-	}
-}
-
 func TestPublishKeepsUnderMessageLimit(t *testing.T) {
 	// Compressible text is gzipped; incompressible text must also be cut.
 	var bb strings.Builder

@@ -11,8 +11,6 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-
-	"github.com/newsflow/newsflow/pkg/article"
 )
 
 // headCanonicals returns the page's declared canonical URLs, <link rel=canonical> first then
@@ -69,85 +67,14 @@ func nonEmpty(s ...string) []string {
 	return out
 }
 
-// SubmitRequest is the body of POST /v1/urls.
-type SubmitRequest struct {
-	URLs []string `json:"urls"`
-}
-
-// SubmitResponse is the 202 answer. IDs are those of the submitted URLs' canonical form; the
-// published article's ID can differ when the page declares another canonical URL.
-type SubmitResponse struct {
-	Accepted []SubmitAccepted `json:"accepted"`
-	Rejected []SubmitRejected `json:"rejected,omitempty"`
-}
-
-// SubmitAccepted is one queued URL.
-type SubmitAccepted struct {
-	URL string `json:"url"`
-	ID  string `json:"id"`
-}
-
-// SubmitRejected is one refused URL with the reason.
-type SubmitRejected struct {
-	URL   string `json:"url"`
-	Error string `json:"error"`
-}
-
-// maxSubmit bounds one request.
-const maxSubmit = 1000
-
-// Handler returns the http.Handler for POST /v1/urls: {"urls": [...]} → 202 with the queued
-// URLs and their IDs (400 on a bad body, 503 when the queue is full for every URL). URLs are
-// fetched by Run's workers. Safe for concurrent use.
-func (f *Fetcher) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			httpError(w, http.StatusMethodNotAllowed, "use POST")
-			return
-		}
-		var req SubmitRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err := dec.Decode(&req); err != nil {
-			httpError(w, http.StatusBadRequest, "body must be {\"urls\": [...]}: "+err.Error())
-			return
-		}
-		if len(req.URLs) == 0 || len(req.URLs) > maxSubmit {
-			httpError(w, http.StatusBadRequest, "urls must hold 1..1000 entries")
-			return
-		}
-		resp := SubmitResponse{Accepted: []SubmitAccepted{}}
-		for _, u := range req.URLs {
-			id, _, err := article.ID(u)
-			if err != nil {
-				f.m.submitted.WithLabelValues("rejected").Inc()
-				resp.Rejected = append(resp.Rejected, SubmitRejected{URL: u, Error: err.Error()})
-				continue
-			}
-			select {
-			case f.urls <- strings.TrimSpace(u):
-				f.m.submitted.WithLabelValues("accepted").Inc()
-				resp.Accepted = append(resp.Accepted, SubmitAccepted{URL: u, ID: id})
-			default:
-				f.m.submitted.WithLabelValues("queue_full").Inc()
-				resp.Rejected = append(resp.Rejected, SubmitRejected{URL: u, Error: "queue full, retry later"})
-			}
-		}
-		status := http.StatusAccepted
-		if len(resp.Accepted) == 0 {
-			status = http.StatusBadRequest
-			for _, rj := range resp.Rejected {
-				if rj.Error == "queue full, retry later" {
-					status = http.StatusServiceUnavailable
-					w.Header().Set("Retry-After", "30")
-					break
-				}
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(resp)
-	})
+// allowMethod answers 405 with an Allow header and returns false unless r uses method.
+func allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	httpError(w, http.StatusMethodNotAllowed, "use "+method)
+	return false
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {
@@ -201,9 +128,7 @@ func (f *Fetcher) Status(ctx context.Context) ([]FeedStatus, error) {
 // failing or parked). It reads the Store once per feed; meant for operators, not polling.
 func (f *Fetcher) StatusHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", http.MethodGet)
-			httpError(w, http.StatusMethodNotAllowed, "use GET")
+		if !allowMethod(w, r, http.MethodGet) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)

@@ -15,6 +15,7 @@ type metrics struct {
 	parked       prometheus.Gauge
 	distrusted   prometheus.Counter
 	submitted    *prometheus.CounterVec
+	submissions  *prometheus.CounterVec
 	published    prometheus.Histogram
 }
 
@@ -39,12 +40,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		distrusted: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsflow_fetcher_validators_distrusted_total",
 			Help: "Feeds whose ETag/Last-Modified were caught lying and are now ignored."}),
 		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_fetcher_urls_submitted_total",
-			Help: "URLs submitted through POST /v1/urls by outcome (accepted, rejected, queue_full)."}, []string{"outcome"}),
+			Help: "URLs submitted through POST /v1/urls by outcome (accepted: stored on news.submit, rejected: invalid, publish_error: bus did not store it)."}, []string{"outcome"}),
+		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_fetcher_submissions_total",
+			Help: "news.submit messages handled by outcome (fetched, retry, dead_letter)."}, []string{"outcome"}),
 		published: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsflow_fetcher_published_bytes",
 			Help: "Size of published raw envelopes.", Buckets: prometheus.ExponentialBuckets(1024, 4, 8)}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.polls, m.items, m.errors, m.fetchSeconds, m.failures, m.lastSuccess, m.feedNew, m.parked, m.distrusted, m.submitted, m.published} {
+		for _, c := range []prometheus.Collector{m.polls, m.items, m.errors, m.fetchSeconds, m.failures, m.lastSuccess, m.feedNew, m.parked, m.distrusted, m.submitted, m.submissions, m.published} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

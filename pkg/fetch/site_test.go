@@ -17,24 +17,47 @@ import (
 // capture is an in-memory bus.Publisher recording what was published.
 type capture struct {
 	mu   sync.Mutex
-	msgs []bus.Outgoing
+	msgs []bus.Outgoing // news.raw
 	fail error
+	// submits are the messages published to news.submit; failSubmit (if set) decides the
+	// error of each such publish (nil: stored).
+	submits    []bus.Outgoing
+	failSubmit func(ctx context.Context, m bus.Outgoing) error
 }
 
-func (c *capture) Publish(_ context.Context, subject string, m bus.Outgoing) error {
+func (c *capture) Publish(ctx context.Context, subject string, m bus.Outgoing) error {
+	c.mu.Lock()
+	failSubmit := c.failSubmit
+	c.mu.Unlock()
+	if subject == article.SubjectSubmit && failSubmit != nil {
+		if err := failSubmit(ctx, m); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fail != nil {
 		return c.fail
 	}
-	if subject != article.SubjectRaw {
+	if subject != article.SubjectRaw && subject != article.SubjectSubmit {
 		return fmt.Errorf("unexpected subject %q", subject)
 	}
 	if m.Header[bus.HeaderMsgID] != m.Key {
 		return fmt.Errorf("msg id header %q != key %q", m.Header[bus.HeaderMsgID], m.Key)
 	}
+	if subject == article.SubjectSubmit {
+		c.submits = append(c.submits, m)
+		return nil
+	}
 	c.msgs = append(c.msgs, m)
 	return nil
+}
+
+// submitted returns what was published to news.submit so far.
+func (c *capture) submitted() []bus.Outgoing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]bus.Outgoing(nil), c.submits...)
 }
 
 func (c *capture) count() int {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/fetch"
 	"github.com/newsflow/newsflow/pkg/service"
@@ -36,8 +38,11 @@ func FetcherConfigFromEnv(e *service.Env, natsURL string) FetcherConfig {
 	return c
 }
 
-// AddFetcher loads the sources, opens the state store, and adds the fetcher loop and its
-// POST /v1/urls endpoint. js may be nil; then a connection to cfg.StateNATSURL is made.
+// AddFetcher loads the sources, opens the state store, and adds the fetcher loop, its
+// POST /v1/urls endpoint (which stores each accepted URL on news.submit before answering 202)
+// and the consumer of news.submit that fetches them: the durable group
+// "newsflow-fetcher-submit" shared by all fetcher replicas, dead letters marked stage
+// "fetcher". js may be nil; then a connection to cfg.StateNATSURL is made.
 func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.JetStream) (*fetch.Fetcher, error) {
 	log := c.log("fetcher")
 	sources := cfg.Sources
@@ -80,8 +85,21 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 	}
 	c.RT.Handle("/v1/urls", f.Handler())
 	c.RT.Go("fetcher", f.Run)
+	c.RT.Consume(c.Bus, article.SubjectSubmit, SubmitConsumeOptions(c.RT.Cfg), f.HandleSubmission)
 	log.Info("fetcher configured", zap.Int("sources", len(sources)), zap.Duration("default_interval", cfg.Fetch.DefaultInterval))
 	return f, nil
+}
+
+// SubmitConsumeOptions are the bus options of the fetcher's news.submit consumer: the shared
+// config's MaxDeliver, AckWait and Concurrency, group "newsflow-fetcher-submit", stage
+// "fetcher" in dead letters, and a slower backoff (5s doubling to 2m) than the stages' default,
+// because a page fetch fails transiently for seconds to minutes (server errors, 429 pauses,
+// a busy host limit), not milliseconds.
+func SubmitConsumeOptions(cfg service.Config) bus.ConsumeOptions {
+	o := cfg.ConsumeOptions("fetcher-submit")
+	o.Stage = "fetcher"
+	o.Backoff = bus.ExpBackoff(5*time.Second, 2*time.Minute)
+	return o
 }
 
 // storeTimeout bounds the store setup.

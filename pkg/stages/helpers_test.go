@@ -184,6 +184,22 @@ func (b isolatedBus) Consume(ctx context.Context, subject string, opts bus.Consu
 	return b.Bus.Consume(ctx, b.prefix+subject, opts, h)
 }
 
+// onRealBackends runs fn as one subtest per real backend: a fresh embedded NATS, the
+// external NATS and the external Kafka (each isolated; see embeddedNATS, externalNATS,
+// externalKafka for when an external server is required).
+func onRealBackends(t *testing.T, fn func(t *testing.T, be backend)) {
+	for _, tc := range []struct {
+		name    string
+		backend func(testing.TB) backend
+	}{
+		{"nats-embedded", embeddedNATS},
+		{"nats", externalNATS},
+		{"kafka", externalKafka},
+	} {
+		t.Run(tc.name, func(t *testing.T) { fn(t, tc.backend(t)) })
+	}
+}
+
 // subject is subject as it appears on the server for this backend.
 func (be backend) subject(s string) string { return be.prefix + s }
 
@@ -303,6 +319,21 @@ func (s *sink) snapshot() []*article.Envelope {
 	defer s.mu.Unlock()
 	return append([]*article.Envelope(nil), s.envs...)
 }
+
+// byKey returns the envelopes seen so far indexed by key(e); envelopes whose key is "" are
+// left out, and a later envelope with the same key replaces an earlier one.
+func (s *sink) byKey(key func(e *article.Envelope) string) map[string]*article.Envelope {
+	m := map[string]*article.Envelope{}
+	for _, e := range s.snapshot() {
+		if k := key(e); k != "" {
+			m[k] = e
+		}
+	}
+	return m
+}
+
+// envID is the envelope's ID, a key for sink.byKey.
+func envID(e *article.Envelope) string { return e.ID }
 
 // waitFor polls cond until it holds or waitLimit passes (then fails with what).
 func waitFor(t testing.TB, what string, cond func() bool) {

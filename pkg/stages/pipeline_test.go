@@ -22,18 +22,7 @@ import (
 // news.dlq with a clear reason and its original bytes; the runtime must stay healthy and
 // drain cleanly when stopped.
 func TestPipelineOnRealBus(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		backend func(testing.TB) backend
-	}{
-		{"nats-embedded", embeddedNATS},
-		{"nats", externalNATS},
-		{"kafka", externalKafka},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			runPipeline(t, tc.backend(t))
-		})
-	}
+	onRealBackends(t, runPipeline)
 }
 
 // goodArticle is a page the pipeline must turn into an enriched article.
@@ -203,21 +192,14 @@ func runPipeline(t *testing.T, be backend) {
 	}
 
 	byURL := func() map[string]*article.Envelope {
-		m := map[string]*article.Envelope{}
-		for _, e := range enriched.snapshot() {
-			if e.Enriched != nil {
-				m[e.Enriched.URL] = e
+		return enriched.byKey(func(e *article.Envelope) string {
+			if e.Enriched == nil {
+				return ""
 			}
-		}
-		return m
+			return e.Enriched.URL
+		})
 	}
-	byKey := func() map[string]*article.Envelope {
-		m := map[string]*article.Envelope{}
-		for _, e := range dlq.snapshot() {
-			m[e.ID] = e
-		}
-		return m
-	}
+	byKey := func() map[string]*article.Envelope { return dlq.byKey(envID) }
 	waitFor(t, fmt.Sprintf("%d enriched articles and %d dead letters", len(goodArticles)+len(edges), len(bads)), func() bool {
 		return len(byURL()) >= len(goodArticles)+len(edges) && len(byKey()) >= len(bads)
 	})

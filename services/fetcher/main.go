@@ -1,5 +1,7 @@
 // Command fetcher polls the configured feeds and sitemaps and publishes each new article to
-// news.raw. Configuration: NEWSFLOW_* environment variables (NEWSFLOW_SOURCES, NEWSFLOW_FETCH_*).
+// news.raw; it also serves POST /v1/urls (URLs stored on news.submit) and consumes news.submit
+// to fetch them. Configuration: NEWSFLOW_* environment variables (NEWSFLOW_SOURCES,
+// NEWSFLOW_FETCH_*).
 package main
 
 import (
