@@ -144,20 +144,29 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		live:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_alerter_terms_live", Help: "Terms currently tracked."}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_alerts_total", Help: "Alerts emitted by rule type."}, []string{"rule_type"}),
 		notify:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_notify_total", Help: "Notifications by outcome (sent, failed, dropped)."}, []string{"outcome"}),
-		publish:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_publish_total", Help: "Alert publishes to the bus by outcome (ok, retry, dropped)."}, []string{"outcome"}),
+		publish:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_publish_total", Help: "Alert publishes to the bus by outcome (ok, retry, dropped, deferred: cut off by close, kept in the snapshot)."}, []string{"outcome"}),
 		observe:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsflow_alerter_observe_seconds", Help: "Time to observe one article.", Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10)}),
 		reloads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_rules_reload_total", Help: "Rule file reloads by outcome (ok, invalid)."}, []string{"outcome"}),
 		suppessed: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsflow_alerter_alerts_suppressed_total",
 			Help: "Alerts not re-emitted because their id had already fired (restart, redelivery)."}),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.articles, m.mentions, m.live, m.alerts, m.notify, m.publish, m.observe, m.reloads, m.suppessed} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("alert: register metrics: %w", err)
-			}
-		}
+	if err := registerAll(reg, m.articles, m.mentions, m.live, m.alerts, m.notify, m.publish, m.observe, m.reloads, m.suppessed); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// registerAll registers cs on reg (nil: nothing to do).
+func registerAll(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("alert: register metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 type recentArticle struct {
@@ -191,7 +200,11 @@ type Alerter struct {
 	termBuf             []Term
 	seq                 uint64
 
-	outbox  chan outgoing
+	outbox chan outgoing
+	// unsent holds the alerts produced but not yet published (id → encoded envelope, under
+	// mu): part of the snapshot and re-queued by Restore, so a crash loses no alert.
+	unsent  map[string]unsentAlert
+	sentSeq uint64
 	disp    []*dispatcher
 	closed  bool
 	pubWG   sync.WaitGroup
@@ -201,6 +214,12 @@ type Alerter struct {
 
 type outgoing struct {
 	id   string
+	data []byte
+}
+
+// unsentAlert is an outbox entry kept for the snapshot; seq keeps the production order.
+type unsentAlert struct {
+	seq  uint64
 	data []byte
 }
 
@@ -229,7 +248,7 @@ func New(cfg Config, rules []Rule, pub bus.Publisher, notifiers []Notifier, log 
 	a := &Alerter{cfg: cfg, log: log, pub: pub, m: m, det: det,
 		dedupCur: map[uint64]struct{}{}, dedupPrev: map[uint64]struct{}{},
 		recent: make([]recentArticle, cfg.RecentArticles), fired: map[string]int64{},
-		outbox: make(chan outgoing, cfg.OutboxSize)}
+		outbox: make(chan outgoing, cfg.OutboxSize), unsent: map[string]unsentAlert{}}
 	a.setRulesLocked(rules)
 	a.pubCtx, a.pubStop = context.WithCancel(context.Background())
 	a.pubWG.Add(1)
@@ -296,6 +315,10 @@ func (a *Alerter) eventTime(e *article.Enriched) time.Time {
 	return fetched
 }
 
+// clusterKey is the article's story key for the (cluster, term) dedup: its story cluster,
+// else the article it duplicates, else its own canonical URL, URL or content hash. It depends
+// only on the article, so a redelivered article gets the same key and counts zero times
+// against a dedup memory (restored from a snapshot or not) that already holds it.
 func clusterKey(e *article.Enriched) string {
 	switch {
 	case e.ClusterID != "":
@@ -304,6 +327,8 @@ func clusterKey(e *article.Enriched) string {
 		return "c:" + e.DuplicateOf
 	case e.CanonicalURL != "":
 		return "u:" + e.CanonicalURL
+	case e.URL == "" && e.ContentHash != "":
+		return "h:" + e.ContentHash
 	default:
 		return "u:" + e.URL
 	}
@@ -540,7 +565,8 @@ func (a *Alerter) topArticles(h uint64, from, to time.Time) ([]article.AlertArti
 	return arts, srcs
 }
 
-// enqueue puts an alert on the outbox without blocking (full: dropped + metric).
+// enqueue puts an alert on the outbox without blocking (full: dropped + metric) and records
+// it in the durable outbox until it is published. Called with mu held.
 func (a *Alerter) enqueue(id string, al *article.Alert) {
 	a.m.alerts.WithLabelValues(al.RuleType).Inc()
 	if a.pub == nil {
@@ -551,12 +577,32 @@ func (a *Alerter) enqueue(id string, al *article.Alert) {
 		a.log.Error("alert: encode", zap.Error(err))
 		return
 	}
-	select {
-	case a.outbox <- outgoing{id: id, data: data}:
-	default:
-		a.m.publish.WithLabelValues("dropped").Inc()
+	a.sentSeq++
+	a.unsent[id] = unsentAlert{seq: a.sentSeq, data: data}
+	if !a.offerLocked(outgoing{id: id, data: data}) {
 		a.log.Warn("alert: outbox full, alert not published", zap.String("id", id), zap.String("term", al.Term))
 	}
+}
+
+// offerLocked queues o for publishLoop without blocking; when the outbox is full it drops o
+// (metric) and forgets it from the durable outbox too, so the snapshot stays bounded. Called
+// with mu held and only while the Alerter is open.
+func (a *Alerter) offerLocked(o outgoing) bool {
+	select {
+	case a.outbox <- o:
+		return true
+	default:
+		delete(a.unsent, o.id)
+		a.m.publish.WithLabelValues("dropped").Inc()
+		return false
+	}
+}
+
+// settled removes a published (or permanently rejected) alert from the durable outbox.
+func (a *Alerter) settled(id string) {
+	a.mu.Lock()
+	delete(a.unsent, id)
+	a.mu.Unlock()
 }
 
 func (a *Alerter) dispatch(out []*article.Alert) {
@@ -571,7 +617,9 @@ func (a *Alerter) dispatch(out []*article.Alert) {
 }
 
 // publishLoop publishes queued alerts, retrying each with backoff until it succeeds or the
-// Alerter closes (then the remaining ones get until CloseGrace).
+// Alerter closes (then the remaining ones get until CloseGrace). An alert leaves the durable
+// outbox when it is published or permanently rejected; one cut off by Close stays in it, so the
+// final snapshot keeps it for the next start.
 func (a *Alerter) publishLoop() {
 	defer a.pubWG.Done()
 	backoff := bus.ExpBackoff(100*time.Millisecond, 5*time.Second)
@@ -583,11 +631,18 @@ func (a *Alerter) publishLoop() {
 			cancel()
 			if err == nil {
 				a.m.publish.WithLabelValues("ok").Inc()
+				a.settled(o.id)
 				break
 			}
-			if a.pubCtx.Err() != nil || errors.Is(err, bus.ErrTooLarge) || bus.IsPermanent(err) {
+			if errors.Is(err, bus.ErrTooLarge) || bus.IsPermanent(err) {
 				a.m.publish.WithLabelValues("dropped").Inc()
 				a.log.Error("alert: publish gave up", zap.String("id", o.id), zap.Error(err))
+				a.settled(o.id)
+				break
+			}
+			if a.pubCtx.Err() != nil {
+				a.m.publish.WithLabelValues("deferred").Inc()
+				a.log.Warn("alert: not published before close, kept in the snapshot outbox", zap.String("id", o.id), zap.Error(err))
 				break
 			}
 			a.m.publish.WithLabelValues("retry").Inc()

@@ -31,22 +31,31 @@ func natsURL(t *testing.T) string {
 	return url
 }
 
-// TestNATSAlertsAndRestart runs the alerter on a real JetStream bus: enriched articles in,
-// an explained alert out on news.alerts keyed by its alert id; then a restart from a snapshot
-// replays every article (a new consumer group, worst-case redelivery) without re-alerting.
-func TestNATSAlertsAndRestart(t *testing.T) {
+// natsTestBus connects a natsbus.Bus (closed when the test ends) to a server of the test's own
+// (natsURL), its streams under a unique prefix it returns. An unreachable server is a failure,
+// never a skip (in CI or not).
+func natsTestBus(ctx context.Context, t *testing.T, prefix, name string) (*natsbus.Bus, string) {
+	t.Helper()
 	url := natsURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	prefix := fmt.Sprintf("ALERTIT%d", time.Now().UnixNano()%1e9)
-	b, err := natsbus.New(ctx, natsbus.Config{URL: url, StreamPrefix: prefix, ConnectName: "alert-it"}, zap.NewNop())
+	prefix = fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e9)
+	b, err := natsbus.New(ctx, natsbus.Config{URL: url, StreamPrefix: prefix, ConnectName: name}, zap.NewNop())
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("NATS unreachable at %s: %v", url, err)
 		}
 		t.Fatalf("nats: %v", err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { _ = b.Close() })
+	return b, prefix
+}
+
+// TestNATSAlertsAndRestart runs the alerter on a real JetStream bus: enriched articles in,
+// an explained alert out on news.alerts keyed by its alert id; then a restart from a snapshot
+// replays every article (a new consumer group, worst-case redelivery) without re-alerting.
+func TestNATSAlertsAndRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, _ := natsTestBus(ctx, t, "ALERTIT", "alert-it")
 
 	// Input: 3h of background then a burst of Acme.
 	var inputs []*article.Enriched

@@ -8,10 +8,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
+
+	"go.uber.org/zap"
 )
 
-const snapshotVersion = 1
+// snapshotVersion 2 added Outbox; version-1 snapshots (no outbox) are still restored.
+const (
+	snapshotVersion   = 2
+	snapshotVersionV1 = 1
+)
+
+// outboxSnap is one alert produced but not yet published, in production order.
+type outboxSnap struct {
+	ID   string
+	Data []byte
+}
 
 type termSnap struct {
 	Key, Kind, Display      string
@@ -42,11 +55,12 @@ type snapshot struct {
 	DedupPrev []uint64
 	DedupGen  int64
 	Fired     map[string]int64
+	Outbox    []outboxSnap
 }
 
 // Snapshot writes the alerter's state (per-term baselines and recent buckets, seasonal
 // profile, open episodes and cooldowns, es_spike windows, the expired-term filter, the
-// cluster dedup memory and fired alert ids) to w as gob. It holds the detection lock while
+// cluster dedup memory, fired alert ids and the alerts not yet published) to w as gob. It holds the detection lock while
 // copying (tens of milliseconds per 100,000 terms) and encodes outside it; call it from a
 // timer and on shutdown.
 func (a *Alerter) Snapshot(w io.Writer) error {
@@ -91,19 +105,41 @@ func (a *Alerter) snapshotLocked() *snapshot {
 	for h := range a.dedupPrev {
 		s.DedupPrev = append(s.DedupPrev, h)
 	}
+	s.Outbox = a.outboxLocked()
 	return &s
 }
 
-// Restore replaces the alerter's state with a snapshot written by Snapshot. Rules are kept
-// (the current ones); es_spike windows are restored only for rules with the same ids. After a
-// restore, alerts that already fired are not fired again. On error the state is unchanged.
+// outboxLocked lists the unsent alerts in production order. Called with mu held; the data
+// slices are never mutated after enqueue, so they are shared, not copied.
+func (a *Alerter) outboxLocked() []outboxSnap {
+	if len(a.unsent) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(a.unsent))
+	for id := range a.unsent {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return a.unsent[ids[i]].seq < a.unsent[ids[j]].seq })
+	out := make([]outboxSnap, len(ids))
+	for i, id := range ids {
+		out[i] = outboxSnap{ID: id, Data: a.unsent[id].data}
+	}
+	return out
+}
+
+// Restore replaces the alerter's state with a snapshot written by Snapshot (this version or
+// version 1). Rules are kept (the current ones); es_spike windows are restored only for rules
+// with the same ids. After a restore, alerts that already fired are not fired again, and the
+// alerts the snapshot holds as unpublished are queued for publishing again (same ids, so
+// JetStream drops a copy already stored within its duplicate window). On error the state is
+// unchanged.
 func (a *Alerter) Restore(r io.Reader) error {
 	var s snapshot
 	if err := gob.NewDecoder(bufio.NewReader(r)).Decode(&s); err != nil {
 		return fmt.Errorf("alert: restore: decode: %w", err)
 	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("alert: restore: snapshot version %d, want %d", s.Version, snapshotVersion)
+	if s.Version != snapshotVersion && s.Version != snapshotVersionV1 {
+		return fmt.Errorf("alert: restore: snapshot version %d, want %d or %d", s.Version, snapshotVersionV1, snapshotVersion)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -166,7 +202,27 @@ func (a *Alerter) Restore(r io.Reader) error {
 	if a.fired == nil {
 		a.fired = map[string]int64{}
 	}
+	a.restoreOutboxLocked(s.Outbox)
 	return nil
+}
+
+// restoreOutboxLocked replaces the durable outbox with the snapshot's and queues its alerts
+// (not after Close: they then stay in the outbox for the next snapshot). Called with mu held.
+func (a *Alerter) restoreOutboxLocked(out []outboxSnap) {
+	a.unsent = make(map[string]unsentAlert, len(out))
+	if a.pub == nil {
+		return
+	}
+	for _, o := range out {
+		a.sentSeq++
+		a.unsent[o.ID] = unsentAlert{seq: a.sentSeq, data: o.Data}
+		if !a.closed && !a.offerLocked(outgoing{id: o.ID, data: o.Data}) {
+			a.log.Warn("alert: outbox full, restored alert not published", zap.String("id", o.ID))
+		}
+	}
+	if len(out) > 0 {
+		a.log.Info("alert: restored unpublished alerts", zap.Int("alerts", len(out)))
+	}
 }
 
 // SnapshotFile writes a snapshot to path atomically (temp file in the same directory, fsync,

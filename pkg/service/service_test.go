@@ -110,6 +110,7 @@ func TestStageHandler(t *testing.T) {
 		{name: "processing panic is permanent", data: good, fn: func(context.Context, *article.Envelope) ([]Output, error) { panic("boom") }, wantErr: true, permanent: true, outcome: "dead_letter"},
 		{name: "transient error retried", data: good, fn: func(context.Context, *article.Envelope) ([]Output, error) { return nil, errors.New("es down") }, wantErr: true, outcome: "retry"},
 		{name: "publish failure retried", data: good, fn: forward, pubErr: errors.New("no pub ack"), wantErr: true, outcome: "retry"},
+		{name: "deferred passes through unsettled", data: good, fn: func(context.Context, *article.Envelope) ([]Output, error) { return nil, bus.ErrDeferred }, wantErr: true, outcome: "deferred"},
 		{name: "too large is permanent", data: good, fn: forward, pubErr: bus.ErrTooLarge, wantErr: true, permanent: true, outcome: "dead_letter"},
 	}
 	for _, tt := range tests {

@@ -22,9 +22,14 @@ type Output struct {
 // Errors wrapped with bus.Permanent dead-letter the input; other errors are retried.
 type ProcessFunc func(ctx context.Context, in *article.Envelope) ([]Output, error)
 
+// MessageProcessFunc is a ProcessFunc that also gets the delivery, for stages that settle it
+// themselves: returning bus.ErrDeferred means fn has taken ownership of msg and will Ack, Nack
+// or Term it later (its outputs are then ignored).
+type MessageProcessFunc func(ctx context.Context, msg bus.Message, in *article.Envelope) ([]Output, error)
+
 // StageMetrics are the per-stage counters and histograms StageHandler records.
 type StageMetrics struct {
-	Messages *prometheus.CounterVec // outcome: ok, retry, dead_letter, decode_error
+	Messages *prometheus.CounterVec // outcome: ok, deferred, retry, dead_letter, decode_error
 	Seconds  prometheus.Histogram
 }
 
@@ -53,6 +58,15 @@ func NewStageMetrics(stage string, reg prometheus.Registerer) *StageMetrics {
 // accepted it), then return nil so the input is acked. It logs each failure with its reason
 // and counts outcomes. The bus's Settle does the retry/backoff and dead-lettering.
 func StageHandler(stage string, pub bus.Publisher, fn ProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
+	return MessageStageHandler(stage, pub, func(ctx context.Context, _ bus.Message, in *article.Envelope) ([]Output, error) {
+		return fn(ctx, in)
+	}, log, m)
+}
+
+// MessageStageHandler is StageHandler for a MessageProcessFunc: when fn returns
+// bus.ErrDeferred (it owns the message now) nothing is published, the outcome "deferred" is
+// counted and ErrDeferred is returned so the bus leaves the message unsettled.
+func MessageStageHandler(stage string, pub bus.Publisher, fn MessageProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
 	return func(ctx context.Context, msg bus.Message) error {
 		start := time.Now()
 		defer func() { m.Seconds.Observe(time.Since(start).Seconds()) }()
@@ -63,7 +77,7 @@ func StageHandler(stage string, pub bus.Publisher, fn ProcessFunc, log *zap.Logg
 				zap.String("subject", msg.Subject()), zap.Int("bytes", len(msg.Data())), zap.Error(err))
 			return bus.Permanent(fmt.Errorf("%s: decode: %w", stage, err))
 		}
-		outs, err := safeProcess(ctx, fn, in)
+		outs, err := safeProcess(ctx, fn, msg, in)
 		if err == nil {
 			for _, o := range outs {
 				b, encErr := article.Encode(o.Envelope)
@@ -83,6 +97,8 @@ func StageHandler(stage string, pub bus.Publisher, fn ProcessFunc, log *zap.Logg
 		switch {
 		case err == nil:
 			m.Messages.WithLabelValues("ok").Inc()
+		case errors.Is(err, bus.ErrDeferred):
+			m.Messages.WithLabelValues("deferred").Inc()
 		case bus.IsPermanent(err):
 			m.Messages.WithLabelValues("dead_letter").Inc()
 			log.Warn("permanent failure, dead-lettering", zap.String("id", in.ID), zap.Error(err))
@@ -96,11 +112,11 @@ func StageHandler(stage string, pub bus.Publisher, fn ProcessFunc, log *zap.Logg
 
 // safeProcess runs fn and turns a panic into a permanent error so that one bad input can never
 // crash the service.
-func safeProcess(ctx context.Context, fn ProcessFunc, in *article.Envelope) (outs []Output, err error) {
+func safeProcess(ctx context.Context, fn MessageProcessFunc, msg bus.Message, in *article.Envelope) (outs []Output, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = bus.Permanent(fmt.Errorf("panic while processing %s: %v", in.ID, r))
 		}
 	}()
-	return fn(ctx, in)
+	return fn(ctx, msg, in)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -14,16 +15,36 @@ import (
 	"go.uber.org/zap"
 )
 
+// busUnsettledLimit is the default bound on a consumer's unacked deliveries of both backends
+// (natsbus MaxAckPending, kafkabus MaxUnsettled); the checkpoint threshold stays below it.
+const busUnsettledLimit = 1024
+
 // AlerterConfig configures the alerter stage.
 type AlerterConfig struct {
-	Alert        alert.Config
-	RulesFile    string // YAML rules, reloaded on change ("" = built-in default rules)
-	Webhooks     []string
-	SlackHooks   []string
-	SaveInterval time.Duration
+	Alert      alert.Config
+	RulesFile  string // YAML rules, reloaded on change ("" = built-in default rules)
+	Webhooks   []string
+	SlackHooks []string
+	// Checkpoint: an article is acked only once a saved snapshot contains its counts
+	// (Interval, MaxPending); SaveInterval is how often the state is saved when idle.
+	Checkpoint alert.CheckpointConfig
 }
 
-// AlerterConfigFromEnv reads NEWSFLOW_ALERT_* variables.
+// Validate reports a configuration error in the stage's own settings (defaults applied).
+func (c AlerterConfig) Validate() error {
+	ck := c.Checkpoint.WithDefaults()
+	if err := ck.Validate(); err != nil {
+		return fmt.Errorf("alerter: %w", err)
+	}
+	if ck.MaxPending > busUnsettledLimit/2 {
+		return fmt.Errorf("alerter: NEWSFLOW_ALERT_CHECKPOINT_MAX_PENDING=%d: want <= %d (half the bus's %d unacked deliveries per consumer)",
+			ck.MaxPending, busUnsettledLimit/2, busUnsettledLimit)
+	}
+	return nil
+}
+
+// AlerterConfigFromEnv reads the NEWSFLOW_ALERT_* variables; parse and validation errors are
+// collected in e.
 func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	var c AlerterConfig
 	c.RulesFile = e.String("NEWSFLOW_ALERT_RULES", "")
@@ -31,20 +52,32 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.SlackHooks = e.List("NEWSFLOW_ALERT_SLACK_WEBHOOKS", nil)
 	c.Alert.Shard.Index = e.Int("NEWSFLOW_ALERT_SHARD_INDEX", 0)
 	c.Alert.Shard.Count = e.Int("NEWSFLOW_ALERT_SHARD_COUNT", 0)
-	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
+	c.Checkpoint.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
+	c.Checkpoint.Interval = e.Duration("NEWSFLOW_ALERT_CHECKPOINT_INTERVAL", 5*time.Second)
+	c.Checkpoint.MaxPending = e.Int("NEWSFLOW_ALERT_CHECKPOINT_MAX_PENDING", 500)
 	// Stream time the detector observes before it may fire (default 1h; negative: none).
 	c.Alert.Detector.Warmup = e.Duration("NEWSFLOW_ALERT_WARMUP", 0)
 	// How far before its fetch an article's published date is still trusted as its event time.
 	c.Alert.MaxEventSkew = e.Duration("NEWSFLOW_ALERT_MAX_EVENT_SKEW", 0)
 	c.Alert.Now = time.Now // fired_at is wall-clock time when live (the eval replays event time)
+	e.Fail(c.Validate())
 	return c
 }
 
-// AddAlerter builds the alerter with its rules, notifiers and restored baselines, and adds
-// its consumer of news.enriched, its evaluation loop, the rules watcher and state snapshots.
-// Each shard is its own consumer group: every replica must see every article to count the
-// terms it owns.
+// AddAlerter builds the alerter with its rules, notifiers and restored state, and adds its
+// consumer of news.enriched, its evaluation loop and the rules watcher. Each shard is its own
+// consumer group: every replica must see every article to count the terms it owns.
+//
+// Durability: the handler counts an article, hands the message to an alert.Checkpointer and
+// defers its settlement; the checkpointer (the only writer of alerter.snap) saves the state
+// every Checkpoint.Interval or MaxPending articles and then acks the articles the snapshot
+// covers. Unpublished alerts are part of the snapshot. After a crash the unacked articles are
+// redelivered and the restored dedup memory counts those already in the snapshot zero times.
 func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Checkpoint = cfg.Checkpoint.WithDefaults()
 	log := c.log("alerter")
 	var rules []alert.Rule
 	if cfg.RulesFile != "" {
@@ -88,30 +121,57 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 			log.Info("alerter baselines restored", zap.Int("bytes", len(b)))
 		}
 	}
-	c.RT.PersistEvery(c.State, snap, cfg.SaveInterval, func() []byte {
-		var buf bytes.Buffer
-		if err := a.Snapshot(&buf); err != nil {
-			log.Warn("alerter snapshot failed", zap.Error(err))
-		}
-		return buf.Bytes()
-	})
+	snapshot := a.Snapshot
+	if c.State == "" {
+		log.Warn("no state dir: alerter state is not persisted, articles are acked uncovered")
+		snapshot = func(io.Writer) error { return nil }
+	}
+	ck, err := alert.NewCheckpointer(cfg.Checkpoint, snapshot, func(b []byte) error { return c.State.Save(snap, b) }, log, c.RT.Reg)
+	if err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("alerter: %w", err)
+	}
 	group := "alerter"
 	if cfg.Alert.Shard.Count > 1 {
 		group = fmt.Sprintf("alerter-shard-%d-of-%d", cfg.Alert.Shard.Index, cfg.Alert.Shard.Count)
 	}
+	opts := c.RT.Cfg.ConsumeOptions(group)
+	// Deferred messages wait up to one checkpoint (plus a slow save) for their ack.
+	opts.AckWait = max(opts.AckWait, 4*cfg.Checkpoint.Interval)
 	m := service.NewStageMetrics("alerter", c.RT.Reg)
-	h := service.StageHandler("alerter", c.Bus, func(ctx context.Context, in *article.Envelope) ([]service.Output, error) {
+	h := service.MessageStageHandler("alerter", c.Bus, func(ctx context.Context, msg bus.Message, in *article.Envelope) ([]service.Output, error) {
 		if in.Stage != article.StageEnriched {
 			return nil, bus.Permanentf("alerter: %s: unexpected stage %q", in.ID, in.Stage)
 		}
-		return nil, a.Observe(ctx, in.Enriched)
+		if err := a.Observe(ctx, in.Enriched); err != nil {
+			return nil, err
+		}
+		if err := ck.Add(msg); err != nil {
+			return nil, fmt.Errorf("alerter: %s: %w", in.ID, err)
+		}
+		return nil, bus.ErrDeferred
 	}, log, m)
-	c.RT.Consume(c.Bus, article.SubjectEnriched, c.RT.Cfg.ConsumeOptions(group), h)
+	c.RT.Go("consume "+article.SubjectEnriched, func(ctx context.Context) error {
+		ck.Start()
+		// The checkpoint loop keeps acking while the consumer drains (kafkabus waits for
+		// deferred settlements). Then: flush the outbox, final checkpoint, ack the rest.
+		err := c.Bus.Consume(ctx, article.SubjectEnriched, opts, h)
+		_ = a.Close()
+		fctx, cancel := context.WithTimeout(context.Background(), c.RT.Cfg.ShutdownTimeout)
+		defer cancel()
+		if cerr := ck.Close(fctx); cerr != nil {
+			log.Error("final alerter checkpoint failed (its articles were nacked and will be recounted)", zap.Error(cerr))
+		}
+		return err
+	})
 	c.RT.Go("alert evaluation", a.Run)
 	if cfg.RulesFile != "" {
 		w := alert.NewRuleWatcher(cfg.RulesFile, 2*time.Second, a, log)
 		c.RT.Go("rules watcher", w.Run)
 	}
-	c.RT.OnStop(func() { _ = a.Close() })
+	c.RT.OnStop(func() { // no-ops after the consumer actor's own shutdown
+		_ = a.Close()
+		_ = ck.Close(context.Background())
+	})
 	return a, nil
 }

@@ -330,7 +330,7 @@ func runPipeline(t *testing.T, be backend) {
 	}
 }
 
-// gatherCounters returns every counter of rt's registry as `name{label="v",...}` → value.
+// gatherCounters returns every counter and gauge of rt's registry as `name{label="v",...}` → value.
 func gatherCounters(t testing.TB, rt *service.Runtime) map[string]float64 {
 	t.Helper()
 	mfs, err := rt.Reg.Gather()
@@ -339,7 +339,7 @@ func gatherCounters(t testing.TB, rt *service.Runtime) map[string]float64 {
 	}
 	out := map[string]float64{}
 	for _, mf := range mfs {
-		if mf.GetType() != dto.MetricType_COUNTER {
+		if mf.GetType() != dto.MetricType_COUNTER && mf.GetType() != dto.MetricType_GAUGE {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -347,7 +347,11 @@ func gatherCounters(t testing.TB, rt *service.Runtime) map[string]float64 {
 			for _, l := range m.GetLabel() {
 				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
 			}
-			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = m.GetCounter().GetValue()
+			v := m.GetCounter().GetValue()
+			if mf.GetType() == dto.MetricType_GAUGE {
+				v = m.GetGauge().GetValue()
+			}
+			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = v
 		}
 	}
 	return out
