@@ -155,8 +155,8 @@ func (c *Checkpointer) Add(msg bus.Message) error {
 	}
 	c.pending = append(c.pending, msg)
 	n := len(c.pending)
+	c.m.pending.Set(float64(n)) // under mu, so a concurrent take cannot leave it stale
 	c.mu.Unlock()
-	c.m.pending.Set(float64(n))
 	if n >= c.cfg.MaxPending {
 		select {
 		case c.kick <- struct{}{}:
@@ -238,8 +238,8 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) error {
 		c.mu.Lock()
 		c.pending = append(batch, c.pending...)
 		n := len(c.pending)
-		c.mu.Unlock()
 		c.m.pending.Set(float64(n))
+		c.mu.Unlock()
 		c.m.total.WithLabelValues("failed").Inc()
 		c.retryAt = time.Now().Add(c.cfg.Interval)
 		c.log.Error("alerter checkpoint failed, its messages stay unacked", zap.Int("messages", len(batch)),
@@ -273,8 +273,8 @@ func (c *Checkpointer) take() []bus.Message {
 	c.mu.Lock()
 	batch := c.pending
 	c.pending = nil
-	c.mu.Unlock()
 	c.m.pending.Set(0)
+	c.mu.Unlock()
 	return batch
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -206,5 +207,25 @@ func TestRuntimeDrainBudget(t *testing.T) {
 				t.Fatalf("Run = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestStateDirQuarantine(t *testing.T) {
+	d := StateDir(t.TempDir())
+	if got, err := d.Quarantine("x.snap"); err != nil || got != "" {
+		t.Fatalf("quarantine of a missing snapshot = %q, %v; want nothing", got, err)
+	}
+	if err := d.Save("x.snap", []byte("corrupt")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Quarantine("x.snap")
+	if err != nil || !strings.Contains(got, "x.snap.bad-") {
+		t.Fatalf("quarantine = %q, %v", got, err)
+	}
+	if b, err := d.Load("x.snap"); err != nil || b != nil {
+		t.Fatalf("snapshot still loads after quarantine: %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(got); err != nil || string(b) != "corrupt" {
+		t.Fatalf("kept copy = %q, %v", b, err)
 	}
 }

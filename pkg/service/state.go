@@ -30,7 +30,9 @@ func (d StateDir) Load(name string) ([]byte, error) {
 	return b, nil
 }
 
-// Save writes the snapshot atomically.
+// Save writes the snapshot atomically and durably: the temporary file is synced before the
+// rename and the directory after it, so a snapshot that Save reported written survives a
+// power loss (callers ack messages on the strength of it).
 func (d StateDir) Save(name string, b []byte) error {
 	if d == "" {
 		return nil
@@ -47,6 +49,11 @@ func (d StateDir) Save(name string, b []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("service: save state %s: %w", name, err)
 	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("service: save state %s: sync: %w", name, err)
+	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("service: save state %s: %w", name, err)
@@ -54,7 +61,32 @@ func (d StateDir) Save(name string, b []byte) error {
 	if err := os.Rename(tmp.Name(), filepath.Join(string(d), name)); err != nil {
 		return fmt.Errorf("service: save state %s: %w", name, err)
 	}
+	if dir, err := os.Open(string(d)); err == nil {
+		err = dir.Sync()
+		dir.Close()
+		if err != nil {
+			return fmt.Errorf("service: save state %s: sync dir: %w", name, err)
+		}
+	}
 	return nil
+}
+
+// Quarantine renames the snapshot name to name.bad-<unix seconds> so that a snapshot that
+// could not be restored is kept for inspection instead of being overwritten by the next
+// save. It returns the new path ("" when there was nothing to rename).
+func (d StateDir) Quarantine(name string) (string, error) {
+	if d == "" {
+		return "", nil
+	}
+	from := filepath.Join(string(d), name)
+	to := fmt.Sprintf("%s.bad-%d", from, time.Now().Unix())
+	if err := os.Rename(from, to); err != nil {
+		if os.IsNotExist(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("service: quarantine state %s: %w", name, err)
+	}
+	return to, nil
 }
 
 // PersistEvery adds an actor that saves snapshot() under name every interval and once more

@@ -112,11 +112,18 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		return nil, fmt.Errorf("alerter: %w", err)
 	}
 	const snap = "alerter.snap"
+	// Acks depend on the snapshot, so an unreadable state dir stops the start; a snapshot
+	// that does not decode is set aside (not overwritten by the next checkpoint) and the
+	// alerter starts fresh.
 	if b, err := c.State.Load(snap); err != nil {
-		log.Warn("alerter state not loaded", zap.Error(err))
+		return nil, fmt.Errorf("alerter: %w", err)
 	} else if b != nil {
 		if err := a.Restore(bytes.NewReader(b)); err != nil {
-			log.Warn("alerter state not restored, starting fresh", zap.Error(err))
+			bad, qerr := c.State.Quarantine(snap)
+			if qerr != nil {
+				return nil, fmt.Errorf("alerter: restore %s: %v; %w", snap, err, qerr)
+			}
+			log.Error("alerter state not restored, kept aside, starting fresh", zap.String("kept_as", bad), zap.Error(err))
 		} else {
 			log.Info("alerter baselines restored", zap.Int("bytes", len(b)))
 		}

@@ -74,3 +74,25 @@ func TestAlerterAcksAfterCheckpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestAlerterCorruptSnapshotKeptAside: a snapshot that does not decode is renamed, not
+// overwritten by the next checkpoint, and the alerter starts fresh.
+func TestAlerterCorruptSnapshotKeptAside(t *testing.T) {
+	be := embeddedNATS(t)
+	state := service.StateDir(t.TempDir())
+	if err := state.Save("alerter.snap", []byte("not a snapshot")); err != nil {
+		t.Fatal(err)
+	}
+	add := func(c stages.Common) error { _, err := stages.AddAlerter(c, stages.AlerterConfig{}); return err }
+	p := startPipeline(t, be, "alerter", state, add)
+	kept, err := filepath.Glob(filepath.Join(string(state), "alerter.snap.bad-*"))
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("kept-aside snapshots %v (%v), want one", kept, err)
+	}
+	if b, err := os.ReadFile(kept[0]); err != nil || string(b) != "not a snapshot" {
+		t.Fatalf("kept copy %q, %v", b, err)
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -91,14 +91,16 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 }
 
 // SubmitConsumeOptions are the bus options of the fetcher's news.submit consumer: the shared
-// config's MaxDeliver, AckWait and Concurrency, group "newsflow-fetcher-submit", stage
-// "fetcher" in dead letters, and a slower backoff (5s doubling to 2m) than the stages' default,
-// because a page fetch fails transiently for seconds to minutes (server errors, 429 pauses,
-// a busy host limit), not milliseconds.
+// config's AckWait and Concurrency, group "newsflow-fetcher-submit", stage "fetcher" in dead
+// letters, a slower backoff (5s doubling to 2m) than the stages' default and at least 8
+// attempts (about 6.5 minutes in all), because a page fetch fails transiently for seconds to
+// minutes (server errors, 429 pauses, a busy host limit), not milliseconds.
 func SubmitConsumeOptions(cfg service.Config) bus.ConsumeOptions {
 	o := cfg.ConsumeOptions("fetcher-submit")
 	o.Stage = "fetcher"
 	o.Backoff = bus.ExpBackoff(5*time.Second, 2*time.Minute)
+	// enough attempts to ride out a host's 429/503 pause of several minutes
+	o.MaxDeliver = max(o.MaxDeliver, 8)
 	return o
 }
 
