@@ -81,7 +81,7 @@ func TestNATSCheckpointCrashReplay(t *testing.T) {
 		}
 	}
 	const group = "alerter-ckpt"
-	opts := bus.ConsumeOptions{Group: group, Stage: "alerter", AckWait: 2 * time.Second, Concurrency: 4, MaxDeliver: 10}
+	opts := bus.ConsumeOptions{Group: group, Stage: "alerter", AckWait: 5 * time.Second, Concurrency: 4, MaxDeliver: 10}
 	consume := func(a *Alerter, ck *Checkpointer) (stop func()) {
 		cctx, ccancel := context.WithCancel(ctx)
 		done := make(chan struct{})
