@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -140,3 +142,67 @@ type countWriter int
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countWriter)(nil)
+
+// BenchmarkCheckpointedObserve100kTerms: articles/s through Observe plus checkpointed acks,
+// the alerter stage's path, with 100,000 live terms: each article is handed to a Checkpointer
+// that snapshots the whole state to a file and fsyncs it every 500 articles (the default
+// MaxPending) before acking them. Compare with BenchmarkObserve100kTerms in the same run.
+func BenchmarkCheckpointedObserve100kTerms(b *testing.B) {
+	const terms = 100_000
+	warmN := 2 * terms
+	corpus := benchCorpus(warmN+200_000, terms, 200)
+	a, err := New(Config{}, []Rule{{ID: "s", Type: RuleSpike}}, nil, nil, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	for _, e := range corpus[:warmN] {
+		_ = a.Observe(ctx, e)
+	}
+	path := filepath.Join(b.TempDir(), "alerter.snap")
+	save := func(p []byte) error {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(p); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(path+".tmp", path)
+	}
+	ck, err := NewCheckpointer(CheckpointConfig{Interval: time.Hour, SaveInterval: time.Hour}, a.Snapshot, save, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ck.Close(ctx)
+	msgs := make([]ckMsg, 500)
+	b.ResetTimer()
+	start := time.Now()
+	checkpoints := 0
+	for i := 0; i < b.N; i++ {
+		_ = a.Observe(ctx, corpus[warmN+i%200_000])
+		if err := ck.Add(&msgs[i%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+		if ck.Pending() >= len(msgs) {
+			if err := ck.Checkpoint(ctx); err != nil {
+				b.Fatal(err)
+			}
+			checkpoints++
+		}
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "articles/s")
+	b.ReportMetric(float64(checkpoints), "checkpoints")
+	runtime.KeepAlive(corpus)
+}
