@@ -75,7 +75,7 @@ func BenchmarkEnrich(b *testing.B) {
 	b.Run("entities+places", func(b *testing.B) {
 		start(b)
 		for b.Loop() {
-			e.analyse(text, textutil.Tokenize(text))
+			e.analyse(text, textutil.Tokenize(text), "en")
 		}
 		report(b)
 	})

@@ -59,7 +59,8 @@ type Config struct {
 	// MinConfidence is the NER score below which an untyped span is only kept when a
 	// gazetteer or name rule types it (default 0.3).
 	MinConfidence float64
-	// NER overrides the entity recogniser (default ner.Default()).
+	// NER overrides the entity recogniser for every language (default: the embedded model
+	// for the article's language, ner.ForLanguage, falling back to the English ner.Default()).
 	NER Recognizer
 	// Now overrides the clock for EnrichedAt (default time.Now).
 	Now func() time.Time
@@ -210,7 +211,7 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 	}
 
 	// entities and places
-	doc := e.analyse(text, toks)
+	doc := e.analyse(text, toks, lang)
 	out.Entities = doc.entities
 	for _, en := range doc.entities {
 		e.entities.WithLabelValues(en.Type).Inc()
@@ -274,7 +275,7 @@ func (e *Enricher) isPlace(s string) bool {
 
 func overlaps(a0, a1, b0, b1 int) bool { return a0 < b1 && b0 < a1 }
 
-func (e *Enricher) analyse(text string, toks []textutil.Token) docResult {
+func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docResult {
 	var res docResult
 	var ms []alias.Mention
 	type iv struct{ s, e int }
@@ -315,7 +316,7 @@ func (e *Enricher) analyse(text string, toks []textutil.Token) docResult {
 		strong = append(strong, iv{cm.Start, cm.End})
 	}
 	// the statistical model
-	spans := e.safeExtract(text)
+	spans := e.safeExtract(text, lang)
 	for _, sp := range spans {
 		n, ok := alias.Normalize(text, sp.Start, sp.End, e.isPlace)
 		if !ok {
@@ -508,14 +509,26 @@ func locCue(text string, start int) bool {
 	return false
 }
 
-func (e *Enricher) safeExtract(text string) (spans []ner.Span) {
+// recognizer is the entity recogniser for lang: Config.NER when set, else the embedded model
+// for lang (multi for pt, hr, sr, da, sk, sv, de, fr, nl...; the character model for zh),
+// else the English model.
+func (e *Enricher) recognizer(lang string) Recognizer {
+	if e.cfg.NER == nil {
+		if m := ner.ForLanguage(lang); m != nil {
+			return m
+		}
+	}
+	return e.ner
+}
+
+func (e *Enricher) safeExtract(text, lang string) (spans []ner.Span) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("ner panic; continuing without model spans", zap.Any("panic", r))
 			spans = nil
 		}
 	}()
-	spans = e.ner.Extract(text)
+	spans = e.recognizer(lang).Extract(text)
 	// defensive: drop spans with bad offsets
 	out := spans[:0]
 	for _, s := range spans {

@@ -360,3 +360,40 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestEnrichUsesLanguageModel: the entity model follows the article's language (the multi
+// model for Portuguese and German, the character model for Chinese).
+func TestEnrichUsesLanguageModel(t *testing.T) {
+	e, err := New(Config{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, lang, text string
+		want             map[string]string // entity name -> type
+	}{
+		{"portuguese", "pt", "O presidente Lula visitou Lisboa na quinta-feira e encontrou-se com Marcelo Rebelo de Sousa.",
+			map[string]string{"Lula": "PER", "Lisboa": "LOC", "Marcelo Rebelo de Sousa": "PER"}},
+		{"german", "de", "Bundeskanzler Olaf Scholz traf am Donnerstag in Berlin den französischen Präsidenten Emmanuel Macron.",
+			map[string]string{"Olaf Scholz": "PER", "Berlin": "LOC", "Emmanuel Macron": "PER"}},
+		{"chinese", "zh", "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。",
+			map[string]string{"北京": "LOC", "王小明": "PER", "杭州市": "LOC"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := e.Enrich(context.Background(), tc.name, &article.Clean{Language: tc.lang, Text: tc.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, en := range out.Entities {
+				got[en.Name] = en.Type
+			}
+			for name, typ := range tc.want {
+				if got[name] != typ {
+					t.Errorf("%s: type %q, want %s (entities %v)", name, got[name], typ, got)
+				}
+			}
+		})
+	}
+}

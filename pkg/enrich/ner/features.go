@@ -157,8 +157,12 @@ const (
 	// FeatLexicon adds Brown-cluster and word-probability features from a
 	// WordLexicon stored in the model.
 	FeatLexicon
+	// FeatHanChars marks a character model for Chinese: tokens are single
+	// Han characters (see SplitHan), and the character n-gram features
+	// (skip bigram, bigrams and trigrams two away) are added.
+	FeatHanChars
 
-	featKnown = FeatLexicon<<1 - 1 // every bit this version reads
+	featKnown = FeatHanChars<<1 - 1 // every bit this version reads
 )
 
 // featurizer extracts hashed features for a sentence. Not safe for
@@ -243,6 +247,12 @@ const (
 	tLexFreq
 	tLexRatio
 	tLexFreqW
+	tHanSkip
+	tHanBiM2
+	tHanBiP2
+	tHanTri
+	tHanTriM
+	tHanTriP
 )
 
 // keyCats are the keyword gazetteer categories.
@@ -418,6 +428,14 @@ func (f *featurizer) extract(words []string) {
 		}
 		f.add(hstr(hstr(hseed(tBigramL), lwAt(i-1)), "|"+lw))
 		f.add(hstr(hstr(hseed(tBigramR), lw+"|"), lwAt(i+1)))
+		if f.set&FeatHanChars != 0 {
+			f.add(hstr(hstr(hseed(tHanSkip), lwAt(i-1)), "|"+lwAt(i+1)))
+			f.add(hstr(hstr(hseed(tHanBiM2), lwAt(i-2)), "|"+lwAt(i-1)))
+			f.add(hstr(hstr(hseed(tHanBiP2), lwAt(i+1)), "|"+lwAt(i+2)))
+			f.add(hstr(hstr(hstr(hseed(tHanTri), lwAt(i-1)), "|"+lw+"|"), lwAt(i+1)))
+			f.add(hstr(hstr(hstr(hseed(tHanTriM), lwAt(i-2)), "|"+lwAt(i-1)+"|"), lw))
+			f.add(hstr(hstr(hstr(hseed(tHanTriP), lw+"|"), lwAt(i+1)+"|"), lwAt(i+2)))
+		}
 		pos := uint64(0)
 		if i == 0 {
 			pos = 1

@@ -141,13 +141,7 @@ func (g *Gazetteer) Lookup(phrase string) uint16 {
 func CompileGazetteer(dir string) (*Gazetteer, []string, error) {
 	g := NewGazetteer()
 	var notes []string
-	note := func(f string, n int, err error) {
-		if err != nil {
-			notes = append(notes, fmt.Sprintf("%s: %v", f, err))
-		} else {
-			notes = append(notes, fmt.Sprintf("%s: %d entries", f, n))
-		}
-	}
+	note := noter(&notes)
 	// Census first names and surnames: "NAME freq cumfreq rank".
 	for _, f := range []struct {
 		file       string
@@ -248,16 +242,7 @@ func CompileGazetteer(dir string) (*Gazetteer, []string, error) {
 	})
 	note("regionInfo.tsv", n, err)
 	// cities15000: geonameid name asciiname alternatenames lat lon fclass fcode cc cc2 a1 a2 a3 a4 population ...
-	n, err = eachLine(filepath.Join(dir, "cities15000.txt"), func(line string) {
-		c := strings.Split(line, "\t")
-		if len(c) < 15 {
-			return
-		}
-		pop, _ := strconv.Atoi(c[14])
-		cat := GazCity
-		if pop >= 500000 {
-			cat = GazCityBig
-		}
+	n, err = eachCity(dir, func(c []string, cat, pop int) {
 		g.Add(c[1], cat)
 		g.Add(c[2], cat)
 		if pop >= 1000000 {
@@ -349,6 +334,36 @@ func eachLine(path string, fn func(string)) (int, error) {
 		n++
 	}
 	return n, sc.Err()
+}
+
+// noter returns a function that appends "file: n entries" or "file: error"
+// to notes.
+func noter(notes *[]string) func(f string, n int, err error) {
+	return func(f string, n int, err error) {
+		if err != nil {
+			*notes = append(*notes, fmt.Sprintf("%s: %v", f, err))
+		} else {
+			*notes = append(*notes, fmt.Sprintf("%s: %d entries", f, n))
+		}
+	}
+}
+
+// eachCity calls fn with the columns of each line of dir/cities15000.txt
+// (geonameid name asciiname alternatenames ... population at 14), its
+// category (GazCityBig from 500k people, else GazCity) and population.
+func eachCity(dir string, fn func(c []string, cat, pop int)) (int, error) {
+	return eachLine(filepath.Join(dir, "cities15000.txt"), func(line string) {
+		c := strings.Split(line, "\t")
+		if len(c) < 15 {
+			return
+		}
+		pop, _ := strconv.Atoi(c[14])
+		cat := GazCity
+		if pop >= 500000 {
+			cat = GazCityBig
+		}
+		fn(c, cat, pop)
+	})
 }
 
 func eachCSV(path string, fn func(map[string]int, []string)) (int, error) {

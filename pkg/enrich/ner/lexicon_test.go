@@ -190,8 +190,8 @@ func TestEmbeddedModelsLoad(t *testing.T) {
 			t.Errorf("%s: %v", f.Name(), err)
 		}
 	}
-	if n < 2 {
-		t.Errorf("%d embedded models, want en and multi", n)
+	if n < 3 {
+		t.Errorf("%d embedded models, want en, multi and zh", n)
 	}
 }
 

@@ -41,13 +41,15 @@ var (
 
 // ForLanguage returns the embedded model for an ISO 639-1 language code, or
 // nil if none is embedded. English has its own model ("en"); pt, hr, sr, da,
-// sk, sv, de, fr, nl share "multi". Models are decoded once and cached.
+// sk, sv, de, fr, nl share "multi"; Chinese ("zh") has a character model
+// (FeatHanChars). Models are decoded once and cached.
 func ForLanguage(lang string) *Model {
 	name := lang
 	switch lang {
 	case "en":
 	case "pt", "hr", "sr", "bs", "da", "sk", "cs", "sv", "no", "nb", "de", "fr", "nl", "es", "it":
 		name = "multi"
+	case "zh":
 	default:
 		return nil
 	}
@@ -95,6 +97,9 @@ func (m *Model) Extract(text string) []Span {
 		text = text[:cut]
 	}
 	toks := Tokenize(text)
+	if m.feats&FeatHanChars != 0 {
+		toks = splitHanTokens(toks)
+	}
 	sents := Sentences(text, toks)
 	ws := m.ws()
 	defer m.pool.Put(ws)

@@ -159,7 +159,8 @@ func Sentences(text string, toks []Token) [][]Token {
 			for j < len(toks) && isCloser(toks[j].Text) {
 				j++
 			}
-			if j >= len(toks) {
+			if j >= len(toks) || t == "。" || t == "！" || t == "？" {
+				// CJK full stops end a sentence whatever follows
 				i = j - 1
 				end = true
 			} else {

@@ -1,0 +1,139 @@
+package ner
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSplitHan(t *testing.T) {
+	tests := []struct {
+		name         string
+		words, tags  []string
+		wantW, wantT string
+	}{
+		{"han name", []string{"王小明", "说"}, []string{"B-PER", "O"}, "王 小 明 说", "B-PER I-PER I-PER O"},
+		{"continuation keeps I", []string{"北京", "大学"}, []string{"B-ORG", "I-ORG"}, "北 京 大 学", "B-ORG I-ORG I-ORG I-ORG"},
+		{"latin and digits stay whole", []string{"iPhone15", "在", "2024年"}, []string{"B-MISC", "O", "O"}, "iPhone15 在 2024 年", "B-MISC O O O"},
+		{"mixed inside a word", []string{"A股市场"}, []string{"O"}, "A 股 市 场", "O O O O"},
+		{"no han", []string{"Joe", "Biden"}, []string{"B-PER", "I-PER"}, "Joe Biden", "B-PER I-PER"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, tg := SplitHan(tc.words, tc.tags)
+			if got := strings.Join(w, " "); got != tc.wantW {
+				t.Errorf("words %q, want %q", got, tc.wantW)
+			}
+			if got := strings.Join(tg, " "); got != tc.wantT {
+				t.Errorf("tags %q, want %q", got, tc.wantT)
+			}
+			if w2, t2 := SplitHan(tc.words, nil); strings.Join(w2, " ") != tc.wantW || t2 != nil {
+				t.Errorf("without tags: %q %v", w2, t2)
+			}
+		})
+	}
+}
+
+func TestSentencesCJKFullStop(t *testing.T) {
+	text := "阿里巴巴集团总部位于杭州。俄罗斯总统普京没有来！他说：“好。”然后走了"
+	toks := splitHanTokens(Tokenize(text))
+	var got []string
+	for _, s := range Sentences(text, toks) {
+		got = append(got, text[s[0].Start:s[len(s)-1].End])
+	}
+	want := []string{"阿里巴巴集团总部位于杭州。", "俄罗斯总统普京没有来！", "他说：“好。”", "然后走了"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("sentences %q, want %q", got, want)
+	}
+}
+
+func TestExtractChinese(t *testing.T) {
+	m := ForLanguage("zh")
+	if m == nil {
+		t.Fatal("no embedded zh model")
+	}
+	text := "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。"
+	got := map[string]string{}
+	for _, sp := range m.Extract(text) {
+		if text[sp.Start:sp.End] != sp.Text {
+			t.Errorf("span %+v: offsets do not match its text", sp)
+		}
+		got[sp.Text] = sp.Type
+	}
+	for name, typ := range map[string]string{"北京": "LOC", "杭州市": "LOC", "王小明": "PER"} {
+		if got[name] != typ {
+			t.Errorf("%s: got %q, want %s (all: %v)", name, got[name], typ, got)
+		}
+	}
+}
+
+func TestCompileHanGazetteer(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	city := func(alt string, pop string) string {
+		c := make([]string, 19)
+		c[1], c[2], c[3], c[14] = "X", "X", alt, pop
+		return strings.Join(c, "\t") + "\n"
+	}
+	write("cities15000.txt", city("Hangzhou,杭州市,Hang-chou", "7000000")+city("玉溪镇", "20000"))
+	write("countries.json", `[{"name":{"native":{}},"translations":{"zho":{"official":"德意志联邦共和国","common":"德国"}}}]`)
+	write("sigpwned_common-surnames-by-country.csv", "Country,Localized Name,Romanized Name\nCN,王,Wang\n")
+	write("sigpwned_common-forenames-by-country.csv", "Country,Localized Name,Romanized Name\n")
+	g, notes, err := CompileHanGazetteer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AddHanKeywords()
+	han := func(s string) []string {
+		var out []string
+		for _, r := range s {
+			out = append(out, string(r))
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		cat  int
+		want bool
+	}{
+		{"杭州市", GazCityBig, true},
+		{"杭州", GazCityBig, true},
+		{"玉溪", GazCity, true},
+		{"德国", GazCountry, true},
+		{"德国人", GazDemonym, true},
+		{"德意志联邦共和国", GazCountry, false}, // longer than gazMaxLen characters
+		{"王", GazSurname, true},
+		{"大学", GazOrgKey, true},
+		{"Hangzhou", GazCityBig, false}, // Latin names are not in the Han gazetteer
+	}
+	for _, tc := range tests {
+		if got := g.lookupWords(han(tc.name))&(1<<tc.cat) != 0; got != tc.want {
+			t.Errorf("%s in category %d: %v, want %v (notes %v)", tc.name, tc.cat, got, tc.want, notes)
+		}
+	}
+}
+
+func FuzzSplitHan(f *testing.F) {
+	for _, s := range []string{"王小明", "A股市场", "iPhone15在2024年", "", "\xff汉", "𠀀字"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		words, tags := SplitHan([]string{w}, []string{"B-PER"})
+		if strings.Join(words, "") != w {
+			t.Fatalf("pieces %q do not rebuild %q", words, w)
+		}
+		if len(words) != len(tags) {
+			t.Fatalf("%d pieces, %d tags", len(words), len(tags))
+		}
+		for i, tg := range tags {
+			if (i == 0) != (tg == "B-PER") {
+				t.Fatalf("tags %q", tags)
+			}
+		}
+	})
+}
