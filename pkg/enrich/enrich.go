@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -232,8 +233,9 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 	}
 	out.Dates = dates.Find(text, ref)
 
-	// keywords (language-aware stopwords; stream IDF), then learn this document's words
-	if e.cfg.MaxKeywords > 0 {
+	// keywords (language-aware stopwords; stream IDF), then learn this document's words;
+	// none for text written without spaces between words (a clause is not a keyword)
+	if e.cfg.MaxKeywords > 0 && !unspaced(lang, text) {
 		out.Keywords = keywords.Extract(text, keywords.Options{Lang: lang, Max: e.cfg.MaxKeywords, DF: e.df, Title: c.Title})
 		e.df.Observe(text)
 	}
@@ -507,6 +509,27 @@ func locCue(text string, start int) bool {
 		}
 	}
 	return false
+}
+
+// unspaced reports whether text is in a language or script written without spaces between
+// words (Chinese, Japanese, Thai, Lao, Khmer, Burmese, Tibetan), judged by lang or, when
+// that is not one of them, by most letters of the first 2,000 bytes.
+func unspaced(lang, text string) bool {
+	switch lang {
+	case "zh", "ja", "th", "lo", "km", "my", "bo":
+		return true
+	}
+	var letters, un int
+	for _, r := range text[:min(len(text), 2000)] {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		letters++
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan) {
+			un++
+		}
+	}
+	return letters > 0 && un*2 > letters
 }
 
 // recognizer is the entity recogniser for lang: Config.NER when set, else the embedded model

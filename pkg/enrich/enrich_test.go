@@ -240,6 +240,11 @@ func TestEnrichEdgeCases(t *testing.T) {
 				t.Fatalf("sentiment %v for zh", *out.Sentiment)
 			}
 		}},
+		{"no clause keywords for unspaced text", &article.Clean{Text: "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。"}, nil, func(t *testing.T, out *article.Enriched) {
+			if len(out.Keywords) != 0 {
+				t.Fatalf("keywords %+v for Chinese text", out.Keywords)
+			}
+		}},
 		{"unknown language guessed", &article.Clean{Text: "The president said on Monday that the talks with the union were a great success and would continue."}, nil, func(t *testing.T, out *article.Enriched) {
 			if out.Sentiment == nil {
 				t.Fatal("expected English to be guessed")
