@@ -1,6 +1,7 @@
 // Command eval-ner scores the embedded NER models (and, in the same run,
 // github.com/jdkato/prose/v2 as a baseline) on EWT test, wikigold-dev and
-// each available language's UNER test split: precision / recall / F1 per
+// each available language's UNER test split and the held-out tail of each
+// Europeana file (de, fr, nl): precision / recall / F1 per
 // type and micro over PER, LOC, ORG (exact span match), plus words/s.
 //
 //	go run ./cmd/eval-ner -data ../../shared/ml -eval ../../shared/eval
@@ -50,6 +51,14 @@ func main() {
 	for _, p := range multi {
 		b := filepath.Base(p)
 		sets = append(sets, dataset{strings.TrimSuffix(b, ".iob2"), p, b[:2]})
+	}
+	// Europeana: the held-out tail of each file (train-ner never sees it)
+	enp, _ := filepath.Glob(filepath.Join(*data, "ner/extra/europeana/*.bio"))
+	sort.Strings(enp)
+	for _, p := range enp {
+		b := strings.TrimSuffix(filepath.Base(p), ".bio") // enp_DE.lft
+		lang := strings.ToLower(strings.TrimPrefix(b, "enp_")[:2])
+		sets = append(sets, dataset{b + "-tail10", p, lang})
 	}
 	if *extra != "" {
 		for _, p := range strings.Split(*extra, ",") {
@@ -131,6 +140,10 @@ func run(w io.Writer, sets []dataset, modelDir string, quick int, withProse, con
 		docs, err := ner.ReadCoNLLFile(ds.path)
 		if err != nil {
 			return err
+		}
+		if strings.HasSuffix(ds.name, "-tail10") {
+			_, tail := ner.SplitTail(docs, ner.HeldOutFraction)
+			docs = []ner.Document{tail}
 		}
 		docs = limit(docs, quick)
 		words := 0

@@ -36,18 +36,24 @@ func ReadCoNLLFile(path string) ([]Document, error) {
 	return docs, nil
 }
 
+// maxRunOn caps a sentence of a file without sentence breaks (OCR text
+// with few full stops would otherwise give sentences of thousands of words).
+const maxRunOn = 150
+
 // ReadCoNLL reads the column formats used by the training data: Universal
 // NER ("idx<TAB>token<TAB>tag[...]" with "# newdoc" / "# text" comments) and
 // "token [cols...] tag" files with "-DOCSTART-" document breaks. Tags are
 // normalised to IOB2 over PER/ORG/LOC/MISC: IOB1 and IO input is converted,
 // OTH becomes MISC, unknown types become O. Files without blank lines
-// between sentences are split after sentence-final punctuation.
+// between sentences are split at maxRunOn words; any sentence is split after
+// sentence-final punctuation once it has 60 words.
 func ReadCoNLL(r io.Reader) ([]Document, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var docs []Document
 	cur := Document{}
 	var sent Sentence
+	sawBlank := false // a file with blank lines marks its own sentences
 	flushSent := func() {
 		if len(sent.Words) > 0 {
 			sent.Tags = toIOB2(sent.Tags)
@@ -66,6 +72,7 @@ func ReadCoNLL(r io.Reader) ([]Document, error) {
 		line := strings.TrimRight(sc.Text(), "\r")
 		line = strings.TrimPrefix(line, "\ufeff")
 		if strings.TrimSpace(line) == "" {
+			sawBlank = true
 			flushSent()
 			continue
 		}
@@ -101,8 +108,8 @@ func ReadCoNLL(r io.Reader) ([]Document, error) {
 		}
 		sent.Words = append(sent.Words, word)
 		sent.Tags = append(sent.Tags, normTag(tag))
-		if len(sent.Words) >= 60 && (word == "." || word == "!" || word == "?") {
-			flushSent() // files without sentence breaks (europeana)
+		if (len(sent.Words) >= 60 && (word == "." || word == "!" || word == "?")) || (!sawBlank && len(sent.Words) >= maxRunOn) {
+			flushSent() // files without sentence breaks (europeana, OCR with few full stops)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -186,4 +193,26 @@ func SpansFromTags(tags []string) []TokenSpan {
 type TokenSpan struct {
 	Start, End int
 	Type       string
+}
+
+// HeldOutFraction is the share of each Europeana file's sentences (its
+// tail) kept out of training and scored by eval-ner as that language's test
+// split: Europeana has no splits of its own.
+const HeldOutFraction = 0.1
+
+// SplitTail returns the sentences of docs (one document per file for
+// Europeana) without their last frac, and that tail, each as one document.
+// The split is by sentence count, deterministic, and never empty on either
+// side for at least two sentences.
+func SplitTail(docs []Document, frac float64) (train, test Document) {
+	var all []Sentence
+	for _, d := range docs {
+		all = append(all, d.Sentences...)
+	}
+	k := int(float64(len(all)) * frac)
+	if k == 0 && len(all) >= 2 {
+		k = 1
+	}
+	cut := len(all) - k
+	return Document{Sentences: all[:cut]}, Document{Sentences: all[cut:]}
 }

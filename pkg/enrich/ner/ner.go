@@ -100,17 +100,13 @@ func (m *Model) Extract(text string) []Span {
 	if m.feats&FeatHanChars != 0 {
 		toks = splitHanTokens(toks)
 	}
-	sents := Sentences(text, toks)
+	sents := chunkSentences(Sentences(text, toks), maxSentence)
 	ws := m.ws()
 	defer m.pool.Put(ws)
 	words := make([][]string, len(sents))
 	labs := make([][]int, len(sents))
 	confs := make([][]float32, len(sents))
 	for i, s := range sents {
-		if len(s) > maxSentence {
-			// pathological "sentence" (no punctuation): tag in chunks
-			s = s[:maxSentence:maxSentence]
-		}
 		w := make([]string, len(s))
 		for j, t := range s {
 			w[j] = t.Text
@@ -137,8 +133,33 @@ func (m *Model) Extract(text string) []Span {
 	return out
 }
 
-// maxSentence bounds the tokens tagged per sentence.
+// maxSentence bounds the tokens tagged as one sentence; longer runs (text
+// without punctuation) are tagged in chunks.
 const maxSentence = 400
+
+// chunkSentences splits sentences longer than n tokens into pieces of at
+// most n (the pieces alias the input).
+func chunkSentences(sents [][]Token, n int) [][]Token {
+	long := false
+	for _, s := range sents {
+		if len(s) > n {
+			long = true
+			break
+		}
+	}
+	if !long {
+		return sents
+	}
+	out := make([][]Token, 0, len(sents)+1)
+	for _, s := range sents {
+		for len(s) > n {
+			out = append(out, s[:n:n])
+			s = s[n:]
+		}
+		out = append(out, s)
+	}
+	return out
+}
 
 func spansOf(labs []int) []TokenSpan {
 	var out []TokenSpan

@@ -86,6 +86,86 @@ func TestReadCoNLL(t *testing.T) {
 	}
 }
 
+func TestReadCoNLLRunOn(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		wantSents int
+	}{
+		// no blank lines and no full stops (OCR): cut every maxRunOn words
+		{"run-on without breaks", strings.Repeat("Wort O\n", 2*maxRunOn+10), 3},
+		// a file with blank lines keeps its own long sentences
+		{"long sentence with breaks", "a O\n\n" + strings.Repeat("w O\n", 2*maxRunOn+10) + "\n", 2},
+		// after 60 words a full stop ends a sentence in any file
+		{"full stop after 60 words", strings.Repeat("w O\n", 61) + ". O\n" + "x O\n", 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			docs, err := ReadCoNLL(strings.NewReader(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, d := range docs {
+				for _, s := range d.Sentences {
+					n++
+					if len(s.Words) != len(s.Tags) {
+						t.Fatalf("sentence with %d words, %d tags", len(s.Words), len(s.Tags))
+					}
+				}
+			}
+			if n != tc.wantSents {
+				t.Errorf("%d sentences, want %d", n, tc.wantSents)
+			}
+		})
+	}
+}
+
+func TestSplitTail(t *testing.T) {
+	doc := func(n int) Document {
+		var d Document
+		for i := 0; i < n; i++ {
+			d.Sentences = append(d.Sentences, Sentence{Words: []string{itoa(i)}})
+		}
+		return d
+	}
+	tests := []struct {
+		name                string
+		docs                []Document
+		wantTrain, wantTest int
+	}{
+		{"ten percent", []Document{doc(15), doc(5)}, 18, 2},
+		{"at least one held out", []Document{doc(3)}, 2, 1},
+		{"single sentence stays in training", []Document{doc(1)}, 1, 0},
+		{"empty", nil, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, te := SplitTail(tc.docs, HeldOutFraction)
+			if len(tr.Sentences) != tc.wantTrain || len(te.Sentences) != tc.wantTest {
+				t.Fatalf("split %d / %d, want %d / %d", len(tr.Sentences), len(te.Sentences), tc.wantTrain, tc.wantTest)
+			}
+			if len(te.Sentences) > 0 && te.Sentences[len(te.Sentences)-1].Words[0] != tc.docs[len(tc.docs)-1].Sentences[len(tc.docs[len(tc.docs)-1].Sentences)-1].Words[0] {
+				t.Errorf("held-out part is not the tail")
+			}
+		})
+	}
+}
+
+func TestExtractTagsPastLongRunOn(t *testing.T) {
+	// 1,000 words without punctuation, then a name: tagged in chunks, not cut at maxSentence
+	text := strings.Repeat("and then ", 500) + "President Joe Biden arrived"
+	found := false
+	for _, s := range Default().Extract(text) {
+		if s.Text == "Joe Biden" && s.Type == "PER" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no PER Joe Biden after the %d-token run-on: %v", 1000, Default().Extract(text))
+	}
+}
+
 func TestDefaultModelTagsNews(t *testing.T) {
 	text := "President Joe Biden met NATO officials in Moscow."
 	got := map[string]string{}
