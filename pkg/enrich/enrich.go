@@ -61,7 +61,7 @@ type Config struct {
 	// gazetteer or name rule types it (default 0.3).
 	MinConfidence float64
 	// NER overrides the entity recogniser for every language (default: the embedded model
-	// for the article's language, ner.ForLanguage, falling back to the English ner.Default()).
+	// for the article's language, ner.ForLanguage, else the English ner.Default()).
 	NER Recognizer
 	// Now overrides the clock for EnrichedAt (default time.Now).
 	Now func() time.Time
@@ -533,8 +533,8 @@ func unspaced(lang, text string) bool {
 }
 
 // recognizer is the entity recogniser for lang: Config.NER when set, else the embedded model
-// for lang (multi for pt, hr, sr, da, sk, sv, de, fr, nl...; the character model for zh),
-// else the English model.
+// for lang (ner.ForLanguage: the character model for zh, multi for other non-English
+// languages), else (English, unknown, Japanese...) the English model.
 func (e *Enricher) recognizer(lang string) Recognizer {
 	if e.cfg.NER == nil {
 		if m := ner.ForLanguage(lang); m != nil {

@@ -20,6 +20,9 @@ const (
 	numLabels
 )
 
+// numTypes counts O and the four entity types (typeIndex).
+const numTypes = 5
+
 var labelNames = [numLabels]string{"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"}
 
 func labelIndex(tag string) int {

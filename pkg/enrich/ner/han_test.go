@@ -137,3 +137,23 @@ func FuzzSplitHan(f *testing.F) {
 		}
 	})
 }
+
+func TestForLanguageRouting(t *testing.T) {
+	tests := []struct{ lang, want string }{
+		{"en", "en"}, {"zh", "zh"}, {"pt", "multi"}, {"de", "multi"},
+		{"id", "multi"}, // no model of its own: the multi model generalises better
+		{"", ""}, {"ja", ""}, {"th", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang, func(t *testing.T) {
+			m := ForLanguage(tc.lang)
+			got := ""
+			if m != nil {
+				got = m.Lang
+			}
+			if got != tc.want {
+				t.Errorf("ForLanguage(%q) = %q, want %q", tc.lang, got, tc.want)
+			}
+		})
+	}
+}

@@ -142,7 +142,8 @@ func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start 
 }
 
 // tagInto tags one sentence, writing label indexes into out (len(words)),
-// and per-token confidence into conf if non-nil.
+// and, if conf is non-nil (len(words)*numTypes), each token's probability of
+// every type (O, PER, ORG, LOC, MISC) from its emission scores.
 func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32) {
 	n := len(words)
 	if n == 0 {
@@ -165,17 +166,15 @@ func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32
 				mx = max(mx, v)
 			}
 			var z float64
-			for _, v := range e {
-				z += math.Exp(float64(v - mx))
+			var p [numTypes]float64
+			for l, v := range e {
+				x := math.Exp(float64(v - mx))
+				z += x
+				p[labType(l)] += x // B-X + I-X, or O
 			}
-			// probability of the chosen type (B-X + I-X), or of O
-			l := out[i]
-			p := math.Exp(float64(e[l] - mx))
-			if l != lO {
-				b := l - (1 - l%2) // B-X index
-				p = math.Exp(float64(e[b]-mx)) + math.Exp(float64(e[b+1]-mx))
+			for t := range p {
+				conf[i*numTypes+t] = float32(p[t] / z)
 			}
-			conf[i] = float32(p / z)
 		}
 	}
 }
