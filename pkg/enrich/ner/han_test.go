@@ -157,3 +157,34 @@ func TestForLanguageRouting(t *testing.T) {
 		})
 	}
 }
+
+func TestDocConsistencyPropagation(t *testing.T) {
+	chars := func(s string) []string { w, _ := SplitHan([]string{s}, nil); return w }
+	tests := []struct {
+		name  string
+		words [][]string
+		labs  [][]int
+		want  string // spans of the second sentence after consistency
+	}{
+		{"han name tagged again", [][]string{chars("王小明说"), chars("我见到王小明")},
+			[][]int{{lBPER, lIPER, lIPER, lO}, {lO, lO, lO, lO, lO, lO}}, "3-6PER"},
+		{"single han character is not propagated", [][]string{chars("王说"), chars("王见到他")},
+			[][]int{{lBPER, lO}, {lO, lO, lO, lO}}, ""},
+		{"capitalised name tagged again", [][]string{{"Acme", "Corp", "grew"}, {"Acme", "Corp", "fell"}},
+			[][]int{{lBORG, lIORG, lO}, {lO, lO, lO}}, "0-2ORG"},
+		{"lower-case occurrence left alone", [][]string{{"Apple", "rose"}, {"an", "apple", "fell"}},
+			[][]int{{lBORG, lO}, {lO, lO, lO}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			docConsistency(tc.words, tc.labs)
+			var got []string
+			for _, sp := range spansOf(tc.labs[1]) {
+				got = append(got, itoa(sp.Start)+"-"+itoa(sp.End)+sp.Type)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("second sentence spans %q, want %q", strings.Join(got, " "), tc.want)
+			}
+		})
+	}
+}

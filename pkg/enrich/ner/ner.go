@@ -190,7 +190,8 @@ func spansOf(labs []int) []TokenSpan {
 // docConsistency makes labels of repeated names agree within a document:
 // each surface form takes its majority type, and untagged capitalised
 // occurrences of a tagged name (or of the last word of a multi-word person
-// name) are tagged too.
+// name) are tagged too, as are untagged occurrences of tagged names of two
+// or more Han characters.
 func docConsistency(words [][]string, labs [][]int) {
 	type vote [5]int
 	votes := map[string]*vote{}
@@ -254,10 +255,12 @@ func docConsistency(words [][]string, labs [][]int) {
 			if ls[j] != lO {
 				continue
 			}
-			if r, _ := utf8.DecodeRuneInString(ws[j]); !unicode.IsUpper(r) {
+			r, _ := utf8.DecodeRuneInString(ws[j])
+			han := isHan(r) // Han characters have no case; a name there needs two or more
+			if !unicode.IsUpper(r) && !han {
 				continue
 			}
-			for L := min(maxLen, len(ws)-j); L >= 1; L-- {
+			for L := min(maxLen, len(ws)-j); L >= 1+boolInt(han); L-- {
 				ok := true
 				for q := j; q < j+L; q++ {
 					if ls[q] != lO {
