@@ -209,6 +209,9 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 			}
 		}
 		lang = keywords.GuessLanguage(ws)
+		if lang == "" && mostlyHan(text) {
+			lang = "zh" // the stopword guess has no Chinese; the script tells
+		}
 	}
 
 	// entities and places
@@ -530,6 +533,25 @@ func unspaced(lang, text string) bool {
 		}
 	}
 	return letters > 0 && un*2 > letters
+}
+
+// mostlyHan reports whether most letters of the first 2,000 bytes of text are Han characters
+// and none is Japanese kana.
+func mostlyHan(text string) bool {
+	var letters, han int
+	for _, r := range text[:min(len(text), 2000)] {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		letters++
+		switch {
+		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
+			return false
+		case unicode.Is(unicode.Han, r):
+			han++
+		}
+	}
+	return letters > 0 && han*2 > letters
 }
 
 // recognizer is the entity recogniser for lang: Config.NER when set, else the embedded model

@@ -383,6 +383,8 @@ func TestEnrichUsesLanguageModel(t *testing.T) {
 			map[string]string{"Olaf Scholz": "PER", "Berlin": "LOC", "Emmanuel Macron": "PER"}},
 		{"chinese", "zh", "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。",
 			map[string]string{"北京": "LOC", "王小明": "PER", "杭州市": "LOC"}},
+		{"chinese without a language", "", "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。",
+			map[string]string{"北京": "LOC", "王小明": "PER", "杭州市": "LOC"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ func main() {
 	quick := flag.Int("quick", 0, "if > 0, only the first N sentences of each dataset")
 	noProse := flag.Bool("no-prose", false, "skip the prose/v2 baseline")
 	noCons := flag.Bool("no-consistency", false, "disable document-level consistency")
-	only := flag.String("only", "", "comma-separated dataset names to run (default all)")
+	only := flag.String("only", "", "comma-separated dataset names to run (default all); also offers the dev splits, which the embedded models were trained on (score them with -model DIR of a -with-dev=false training)")
 	extra := flag.String("files", "", "comma-separated extra English CoNLL files to score (named by file)")
 	flag.BoolVar(&dumpErrors, "errors", false, "print gold/predicted span mismatches to stderr")
 	flag.Float64Var(&orgBias, "org-bias", 0, "add this to the English model's ORG emission scores before scoring (decoding-bias sweeps)")
@@ -57,7 +57,11 @@ func main() {
 	sort.Strings(enp)
 	for _, p := range enp {
 		b := strings.TrimSuffix(filepath.Base(p), ".bio") // enp_DE.lft
-		lang := strings.ToLower(strings.TrimPrefix(b, "enp_")[:2])
+		code := strings.TrimPrefix(b, "enp_")
+		if len(code) < 2 {
+			continue
+		}
+		lang := strings.ToLower(code[:2])
 		sets = append(sets, dataset{b + "-tail10", p, lang})
 	}
 	if *extra != "" {

@@ -81,7 +81,7 @@ func main() {
 			if err != nil {
 				log.Fatalf("train-ner: %v", err)
 			}
-			if strings.Contains(f, "europeana") {
+			if filepath.Base(filepath.Dir(f)) == "europeana" {
 				// the tail is eval-ner's test split for this language
 				tr, _ := ner.SplitTail(docs, ner.HeldOutFraction)
 				docs = []ner.Document{tr}

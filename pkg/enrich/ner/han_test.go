@@ -1,6 +1,7 @@
 package ner
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,13 +178,68 @@ func TestDocConsistencyPropagation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			docConsistency(tc.words, tc.labs)
+			docConsistency(tc.words, tc.labs, nil)
 			var got []string
 			for _, sp := range spansOf(tc.labs[1]) {
 				got = append(got, itoa(sp.Start)+"-"+itoa(sp.End)+sp.Type)
 			}
 			if strings.Join(got, " ") != tc.want {
 				t.Errorf("second sentence spans %q, want %q", strings.Join(got, " "), tc.want)
+			}
+		})
+	}
+}
+
+func TestDocConsistencyScoresPropagatedSpans(t *testing.T) {
+	words := [][]string{{"Acme", "Corp", "grew"}, {"Acme", "Corp", "grew"}, {"Acme", "Corp", "fell"}}
+	labs := [][]int{{lBORG, lIORG, lO}, {lBORG, lIORG, lO}, {lO, lO, lO}}
+	conf := make([][]float32, len(words))
+	for i := range conf {
+		conf[i] = make([]float32, len(words[i])*numTypes) // the model gave ORG no probability
+	}
+	docConsistency(words, labs, conf)
+	if got := spansOf(labs[2]); len(got) != 1 || got[0].Type != "ORG" {
+		t.Fatalf("third sentence spans %v, want Acme Corp ORG", got)
+	}
+	for j := 0; j < 2; j++ {
+		if c := conf[2][j*numTypes+typeIndex("ORG")]; c != 1 {
+			t.Errorf("token %d ORG score %v, want the vote share 1", j, c)
+		}
+	}
+	if c := conf[2][2*numTypes+typeIndex("ORG")]; c != 0 {
+		t.Errorf("untouched token got score %v", c)
+	}
+}
+
+func TestChunkSentences(t *testing.T) {
+	mk := func(n, comma int) []Token {
+		toks := make([]Token, n)
+		for i := range toks {
+			toks[i] = Token{Text: "w"}
+			if i == comma {
+				toks[i].Text = "，"
+			}
+		}
+		return toks
+	}
+	tests := []struct {
+		name  string
+		sents [][]Token
+		want  []int // chunk lengths
+	}{
+		{"short stays whole", [][]Token{mk(10, -1)}, []int{10}},
+		{"cut after punctuation near the limit", [][]Token{mk(450, 380)}, []int{381, 69}},
+		{"hard cut without punctuation", [][]Token{mk(900, -1)}, []int{400, 400, 100}},
+		{"punctuation too early is ignored", [][]Token{mk(450, 100)}, []int{400, 50}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []int
+			for _, s := range chunkSentences(tc.sents, maxSentence) {
+				got = append(got, len(s))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("chunks %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -204,7 +204,7 @@ func (m *Model) TagDocument(sents [][]string) [][]string {
 	}
 	m.tagDoc(ws, sents, labs, nil)
 	if m.consistency {
-		docConsistency(sents, labs)
+		docConsistency(sents, labs, nil)
 	}
 	out := make([][]string, len(sents))
 	for i, ls := range labs {

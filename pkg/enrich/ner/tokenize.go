@@ -154,12 +154,12 @@ func Sentences(text string, toks []Token) [][]Token {
 	for i := 0; i < len(toks); i++ {
 		end := false
 		t := toks[i].Text
-		if t == "." || t == "!" || t == "?" || t == "…" || t == "。" || t == "！" || t == "？" {
+		if t == "." || t == "!" || t == "?" || t == "…" || t == "。" || t == "！" || t == "？" || t == "．" || t == "｡" {
 			j := i + 1
 			for j < len(toks) && isCloser(toks[j].Text) {
 				j++
 			}
-			if j >= len(toks) || t == "。" || t == "！" || t == "？" {
+			if j >= len(toks) || t == "。" || t == "！" || t == "？" || t == "．" || t == "｡" {
 				// CJK full stops end a sentence whatever follows
 				i = j - 1
 				end = true
@@ -186,7 +186,7 @@ func Sentences(text string, toks []Token) [][]Token {
 
 func isCloser(s string) bool {
 	switch s {
-	case "\"", "”", "’", "'", ")", "]", "»", "」":
+	case "\"", "”", "’", "'", ")", "]", "»", "」", "』", "）", "】":
 		return true
 	}
 	return false
