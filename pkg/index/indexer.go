@@ -68,9 +68,10 @@ func (c Config) Validate() error {
 }
 
 type metrics struct {
-	items   *prometheus.CounterVec
-	flushes prometheus.Histogram
-	healthy prometheus.Gauge
+	items    *prometheus.CounterVec
+	flushes  prometheus.Histogram
+	healthy  prometheus.Gauge
+	rerouted prometheus.Counter
 }
 
 // Indexer writes articles and alerts to Elasticsearch through one esutil.BulkIndexer. Its
@@ -143,13 +144,15 @@ func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logge
 		flushes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsflow_indexer_flush_seconds",
 			Help: "Bulk request duration.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
 		healthy: prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_indexer_es_up", Help: "1 while Elasticsearch accepts bulks."}),
+		rerouted: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsflow_indexer_undated_rerouted_total",
+			Help: "Undated articles written to the index that already held them instead of their fetch month's."}),
 	}
 	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "newsflow_indexer_waiting_handlers",
 		Help: "Handlers blocked while Elasticsearch is unavailable (backpressure)."}, func() float64 { return float64(ix.waiting.Load()) })
 	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "newsflow_indexer_inflight_items",
 		Help: "Messages added to the bulk indexer and not settled yet."}, func() float64 { return float64(ix.inflight.Load()) })
 	if reg != nil {
-		for _, c := range []prometheus.Collector{ix.m.items, ix.m.flushes, ix.m.healthy, waiting, inflight} {
+		for _, c := range []prometheus.Collector{ix.m.items, ix.m.flushes, ix.m.healthy, ix.m.rerouted, waiting, inflight} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("index: metrics: %w", err)
 			}
@@ -298,6 +301,14 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 		if err != nil {
 			return fmt.Errorf("indexer: waiting for elasticsearch: %w", err)
 		}
+		if env.Stage == article.StageEnriched && undated(env.Enriched) {
+			// filed by fetch time: a re-fetch in a later month must overwrite the copy
+			// already indexed, not add a second one in that month's index
+			if idx := ix.existingIndex(ctx, env.ID); idx != "" && idx != it.Index {
+				ix.m.rerouted.Inc()
+				it.Index = idx
+			}
+		}
 		it.OnSuccess = func(ctx context.Context, _ esutil.BulkIndexerItem, _ esutil.BulkIndexerResponseItem) {
 			ix.inflight.Add(-1)
 			if ix.abandoned.Load() {
@@ -329,6 +340,42 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 		}
 		return bus.ErrDeferred
 	}
+}
+
+// undated reports whether e has no published date (DocTime falls back to its fetch time).
+func undated(e *article.Enriched) bool { return e.PublishedAt == nil || e.PublishedAt.IsZero() }
+
+// existingIndex returns the index that already holds article id, searching the articles
+// alias ("" when none does, the alias does not exist yet, or the search fails: then the
+// document goes to its computed index, as before). It blocks for one search, at most 5s.
+func (ix *Indexer) existingIndex(ctx context.Context, id string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	q, _ := json.Marshal(map[string]any{"query": map[string]any{"ids": map[string]any{"values": []string{id}}}, "_source": false, "size": 1})
+	res, err := ix.es.Search(ix.es.Search.WithContext(ctx), ix.es.Search.WithIndex(ix.names.ArticlesAlias()),
+		ix.es.Search.WithBody(bytes.NewReader(q)), ix.es.Search.WithIgnoreUnavailable(true), ix.es.Search.WithAllowNoIndices(true))
+	if err != nil {
+		ix.log.Debug("existing-index lookup failed", zap.String("id", id), zap.Error(err))
+		return ""
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		if res.StatusCode != 404 {
+			ix.log.Debug("existing-index lookup failed", zap.String("id", id), zap.String("status", res.Status()))
+		}
+		return ""
+	}
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				Index string `json:"_index"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Hits.Hits) == 0 {
+		return ""
+	}
+	return out.Hits.Hits[0].Index
 }
 
 func (ix *Indexer) onFailure(m bus.Message, id string, opts bus.ConsumeOptions, res esutil.BulkIndexerResponseItem, err error) {

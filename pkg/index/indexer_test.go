@@ -543,3 +543,36 @@ func TestIndexerStopsWhileElasticsearchDown(t *testing.T) {
 		t.Fatalf("%d messages dead-lettered", d)
 	}
 }
+
+// TestIndexerUndatedRefetchKeepsItsIndex: an article without a published date is filed by its
+// fetch month; fetched again a month later it overwrites that document instead of adding a
+// second copy to the new month's index.
+func TestIndexerUndatedRefetchKeepsItsIndex(t *testing.T) {
+	h := newHarness(t)
+	stop, _ := h.run(os.Getenv("NEWSFLOW_ES_URL"))
+	defer stop(false)
+	oct := time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)
+	first := enriched(7, oct, "undated first fetch")
+	first.Enriched.PublishedAt = nil
+	h.publish(first)
+	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"undated first fetch"}}}`, 1, 30*time.Second); got != 1 {
+		t.Fatalf("first fetch not indexed (%d)", got)
+	}
+	again := enriched(7, oct.AddDate(0, 1, 5), "undated second fetch")
+	again.Enriched.PublishedAt = nil
+	if again.ID != first.ID {
+		t.Fatal("test setup: same URL must give the same ID")
+	}
+	h.publish(again)
+	if got := h.waitTotal(`{"query":{"match_phrase":{"title":"undated second fetch"}}}`, 1, 30*time.Second); got != 1 {
+		t.Fatalf("second fetch not indexed (%d)", got)
+	}
+	r := h.search(fmt.Sprintf(`{"query":{"ids":{"values":[%q]}}}`, first.ID))
+	if n := total(r); n != 1 {
+		t.Fatalf("%d documents for the article, want 1 (no second monthly copy)", n)
+	}
+	hit := r["hits"].(map[string]any)["hits"].([]any)[0].(map[string]any)
+	if idx := hit["_index"].(string); idx != h.names.ArticleIndex(oct) {
+		t.Fatalf("document in %s, want %s (the first fetch's month)", idx, h.names.ArticleIndex(oct))
+	}
+}

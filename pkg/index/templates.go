@@ -9,8 +9,10 @@ import (
 
 // Names of the indices, aliases and templates. Articles live in monthly indices
 // "<prefix>-articles-YYYY.MM" chosen by DocTime (published, else fetched), so one article
-// always lands in the same index and redelivery overwrites instead of duplicating; the read
-// alias "<prefix>-articles" spans them all (Kibana's data view points at it).
+// always lands in the same index and redelivery overwrites instead of duplicating (an undated
+// article re-fetched in a later month goes to the index that already holds it: see
+// Indexer.existingIndex); the read alias "<prefix>-articles" spans them all (Kibana's data
+// view points at it).
 type Names struct{ Prefix string }
 
 func (n Names) p() string {
