@@ -1,8 +1,10 @@
 package alert
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
@@ -34,5 +36,42 @@ func FuzzObserve(f *testing.F) {
 			t.Fatal(err)
 		}
 		a.Tick(e.FetchedAt)
+	})
+}
+
+// FuzzRestore feeds arbitrary bytes to Restore (a snapshot file is read back after a crash and
+// may be truncated or corrupt): it must return an error or a usable Alerter, never panic, and
+// a restored Alerter must keep observing, ticking and snapshotting.
+func FuzzRestore(f *testing.F) {
+	src, err := New(Config{}, []Rule{{ID: "s", Type: RuleSpike}, {ID: "es", Type: RuleESSpike, Timeframe: Duration(5 * time.Minute), SpikeHeight: 2}}, nil, nil, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		_ = src.Observe(context.Background(), art(t0.Add(time.Duration(i)*time.Minute), "", "Acme", "Globex"))
+	}
+	var good bytes.Buffer
+	if err := src.Snapshot(&good); err != nil {
+		f.Fatal(err)
+	}
+	src.Close()
+	f.Add(good.Bytes())
+	f.Add(good.Bytes()[:good.Len()/2])
+	f.Add([]byte{})
+	f.Add([]byte("not a snapshot"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := New(Config{}, []Rule{{ID: "s", Type: RuleSpike}, {ID: "es", Type: RuleESSpike, Timeframe: Duration(5 * time.Minute), SpikeHeight: 2}}, nil, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if a.Restore(bytes.NewReader(data)) != nil {
+			return
+		}
+		_ = a.Observe(context.Background(), art(t0.Add(time.Hour), "", "Acme", "Initech"))
+		a.Tick(t0.Add(2 * time.Hour))
+		if err := a.Snapshot(io.Discard); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -192,14 +192,25 @@ func (f *Fetcher) HandleSubmission(ctx context.Context, m bus.Message) (err erro
 			f.log.Info("submitted url failed, will retry", zap.String("key", m.Key()), zap.Int("attempt", m.Attempt()), zap.Error(err))
 		}
 	}()
-	var s Submission
-	if err := json.Unmarshal(m.Data(), &s); err != nil {
-		return bus.Permanent(fmt.Errorf("fetch: submission %s: decode: %w", m.Key(), err))
-	}
-	if strings.TrimSpace(s.URL) == "" {
-		return bus.Permanentf("fetch: submission %s: decode: no url", m.Key())
+	s, err := DecodeSubmission(m.Data())
+	if err != nil {
+		return bus.Permanent(fmt.Errorf("fetch: submission %s: %w", m.Key(), err))
 	}
 	return f.fetchSubmitted(ctx, s.URL)
+}
+
+// DecodeSubmission decodes a news.submit payload; an error (broken JSON, no URL) means the
+// message can never be processed.
+func DecodeSubmission(b []byte) (Submission, error) {
+	var s Submission
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Submission{}, fmt.Errorf("decode: %w", err)
+	}
+	s.URL = strings.TrimSpace(s.URL)
+	if s.URL == "" {
+		return Submission{}, errors.New("decode: no url")
+	}
+	return s, nil
 }
 
 // fetchSubmitted fetches one submitted URL and publishes it to news.raw (no seen-set check: a

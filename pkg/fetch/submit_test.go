@@ -269,3 +269,18 @@ func TestSubmitThenConsume(t *testing.T) {
 		t.Fatalf("published %+v", env)
 	}
 }
+
+// FuzzDecodeSubmission: any news.submit payload decodes to a submission with a URL or to an
+// error (which dead-letters the message), never a panic.
+func FuzzDecodeSubmission(f *testing.F) {
+	for _, s := range []string{`{"url":"https://example.com/a","id":"x","submitted_at":"2026-11-28T12:00:00Z"}`,
+		`{"url":"  "}`, `{"url":1}`, `[]`, ``, `{"url":"\u0000"}`, `{"submitted_at":"not a time","url":"x"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := DecodeSubmission(b)
+		if err == nil && strings.TrimSpace(s.URL) == "" {
+			t.Fatalf("decoded %q without a URL", b)
+		}
+	})
+}

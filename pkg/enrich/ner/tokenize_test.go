@@ -1,6 +1,7 @@
 package ner
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode"
@@ -94,5 +95,40 @@ func FuzzTokenize(f *testing.F) {
 			t.Fatalf("sentences cover %d tokens, want %d", n, len(toks))
 		}
 		Default().Extract(s)
+	})
+}
+
+// FuzzReadCoNLL: any training or evaluation file reads without a panic, and every sentence
+// has one normalised IOB2 tag per word.
+func FuzzReadCoNLL(f *testing.F) {
+	for _, s := range []string{
+		"# newdoc id = d1\n# text = Joe visited Paris\n1\tJoe\tB-PER\t-\n2\tvisited\tO\n3\tParis\tB-LOC\n\n",
+		"-DOCSTART- O\n\nAcme I-ORG\nCorp I-ORG\nhired O\nAnn I-PER\n\n",
+		"1-2\tdel\t_\n1\tde\tO\n2\tel\tO\n",
+		"Wort O\nWort B-PERS\n. O\n",
+		"\t\t\n#\n# = \nx\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		docs, err := ReadCoNLL(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, d := range docs {
+			for _, s := range d.Sentences {
+				if len(s.Words) != len(s.Tags) || len(s.Words) == 0 {
+					t.Fatalf("sentence with %d words and %d tags", len(s.Words), len(s.Tags))
+				}
+				for i, tg := range s.Tags {
+					if tg != "O" && !strings.HasPrefix(tg, "B-") && !strings.HasPrefix(tg, "I-") {
+						t.Fatalf("tag %q", tg)
+					}
+					if strings.HasPrefix(tg, "I-") && (i == 0 || s.Tags[i-1] == "O" || s.Tags[i-1][2:] != tg[2:]) {
+						t.Fatalf("I- tag not continuing a span: %q", s.Tags)
+					}
+				}
+			}
+		}
 	})
 }
