@@ -48,6 +48,7 @@ func main() {
 	lexPath := flag.String("lexicon", "", "en: spacy-lookups-data wheel for Brown-cluster and word-probability features (empty: fetch "+ner.SpacyLookupsFile+" into -cache; \"off\": none)")
 	lexMin := flag.Float64("lexicon-min-logprob", -17.5, "en: keep lexicon words at least this probable (plus every word with a Brown cluster)")
 	cacheDir := flag.String("cache", defaultCache(), "download cache for -lexicon")
+	zhClusters := flag.Bool("zh-clusters", true, "zh: character clusters from the training text")
 	hanKeys := flag.Bool("han-keys", true, "zh: organisation/place heads and person titles in the han gazetteer")
 	hanGaz := flag.Bool("han-gaz", true, "zh: gazetteer of Han place, country and person names (else the Latin-script one)")
 	flag.Parse()
@@ -158,6 +159,17 @@ func main() {
 			}
 		}
 		var clus map[string]uint16
+		if lang == "zh" && *zhClusters {
+			// character clusters from the training text: zh dev +2.2 F1 over seeds 1-3 (the
+			// multi model gains nothing from word clusters of its text: +0.3, noise)
+			t2 := time.Now()
+			var text [][]string
+			for _, s := range sents {
+				text = append(text, s.Words)
+			}
+			clus = ner.BuildClusters(text, ner.ClusterConfig{Seed: *seed, MinCount: *clusterMin})
+			log.Printf("[%s] clusters: %d words from %d training sentences in %v", lang, len(clus), len(text), time.Since(t2).Round(time.Millisecond))
+		}
 		if lang == "en" && *clusters {
 			t2 := time.Now()
 			text := unlabelled(*data, strings.Split(*clusterGlobs, ","), *withDev)
