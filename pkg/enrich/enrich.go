@@ -342,8 +342,17 @@ func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docR
 		if en, ok := e.aliases.Lookup(n.Text); ok {
 			m.Type, m.Canonical, m.Strong = en.Type, en.Canonical, true
 		} else if c, ok := e.geo.LookupCountry(n.Text); ok && sp.Type != "PER" {
-			_ = c
-			continue // a demonym or country handled above (e.g. inside a longer span)
+			if !unspaced(lang, n.Text) {
+				continue // a demonym or country handled above (e.g. inside a longer span)
+			}
+			// text without spaces (Chinese): the name scan cannot see words, so the model's
+			// span is the country mention
+			if _, seen := countryFirst[c.Code]; !seen {
+				countryFirst[c.Code] = n.Start
+			}
+			countryN[c.Code]++
+			countryW[c.Code]++
+			m.Type, m.Canonical, m.Strong = "LOC", c.Name, true
 		} else if confident {
 			m.Type, m.Strong = sp.Type, true
 		} else {

@@ -366,6 +366,31 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+// TestChinesePlaces: Chinese place and country names resolve to GeoNames places with
+// coordinates and ISO codes (the name scan cannot see words in text without spaces).
+func TestChinesePlaces(t *testing.T) {
+	e, err := New(Config{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Enrich(context.Background(), "zh", &article.Clean{Language: "zh", Text: "我今天在北京见到了王小明。阿里巴巴集团总部位于杭州市。美国总统周四访问了日本和中国。日本首相说。"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range out.Places {
+		got[p.Name] = p.Kind + ":" + p.CountryCode
+		if p.Lat == 0 && p.Lon == 0 {
+			t.Errorf("place %+v without coordinates", p)
+		}
+	}
+	for name, want := range map[string]string{"Beijing": "city:CN", "Hangzhou": "city:CN", "Japan": "country:JP", "China": "country:CN"} {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %s (places %v)", name, got[name], want, got)
+		}
+	}
+}
+
 // TestEnrichUsesLanguageModel: the entity model follows the article's language (the multi
 // model for Portuguese and German, the character model for Chinese).
 func TestEnrichUsesLanguageModel(t *testing.T) {

@@ -11,6 +11,7 @@ func TestLookupCountry(t *testing.T) {
 		{"Ukraine", "UA"}, {"Ukrainian", "UA"}, {"Russians", "RU"}, {"Russian Federation", "RU"},
 		{"United States", "US"}, {"U.S.", "US"}, {"US", "US"}, {"Britain", "GB"}, {"Deutschland", "DE"},
 		{"Côte d'Ivoire", "CI"}, {"French", "FR"}, {"American", "US"}, {"Americans", "US"},
+		{"日本", "JP"}, {"美国", "US"}, {"中国", "CN"}, // Chinese names (the zh entity model's LOC spans)
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -40,6 +41,8 @@ func TestResolveCity(t *testing.T) {
 		{"paris texas context", "Paris", map[string]float64{"US": 10}, "FR", true},
 		{"london ontario context", "London", map[string]float64{"CA": 10}, "CA", true},
 		{"unknown", "Xyzzyville", nil, "", false},
+		{"chinese name", "北京", nil, "CN", true},
+		{"chinese name with suffix", "杭州市", nil, "CN", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

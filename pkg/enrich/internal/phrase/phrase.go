@@ -4,6 +4,8 @@ package phrase
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
 )
@@ -102,7 +104,7 @@ func (m *Matcher) FindAllFolded(toks []textutil.Token, folded []string) []Match 
 		return textutil.Fold(toks[i].Text)
 	}
 	for i := 0; i < len(toks); {
-		if !textutil.IsCap(toks[i].Text) {
+		if !textutil.IsCap(toks[i].Text) && !hanStart(toks[i].Text) {
 			i++
 			continue
 		}
@@ -158,4 +160,11 @@ func simple(s string) bool {
 		}
 	}
 	return true
+}
+
+// hanStart reports whether s starts with a Han character: Chinese names have no capital
+// letter to gate a match on.
+func hanStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Han, r)
 }

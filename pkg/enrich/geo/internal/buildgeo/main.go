@@ -56,8 +56,9 @@ var shortForms = map[string][]string{
 	"CZ": {"Czech Republic"},
 }
 
-// translationLangs are the Latin-script languages whose country names are kept.
-var translationLangs = []string{"deu", "fra", "spa", "ita", "por", "nld", "pol", "hrv", "swe", "fin", "ces", "slk", "tur"}
+// translationLangs are the languages whose country names are kept: Latin-script ones, and
+// Chinese, whose articles the zh entity model tags (its LOC entities are looked up here).
+var translationLangs = []string{"deu", "fra", "spa", "ita", "por", "nld", "pol", "hrv", "swe", "fin", "ces", "slk", "tur", "zho"}
 
 func main() {
 	data := flag.String("data", "../../../../shared/ml/gazetteers", "gazetteer directory")
@@ -183,7 +184,7 @@ func run(dir, out string, minPop int) error {
 			if p < altMinPop {
 				break // alternates only for larger places: keeps the table small
 			}
-			if len(a) >= 4 && len(a) <= 40 && a != f[1] && strings.ToUpper(a) != a {
+			if len(a) >= 4 && len(a) <= 40 && a != f[1] && (strings.ToUpper(a) != a || allHan(a)) {
 				alts.add(a)
 			}
 		}
@@ -226,7 +227,7 @@ func newSet() *set { return &set{m: map[string]bool{}} }
 
 func (s *set) add(x string) {
 	x = strings.TrimSpace(x)
-	if !latin(x) || s.m[x] {
+	if !(latin(x) || allHan(x)) || s.m[x] {
 		return
 	}
 	s.m[x] = true
@@ -283,4 +284,15 @@ func writeGz(path string, lines []string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// allHan reports whether a is written in Han characters only (a Chinese place name: kept as
+// an alternate although it has no lower case, unlike an acronym).
+func allHan(a string) bool {
+	for _, r := range a {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return a != ""
 }
