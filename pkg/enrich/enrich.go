@@ -531,36 +531,37 @@ func unspaced(lang, text string) bool {
 	case "zh", "ja", "th", "lo", "km", "my", "bo":
 		return true
 	}
-	var letters, un int
-	for _, r := range text[:min(len(text), 2000)] {
-		if !unicode.IsLetter(r) {
-			continue
-		}
-		letters++
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan) {
-			un++
-		}
-	}
+	letters, _, un, _ := scriptCounts(text)
 	return letters > 0 && un*2 > letters
 }
 
 // mostlyHan reports whether most letters of the first 2,000 bytes of text are Han characters
 // and none is Japanese kana.
 func mostlyHan(text string) bool {
-	var letters, han int
+	letters, han, _, kana := scriptCounts(text)
+	return !kana && letters > 0 && han*2 > letters
+}
+
+// scriptCounts counts the letters of the first 2,000 bytes of text: all of them, the Han
+// ones, and those of scripts written without spaces; kana reports any Japanese kana.
+func scriptCounts(text string) (letters, han, unspaced int, kana bool) {
 	for _, r := range text[:min(len(text), 2000)] {
 		if !unicode.IsLetter(r) {
 			continue
 		}
 		letters++
 		switch {
-		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
-			return false
 		case unicode.Is(unicode.Han, r):
 			han++
+			unspaced++
+		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
+			kana = true
+			unspaced++
+		case unicode.In(r, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan):
+			unspaced++
 		}
 	}
-	return letters > 0 && han*2 > letters
+	return letters, han, unspaced, kana
 }
 
 // recognizer is the entity recogniser for lang: Config.NER when set, else the embedded model
