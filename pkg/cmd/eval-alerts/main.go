@@ -28,7 +28,35 @@ func main() {
 	windows := flag.String("windows", "", "override detector windows in buckets, e.g. 1,2,5,15,60")
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
 	noTitle := flag.Bool("no-title-dedup", false, "disable the title dedup key (cluster ids only)")
+	realDir := flag.String("real", "", "also replay the real dev set in DIR (../shared/eval/alerts layout)")
+	realOnly := flag.Bool("real-only", false, "only the real-data eval (needs -real)")
+	rulesFile := flag.String("rules", "", "rules file for the real-data replay (default: the shipped default rules)")
 	flag.Parse()
+	if *realDir != "" {
+		rules := alert.DefaultRules()
+		if *rulesFile != "" {
+			var err error
+			if rules, err = alert.LoadRules(*rulesFile); err != nil {
+				fmt.Fprintln(os.Stderr, "eval-alerts:", err)
+				os.Exit(2)
+			}
+		}
+		series, err := alerteval.LoadReal(*realDir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eval-alerts:", err)
+			os.Exit(1)
+		}
+		rep, err := alerteval.EvaluateReal(series, alert.Config{}, rules)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eval-alerts:", err)
+			os.Exit(1)
+		}
+		rep.Print(os.Stdout)
+		if *realOnly {
+			return
+		}
+		fmt.Println()
+	}
 	opt := alerteval.Options{SkipGrid: !*grid}
 	cfg := alert.Config{DisableTitleDedup: *noTitle}
 	if *windows != "" {
