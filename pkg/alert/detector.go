@@ -29,7 +29,8 @@ type DetectorConfig struct {
 	Bucket time.Duration
 	// Windows are the sliding test windows in buckets (default 1, 2, 5, 15, 60; each <= 64).
 	Windows []int
-	// HalfLife of the per-term EWMA baseline (default 3h).
+	// HalfLife of the per-term EWMA baseline (default 24h: with its own daily profile a term's
+	// level need not chase the day's curve).
 	HalfLife time.Duration
 	// Warmup: no alerts until this much stream time has been seen (default 1h). Terms first
 	// seen after warmup are "new" (eligible for new-term alerts) for FreshFor. Negative: none.
@@ -49,6 +50,22 @@ type DetectorConfig struct {
 	ExitRatio float64
 	// BloomBits sizes the filter of expired term keys (default 1<<22 bits = 512 KiB).
 	BloomBits int
+	// DispersionPrior is the overdispersion c² (variance = μ + c²μ²) assumed before any term
+	// has history (default 0.05); the all-terms estimate replaces it as evidence accrues.
+	DispersionPrior float64
+	// DispersionWeight is how many windows of evidence the prior is worth against a term's
+	// own estimate (default 20).
+	DispersionWeight float64
+	// ProfileMinMentions: a term gets its own hour-of-day × day-of-week profile after this
+	// many mentions (default 300); lighter terms follow the global profile.
+	ProfileMinMentions int
+	// ProfilePrior shrinks a term's profile slots towards the global profile: a slot's own
+	// ratio counts as much as the prior once it has this many mentions (default 50).
+	ProfilePrior float64
+	// RefireWithin: after an episode resolves, the same rule and term fire again within this
+	// long only if the count rate exceeds the episode's peak rate (a burst decaying over hours
+	// does not re-fire; default 6h).
+	RefireWithin time.Duration
 }
 
 // WithDefaults fills zero fields.
@@ -60,7 +77,7 @@ func (c DetectorConfig) WithDefaults() DetectorConfig {
 		c.Windows = []int{1, 2, 5, 15, 60}
 	}
 	if c.HalfLife <= 0 {
-		c.HalfLife = 3 * time.Hour
+		c.HalfLife = 24 * time.Hour
 	}
 	if c.Warmup == 0 {
 		c.Warmup = time.Hour
@@ -86,6 +103,21 @@ func (c DetectorConfig) WithDefaults() DetectorConfig {
 	if c.BloomBits <= 0 {
 		c.BloomBits = 1 << 22
 	}
+	if c.DispersionPrior <= 0 {
+		c.DispersionPrior = 0.2
+	}
+	if c.DispersionWeight <= 0 {
+		c.DispersionWeight = 20
+	}
+	if c.ProfileMinMentions <= 0 {
+		c.ProfileMinMentions = 300
+	}
+	if c.ProfilePrior <= 0 {
+		c.ProfilePrior = 50
+	}
+	if c.RefireWithin == 0 {
+		c.RefireWithin = 6 * time.Hour
+	}
 	return c
 }
 
@@ -101,6 +133,12 @@ func (c DetectorConfig) Validate() error {
 		if w < 1 || w > ringBuckets {
 			return fmt.Errorf("alert: detector: window %d buckets out of range 1..%d", w, ringBuckets)
 		}
+	}
+	if math.IsNaN(c.DispersionPrior) || c.DispersionPrior > 4 || math.IsNaN(c.DispersionWeight) || math.IsInf(c.DispersionWeight, 0) {
+		return fmt.Errorf("alert: detector: dispersion prior %v (want 0..4) or weight %v invalid", c.DispersionPrior, c.DispersionWeight)
+	}
+	if math.IsNaN(c.ProfilePrior) || math.IsInf(c.ProfilePrior, 0) {
+		return fmt.Errorf("alert: detector: profile prior %v invalid", c.ProfilePrior)
 	}
 	if c.ExitRatio < 1 {
 		return fmt.Errorf("alert: detector: exit ratio %v < 1", c.ExitRatio)
@@ -125,6 +163,8 @@ type termState struct {
 	thrGen   uint32
 	thr      []uint16 // per (spike rule, window) minimal firing count at thrB
 	es       []esState
+	prof     *termProfile // own seasonal profile (nil while the term is light)
+	disp     *dispersion  // own overdispersion sums (nil until the first full window)
 }
 
 // esState is ElastAlert2's per-query-key SpikeRule state.
@@ -179,6 +219,11 @@ type episode struct {
 	Window     int
 	Resolved   bool
 	Until      int64 // cooldown end bucket once resolved
+	// PeakRate is the highest count per bucket of any window while the episode was active;
+	// until Forget a new firing of the same rule and term must exceed it.
+	PeakRate float64
+	PeakB    int64
+	Forget   int64
 }
 
 // Emitted is an alert produced by the detector, with what the Alerter needs to attach the
@@ -220,6 +265,7 @@ type SpikeDetector struct {
 	sinceGC   int
 	minCountG int
 	sfMemo    [2]sfEntry
+	dispG     dispersion // all terms' dispersion sums: the prior of light terms
 }
 
 type sfEntry struct {
@@ -375,7 +421,7 @@ func (d *SpikeDetector) advanceTerm(st *termState, b int64) {
 	}
 	h := st.head
 	x := float64(st.ring[h%ringBuckets])
-	s := d.sf(h)
+	s := d.factor(st, h)
 	a := d.alpha
 	if age := h - d.first + 1; age > 0 && 1/float64(age) > a {
 		a = 1 / float64(age)
@@ -386,13 +432,42 @@ func (d *SpikeDetector) advanceTerm(st *termState, b int64) {
 	}
 	if d.warm(h) && h-st.created > 60 {
 		// Robust update: a burst must not become the baseline in one go.
-		if lim := math.Max(4*lvl*s, 2); x > lim {
+		mu := lvl * s
+		if lim := math.Max(math.Min(4*mu, mu+5*math.Sqrt(mu+d.c2(st, 0, mu)*mu*mu)), 2); x > lim {
 			x = lim
 		}
 	}
+	d.dispUpdate(st, h)
+	if st.prof == nil && st.total >= uint32(d.cfg.ProfileMinMentions) {
+		st.prof = &termProfile{Hour: h / d.bucketsPerHour(), cacheHour: -1}
+	}
+	if st.prof != nil {
+		d.profileAdd(st, h, x)
+	}
 	st.level = st.level*(1-a) + a*x/s
 	if gap := b - h - 1; gap > 0 {
-		st.level *= math.Pow(1-d.alpha, float64(gap))
+		// Empty buckets: the windows that end in them (within the ring) still teach the
+		// dispersion model and the profile what a quiet stretch looks like.
+		for e := h + 1; e <= min(b-1, h+ringBuckets); e++ {
+			d.dispUpdate(st, e)
+		}
+		if st.prof != nil {
+			for e := h + 1; e <= min(b-1, h+24*d.bucketsPerHour()); e++ {
+				d.profileAdd(st, e, 0)
+			}
+		}
+		// Empty buckets count as zeros in the level: a running mean while the stream is
+		// young (1/age), the EWMA after.
+		rest := gap
+		for e := h + 1; e < b && rest > 0; e++ {
+			age := e - d.first + 1
+			if age <= 0 || 1/float64(age) <= d.alpha {
+				break
+			}
+			st.level *= 1 - 1/float64(age)
+			rest--
+		}
+		st.level *= math.Pow(1-d.alpha, float64(rest))
 	}
 	n := b - h
 	if n > ringBuckets {
@@ -422,7 +497,7 @@ func (d *SpikeDetector) expected(st *termState, b int64, w int) float64 {
 	if lvl < d.minLevel {
 		lvl = d.minLevel
 	}
-	return lvl * float64(w) * d.sf(b)
+	return lvl * float64(w) * d.factor(st, b)
 }
 
 // Add records one mention of term at event time t (already deduplicated per story cluster).
@@ -500,7 +575,8 @@ func (d *SpikeDetector) thresholds(st *termState, b int64) []uint16 {
 			}
 			c := math.MaxUint16 // threshold-mode watch rules are tested in testSpike
 			if r.Threshold == 0 {
-				c = minFiringCount(d.expected(st, b, w), minC, r.MinRatio, r.MinScore)
+				mu := d.expected(st, b, w)
+				c = nbMinFiringCount(mu, d.c2(st, wi, mu), minC, r.MinRatio, r.MinScore*d.calFactor(st, wi))
 			}
 			if c > math.MaxUint16 {
 				c = math.MaxUint16
@@ -538,10 +614,8 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 		}
 		if r.Threshold > 0 {
 			w := r.windowBuckets(d.cfg.Bucket)
-			if c := st.windowSum(b, w); c >= r.Threshold {
-				if _, busy := d.episodes[epKey(r.ID, key)]; !busy {
-					d.fire(r, key, st, b, w, c, t)
-				}
+			if c := st.windowSum(b, w); c >= r.Threshold && !d.busy(r, key, b, c, w) {
+				d.fire(r, key, st, b, w, c, t)
 			}
 			continue
 		}
@@ -549,13 +623,35 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 			if wi >= len(counts) || counts[wi] < int(thr[r.spikeIdx*nW+wi]) {
 				continue
 			}
-			if _, busy := d.episodes[epKey(r.ID, key)]; busy {
-				break
+			if d.busy(r, key, b, counts[wi], w) {
+				continue
 			}
 			d.fire(r, key, st, b, w, counts[wi], t)
 			break
 		}
 	}
+}
+
+// busy reports whether rule r must not open an episode for the term now: one is open or
+// cooling down, or one resolved less than RefireWithin ago and c mentions in w buckets do not
+// exceed its peak rate (a decaying burst is not news again). An expired memory is dropped.
+func (d *SpikeDetector) busy(r *cRule, key string, b int64, c, w int) bool {
+	k := epKey(r.ID, key)
+	ep, ok := d.episodes[k]
+	if !ok {
+		return false
+	}
+	if !ep.Resolved || b < ep.Until {
+		return true
+	}
+	if b < ep.Forget && float64(c)/float64(w) <= ep.PeakRate {
+		return true
+	}
+	if st := d.terms[key]; st != nil && st.open > 0 {
+		st.open--
+	}
+	delete(d.episodes, k)
+	return false
 }
 
 func alertID(parts ...string) string {
@@ -567,33 +663,76 @@ func alertID(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// explain is the human reason for c mentions in the w buckets ending at b: the count, how it
+// compares with the usual for that weekday and hour, and the tail probability behind it.
+func (d *SpikeDetector) explain(st *termState, b int64, w, c int, minScore float64) (reason string, mu, score float64) {
+	mu = d.expected(st, b, w)
+	wi := d.windowIndex(w)
+	c2 := d.c2(st, wi, mu)
+	score = nbScore(c, mu, c2)
+	sd := math.Sqrt(mu + c2*mu*mu)
+	win := time.Duration(w) * d.cfg.Bucket
+	reason = fmt.Sprintf("%s %q: %d mentions in %s, about %.1f× the usual for %s (expected %s ± %s); p=%.0e under its own overdispersed model (score %.1f ≥ %.1f)",
+		st.kind, st.display, c, shortDur(win), float64(c)/math.Max(mu, 1e-9), d.usualFor(b), fmtNum(mu), fmtNum(sd),
+		math.Pow(10, -score), score, minScore)
+	return reason, mu, score
+}
+
+// windowIndex is the index of window w in cfg.Windows (the nearest shorter one otherwise).
+func (d *SpikeDetector) windowIndex(w int) int {
+	best := 0
+	for i, x := range d.cfg.Windows {
+		if x <= w && x >= d.cfg.Windows[best] {
+			best = i
+		}
+	}
+	return min(best, 7)
+}
+
+func fmtNum(x float64) string {
+	switch {
+	case x >= 10:
+		return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
+	case x >= 1:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return d.String()
+}
+
 func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time) {
-	lambda := d.expected(st, b, w)
-	score := poissonScore(c, lambda)
 	ruleType := r.Type
 	fresh := d.freshNow(st, b)
 	if fresh && r.Type == RuleSpike && r.NewTerms != nil && *r.NewTerms {
 		ruleType = KindNewTerm
 	}
+	reason, lambda, score := d.explain(st, b, w, c, r.MinScore)
 	start := b - int64(w) + 1
 	ep := &episode{RuleID: r.ID, RuleType: ruleType, TermKey: key, Start: start, FiredB: b,
-		LastActive: b, LastUpdate: b, Peak: c, PeakScore: score, Window: w}
+		LastActive: b, LastUpdate: b, Peak: c, PeakScore: score, Window: w,
+		PeakRate: float64(c) / float64(w), PeakB: b}
 	d.episodes[epKey(r.ID, key)] = ep
 	st.open++
 	win := time.Duration(w) * d.cfg.Bucket
-	s := d.sf(b)
-	var reason string
 	switch {
 	case r.Threshold > 0:
-		reason = fmt.Sprintf("watch %q: %d matching articles in the last %s reached the threshold %d (baseline %.2f expected)",
-			r.ID, c, win, r.Threshold, lambda)
+		reason = fmt.Sprintf("watch %q: %d matching articles in the last %s reached the threshold %d (expected %s)",
+			r.ID, c, shortDur(win), r.Threshold, fmtNum(lambda))
 	case ruleType == KindNewTerm:
-		reason = fmt.Sprintf("new term %s %q: never seen before %s, now %d mentions in the last %s (new-term floor %d); Poisson score %.1f vs a %.2f/h prior",
-			st.kind, st.display, d.timeOf(st.created).Format(time.RFC3339), c, win, r.NewTermMinCount, score, d.cfg.MinLevelPerHour)
+		reason = fmt.Sprintf("new term %s %q: never seen before %s, now %d mentions in %s (new-term floor %d); score %.1f vs a %.2f/h prior",
+			st.kind, st.display, d.timeOf(st.created).Format(time.RFC3339), c, shortDur(win), r.NewTermMinCount, score, d.cfg.MinLevelPerHour)
 	default:
-		reason = fmt.Sprintf("%s %q: %d mentions in the last %s vs %.2f expected (%.1f×; baseline %.2f/h × seasonal %.2f); Poisson p=%.1e (score %.1f ≥ %.1f); floors: ≥%d mentions, ≥%.1f× baseline; syndicated copies counted once",
-			st.kind, st.display, c, win, lambda, float64(c)/math.Max(lambda, 1e-9),
-			st.level*float64(time.Hour)/float64(d.cfg.Bucket), s, math.Pow(10, -score), score, r.MinScore, r.MinCount, r.MinRatio)
+		reason += fmt.Sprintf("; floors ≥%d mentions, ≥%.1f×; syndicated copies counted once", r.MinCount, r.MinRatio)
 	}
 	d.emit(ep, st, StatusFiring, ruleType, b, w, float64(c), lambda, score, reason, t)
 }
@@ -685,7 +824,7 @@ func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Tim
 	st := d.terms[ep.TermKey]
 	r := d.ruleByID(ep.RuleID)
 	if ep.Resolved || st == nil || r == nil || r.Type == RuleESSpike {
-		if ep.Resolved && cb < ep.Until && st != nil && r != nil {
+		if ep.Resolved && (cb < ep.Until || cb < ep.Forget) && st != nil && r != nil {
 			return
 		}
 		if st != nil && st.open > 0 {
@@ -713,9 +852,11 @@ func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Tim
 				bestC, bestW, bestL = c, w, l
 			}
 			active = true
+			if rate := float64(c) / float64(w); rate > ep.PeakRate {
+				ep.PeakRate, ep.PeakB = rate, cb
+			}
 		}
 	}
-	win := time.Duration(bestW) * d.cfg.Bucket
 	if active {
 		ep.LastActive = cb
 		if bestC > ep.Peak {
@@ -724,22 +865,26 @@ func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Tim
 		if r.StillEvery > 0 && time.Duration(cb-ep.LastUpdate)*d.cfg.Bucket >= r.StillEvery.D() {
 			ep.LastUpdate = cb
 			ep.Seq++
-			sc := poissonScore(bestC, bestL)
-			reason := fmt.Sprintf("still spiking since %s: %d mentions in the last %s vs %.2f expected (%.1f×, score %.1f); peak %d",
-				d.timeOf(ep.FiredB).Format(time.RFC3339), bestC, win, bestL, float64(bestC)/math.Max(bestL, 1e-9), sc, ep.Peak)
-			d.emit(ep, st, StatusStillFiring, ep.RuleType, cb, bestW, float64(bestC), bestL, sc, reason, at)
+			why, mu, sc := d.explain(st, cb, bestW, bestC, r.MinScore)
+			reason := fmt.Sprintf("still spiking since %s: %s; peak so far %s mentions/min at %s",
+				d.timeOf(ep.FiredB).Format(time.RFC3339), why, fmtNum(ep.PeakRate*float64(time.Minute)/float64(d.cfg.Bucket)),
+				d.timeOf(ep.PeakB).Format("15:04 UTC"))
+			d.emit(ep, st, StatusStillFiring, ep.RuleType, cb, bestW, float64(bestC), mu, sc, reason, at)
 		}
 		return
 	}
 	if time.Duration(cb-ep.LastActive)*d.cfg.Bucket >= d.cfg.ResolveAfter {
 		c := st.windowSum(cb, ep.Window)
 		l := d.expected(st, cb, ep.Window)
-		reason := fmt.Sprintf("resolved: below %.1f× baseline for %s; now %d mentions in the last %s vs %.2f expected; episode lasted %s, peak %d mentions",
-			d.cfg.ExitRatio, d.cfg.ResolveAfter, c, time.Duration(ep.Window)*d.cfg.Bucket, l,
-			time.Duration(cb+1-ep.FiredB)*d.cfg.Bucket, ep.Peak)
-		d.emit(ep, st, StatusResolved, ep.RuleType, cb, ep.Window, float64(c), l, poissonScore(c, l), reason, at)
+		lasted := time.Duration(ep.LastActive+1-ep.FiredB) * d.cfg.Bucket
+		reason := fmt.Sprintf("resolved: %s %q is back to normal (%d mentions in the last %s vs %s expected); the burst lasted %s and peaked at %s mentions/min at %s (%d in %s)",
+			st.kind, st.display, c, shortDur(time.Duration(ep.Window)*d.cfg.Bucket), fmtNum(l), lasted.Round(time.Minute),
+			fmtNum(ep.PeakRate*float64(time.Minute)/float64(d.cfg.Bucket)), d.timeOf(ep.PeakB).Format(time.RFC3339), ep.Peak,
+			shortDur(time.Duration(ep.Window)*d.cfg.Bucket))
+		d.emit(ep, st, StatusResolved, ep.RuleType, cb, ep.Window, float64(c), l, nbScore(c, l, d.c2(st, d.windowIndex(ep.Window), l)), reason, at)
 		ep.Resolved = true
 		ep.Until = cb + int64(r.Cooldown.D()/d.cfg.Bucket)
+		ep.Forget = cb + int64(d.cfg.RefireWithin/d.cfg.Bucket)
 	}
 }
 

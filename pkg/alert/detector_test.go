@@ -126,9 +126,10 @@ func TestDetector(t *testing.T) {
 			run: func(h *detHarness) {
 				at := h.background("ORG:acme")
 				h.add("ORG:acme", every(at, 5*time.Second, 10)...)
-				h.advance(at.Add(20 * time.Minute))
-				// Second burst inside the 30m cooldown.
-				h.add("ORG:acme", every(at.Add(25*time.Minute), 5*time.Second, 10)...)
+				// The hour window stays elevated for an hour; the episode resolves 10m later.
+				h.advance(at.Add(80 * time.Minute))
+				// Second, smaller burst inside the 30m cooldown.
+				h.add("ORG:acme", every(at.Add(85*time.Minute), 5*time.Second, 10)...)
 			},
 			want: map[string]int{"firing/spike": 1, "resolved/spike": 1},
 		},
@@ -137,10 +138,22 @@ func TestDetector(t *testing.T) {
 			run: func(h *detHarness) {
 				at := h.background("ORG:acme")
 				h.add("ORG:acme", every(at, 5*time.Second, 10)...)
-				h.advance(at.Add(50 * time.Minute))
-				h.add("ORG:acme", every(at.Add(60*time.Minute), 5*time.Second, 12)...)
+				h.advance(at.Add(110 * time.Minute))
+				// After the cooldown, a burst faster than the first one's peak is news again.
+				h.add("ORG:acme", every(at.Add(120*time.Minute), 3*time.Second, 20)...)
 			},
 			want: map[string]int{"firing/spike": 2, "resolved/spike": 1},
+		},
+		{
+			name: "a decaying burst does not re-fire after the cooldown",
+			run: func(h *detHarness) {
+				at := h.background("ORG:acme")
+				h.add("ORG:acme", every(at, 5*time.Second, 10)...)
+				h.advance(at.Add(110 * time.Minute))
+				// Same story, slower: below the first burst's peak rate within RefireWithin.
+				h.add("ORG:acme", every(at.Add(120*time.Minute), 10*time.Second, 8)...)
+			},
+			want: map[string]int{"firing/spike": 1, "resolved/spike": 1},
 		},
 		{
 			name: "never-seen term at volume is a new_term alert",
@@ -187,7 +200,7 @@ func TestDetectorAlertExplainsItself(t *testing.T) {
 	if a.Current < 3 || a.Baseline <= 0 || a.Score < 6.5 || a.FirstSeen != t0 || !a.WindowEnd.After(a.WindowStart) {
 		t.Fatalf("alert fields: %+v", a)
 	}
-	for _, want := range []string{"mentions in the last", "expected", "Poisson", "floors"} {
+	for _, want := range []string{"mentions in 1 min", "the usual for a Monday at 03:00 UTC", "expected 0.09 ± 0.30", "overdispersed", "floors"} {
 		if !strings.Contains(a.Reason, want) {
 			t.Errorf("reason %q lacks %q", a.Reason, want)
 		}

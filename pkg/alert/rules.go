@@ -77,7 +77,7 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // Rule is one alerting rule. Which fields apply depends on Type; Validate says what is wrong.
 //
 // spike (defaults in brackets): kinds [all], min_count [3], min_ratio [2.5], min_score [6.5]
-// (−log10 of the Poisson tail probability), cooldown [30m], still_every [15m], new_terms
+// (−log10 of the tail probability under the term's own calibrated negative binomial model), cooldown [30m], still_every [15m], new_terms
 // [true], new_term_min_count [5].
 //
 // es_spike (ElastAlert2 SpikeRule semantics, see esspike.go): timeframe (required),

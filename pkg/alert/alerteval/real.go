@@ -157,6 +157,7 @@ func loadSeries(path string) (*Series, error) {
 // opened an episode, and the number of alert messages of every status a user received.
 type Firings struct {
 	Opened   []time.Time
+	Reasons  []string // per opened episode, the alert's reason (for -v)
 	Messages int
 }
 
@@ -196,6 +197,7 @@ func ReplayReal(series []*Series, cfg alert.Config, rules []alert.Rule) ([]Firin
 		out[si].Messages++
 		if a.Status == alert.StatusFiring {
 			out[si].Opened = append(out[si].Opened, a.FiredAt)
+			out[si].Reasons = append(out[si].Reasons, a.RuleID+": "+a.Reason)
 		}
 	}
 	a, err := alert.New(cfg, rules, nil, nil, nil, nil)

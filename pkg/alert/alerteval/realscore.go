@@ -107,6 +107,7 @@ type RealReport struct {
 	Series  []*Series
 	Systems []string
 	Results [][]RealResult // [system][series]; the overall row is computed by Overall
+	Ours    []Firings      // newsflow's firings per series (for a verbose listing)
 	Elapsed time.Duration
 }
 
@@ -134,10 +135,31 @@ func EvaluateReal(series []*Series, cfg alert.Config, rules []alert.Rule) (*Real
 		a = append(a, ScoreRealSeries(s, ours[i]))
 		b = append(b, ScoreRealSeries(s, ESSpikeSeries(s, time.Hour, 3, 0, 10)))
 	}
+	rep.Ours = ours
 	rep.Systems = []string{"newsflow (shipped default rules)", "ElastAlert2 spike 1h ×3 up ref≥10"}
 	rep.Results = [][]RealResult{a, b}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// PrintFirings lists newsflow's episode-opening alerts, each marked as inside a labelled
+// window or not, with its reason.
+func (r *RealReport) PrintFirings(w io.Writer) {
+	for i, s := range r.Series {
+		for j, t := range r.Ours[i].Opened {
+			mark := "FALSE"
+			for _, win := range s.Windows {
+				if !t.Before(win[0]) && !t.After(win[1]) {
+					mark = "in"
+				}
+			}
+			reason := ""
+			if j < len(r.Ours[i].Reasons) {
+				reason = r.Ours[i].Reasons[j]
+			}
+			fmt.Fprintf(w, "%-10s %s %-5s %s\n", s.Term, t.Format("2006-01-02 Mon 15:04"), mark, reason)
+		}
+	}
 }
 
 // Print writes one table per system: each series and the overall row.

@@ -29,6 +29,7 @@ func main() {
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
 	noTitle := flag.Bool("no-title-dedup", false, "disable the title dedup key (cluster ids only)")
 	realDir := flag.String("real", "", "also replay the real dev set in DIR (../shared/eval/alerts layout)")
+	verbose := flag.Bool("v", false, "list every real-data firing with its reason")
 	realOnly := flag.Bool("real-only", false, "only the real-data eval (needs -real)")
 	rulesFile := flag.String("rules", "", "rules file for the real-data replay (default: the shipped default rules)")
 	flag.Parse()
@@ -50,6 +51,9 @@ func main() {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 			os.Exit(1)
+		}
+		if *verbose {
+			rep.PrintFirings(os.Stdout)
 		}
 		rep.Print(os.Stdout)
 		if *realOnly {
