@@ -69,7 +69,7 @@ eval-ner:
 	cd pkg && $(GO) run ./cmd/eval-ner -data $(SHARED)/ml -eval $(SHARED)/eval
 
 eval-alerts:
-	cd pkg && $(GO) run ./cmd/eval-alerts
+	cd pkg && $(GO) run ./cmd/eval-alerts -real $(SHARED)/eval/alerts
 
 models:
 	cd pkg && $(GO) run ./cmd/train-ner -data $(SHARED)/ml -out enrich/ner/model

@@ -497,7 +497,26 @@ func (d *SpikeDetector) expected(st *termState, b int64, w int) float64 {
 	if lvl < d.minLevel {
 		lvl = d.minLevel
 	}
-	return lvl * float64(w) * d.factor(st, b)
+	// A window can straddle hour slots with different seasonal factors (a term whose rush
+	// ends at 06:00): sum each hour's part with its own factor.
+	bph := d.bucketsPerHour()
+	start := b - int64(w) + 1
+	sum := 0.0
+	for seg := start; seg <= b; {
+		end := min(b, floorDiv(seg, bph)*bph+bph-1)
+		sum += float64(end-seg+1) * d.factor(st, end)
+		seg = end + 1
+	}
+	return lvl * sum
+}
+
+// floorDiv is a/b rounded towards minus infinity (bucket numbers before 1970 are negative).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 // Add records one mention of term at event time t (already deduplicated per story cluster).
