@@ -767,12 +767,32 @@ func (d *SpikeDetector) emit(ep *episode, st *termState, status, ruleType string
 		seq = strconv.Itoa(ep.Seq)
 	}
 	id := alertID(ep.RuleID, ep.TermKey, strconv.FormatInt(ep.Start, 10), status, seq)
+	version := int64(1)
+	switch status {
+	case StatusStillFiring:
+		version = int64(ep.Seq) + 1
+	case StatusResolved:
+		version = int64(ep.Seq) + 2
+	}
+	epStart := d.timeOf(ep.FiredB)
+	peakAt := d.timeOf(ep.PeakB)
+	if ep.PeakB == 0 {
+		peakAt = epStart
+	}
+	var ended *time.Time
+	if status == StatusResolved {
+		e := d.timeOf(ep.LastActive + 1)
+		ended = &e
+	}
 	d.out = append(d.out, Emitted{
 		ID: id, TermHash: st.hash, From: from, To: to,
 		Alert: article.Alert{
 			RuleID: ep.RuleID, RuleType: ruleType, Term: st.display, TermKind: st.kind, Status: status,
 			WindowStart: from, WindowEnd: to, Current: cur, Baseline: round2(base), Score: round2(score),
 			Reason: reason, FirstSeen: d.timeOf(st.created), FiredAt: at.UTC(),
+			EpisodeID: alertID(ep.RuleID, ep.TermKey, strconv.FormatInt(ep.Start, 10)), EpisodeVersion: version,
+			EpisodeStart: &epStart, Peak: float64(max(ep.Peak, int(cur))), PeakAt: &peakAt, EndedAt: ended,
+			PeakPerMin: round2(math.Max(ep.PeakRate, cur/float64(w)) * float64(time.Minute) / float64(d.cfg.Bucket)),
 		},
 	})
 }

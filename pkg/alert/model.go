@@ -40,7 +40,6 @@ type dispersion struct {
 	A, B, Q, N [8]float32
 }
 
-
 // Score calibration. Even a negative binomial fitted by moments has thinner tails than real
 // mention counts (heavy-tailed bursts of retweets and reprints): on ../shared/eval/alerts its
 // 1-in-10^7 events happen daily. So each term (and, as the prior of young terms, all terms

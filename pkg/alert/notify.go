@@ -259,3 +259,63 @@ func (d *dispatcher) close(grace time.Duration) {
 	}
 	d.cancel()
 }
+
+// ThrottledNotifier passes the firing and the resolved message of every episode to Next and at
+// most one still_firing update per episode every UpdateEvery (event time, Alert.FiredAt;
+// UpdateEvery <= 0 drops every update), so a long burst notifies a newsroom two or three times,
+// not every 15 minutes. The alerts index still receives every update. Safe for concurrent use.
+type ThrottledNotifier struct {
+	Next        Notifier
+	UpdateEvery time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time // episode id → when its last message was passed on
+}
+
+// throttleMaxEpisodes bounds the remembered episodes (a missed resolution must not leak).
+const throttleMaxEpisodes = 100_000
+
+// Name implements Notifier.
+func (t *ThrottledNotifier) Name() string { return t.Next.Name() }
+
+// Notify implements Notifier: it forwards a or drops a throttled update (returning nil).
+func (t *ThrottledNotifier) Notify(ctx context.Context, a *article.Alert) error {
+	if !t.pass(a) {
+		return nil
+	}
+	return t.Next.Notify(ctx, a)
+}
+
+func (t *ThrottledNotifier) pass(a *article.Alert) bool {
+	key := a.EpisodeID
+	if key == "" {
+		return true // not an episode (es_spike matches): nothing to throttle
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last = make(map[string]time.Time)
+	}
+	switch a.Status {
+	case StatusResolved:
+		delete(t.last, key)
+		return true
+	case StatusStillFiring:
+		prev, ok := t.last[key]
+		if t.UpdateEvery <= 0 || (ok && a.FiredAt.Sub(prev) < t.UpdateEvery) {
+			return false
+		}
+	}
+	if len(t.last) >= throttleMaxEpisodes {
+		for k, v := range t.last {
+			if a.FiredAt.Sub(v) > 48*time.Hour {
+				delete(t.last, k)
+			}
+		}
+		if len(t.last) >= throttleMaxEpisodes {
+			clear(t.last)
+		}
+	}
+	t.last[key] = a.FiredAt
+	return true
+}

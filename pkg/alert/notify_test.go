@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -152,5 +153,63 @@ func TestNotifierQueueFullDropsWithoutBlocking(t *testing.T) {
 	dropped := testutil.ToFloat64(a.m.notify.WithLabelValues("dropped"))
 	if sent+dropped != 20 || bn.got.Load() < 1 {
 		t.Fatalf("sent %v + dropped %v != 20 offers (blocking got %d)", sent, dropped, bn.got.Load())
+	}
+}
+
+type recordingNotifier struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *recordingNotifier) Name() string { return "rec" }
+func (r *recordingNotifier) Notify(_ context.Context, a *article.Alert) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, a.Status+"@"+a.FiredAt.Format("15:04"))
+	return nil
+}
+
+func TestThrottledNotifier(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	msg := func(ep, status string, m int) *article.Alert {
+		return &article.Alert{EpisodeID: ep, Status: status, FiredAt: at(m)}
+	}
+	tests := []struct {
+		name  string
+		every time.Duration
+		in    []*article.Alert
+		want  []string
+	}{
+		{name: "updates at most hourly, firing and resolved always",
+			every: time.Hour,
+			in: []*article.Alert{msg("a", StatusFiring, 0), msg("a", StatusStillFiring, 15), msg("a", StatusStillFiring, 30),
+				msg("a", StatusStillFiring, 60), msg("a", StatusStillFiring, 75), msg("a", StatusResolved, 90)},
+			want: []string{"firing@00:00", "still_firing@01:00", "resolved@01:30"}},
+		{name: "no updates when disabled",
+			every: 0,
+			in:    []*article.Alert{msg("a", StatusFiring, 0), msg("a", StatusStillFiring, 120), msg("a", StatusResolved, 130)},
+			want:  []string{"firing@00:00", "resolved@02:10"}},
+		{name: "episodes are throttled independently",
+			every: time.Hour,
+			in:    []*article.Alert{msg("a", StatusFiring, 0), msg("b", StatusFiring, 10), msg("b", StatusStillFiring, 20), msg("a", StatusStillFiring, 61)},
+			want:  []string{"firing@00:00", "firing@00:10", "still_firing@01:01"}},
+		{name: "alerts without an episode pass",
+			every: time.Hour,
+			in:    []*article.Alert{msg("", StatusFiring, 0), msg("", StatusFiring, 1)},
+			want:  []string{"firing@00:00", "firing@00:01"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recordingNotifier{}
+			n := &ThrottledNotifier{Next: rec, UpdateEvery: tc.every}
+			for _, a := range tc.in {
+				if err := n.Notify(context.Background(), a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if fmt.Sprint(rec.got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v, want %v", rec.got, tc.want)
+			}
+		})
 	}
 }

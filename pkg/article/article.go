@@ -211,6 +211,16 @@ type Alert struct {
 	TopArticles []AlertArticle `json:"top_articles,omitempty"`
 	TopSources  []string       `json:"top_sources,omitempty"`
 	FiredAt     time.Time      `json:"fired_at"`
+	// Episode fields: every message of one burst (firing, still_firing…, resolved) carries the
+	// same EpisodeID and a growing EpisodeVersion, so the alerts index keeps one document per
+	// episode, updated in place, and a replayed older message never overwrites a newer one.
+	EpisodeID      string     `json:"episode_id,omitempty"`
+	EpisodeVersion int64      `json:"episode_version,omitempty"`
+	EpisodeStart   *time.Time `json:"episode_start,omitempty"` // when the episode fired
+	Peak           float64    `json:"peak,omitempty"`          // largest count of any window so far
+	PeakPerMin     float64    `json:"peak_per_min,omitempty"`  // highest count rate (mentions/min)
+	PeakAt         *time.Time `json:"peak_at,omitempty"`
+	EndedAt        *time.Time `json:"ended_at,omitempty"` // resolved: when the burst ended
 }
 
 // AlertArticle is one article behind an alert.

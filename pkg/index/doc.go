@@ -173,8 +173,11 @@ func Version(e *article.Enriched) int64 {
 }
 
 // AlertDoc is the Elasticsearch document for an alert.
+// Alerts of an episode share one document (ID = the episode id) that each message of the
+// episode replaces; MessageID is the latest message's id.
 type AlertDoc struct {
 	Timestamp time.Time `json:"@timestamp"`
 	ID        string    `json:"id"`
+	MessageID string    `json:"message_id,omitempty"`
 	*article.Alert
 }

@@ -271,6 +271,21 @@ func (ix *Indexer) item(env *article.Envelope) (esutil.BulkIndexerItem, error) {
 		if t.IsZero() {
 			t = env.SentAt
 		}
+		if a.EpisodeID != "" {
+			// One document per episode, updated in place: every message of the episode has
+			// the same id and index (the month it fired) and a growing version; an older
+			// message replayed after a newer one gets 409 and is skipped.
+			if a.EpisodeStart != nil && !a.EpisodeStart.IsZero() {
+				t = *a.EpisodeStart
+			}
+			body, err := json.Marshal(AlertDoc{Timestamp: t, ID: a.EpisodeID, MessageID: env.ID, Alert: a})
+			if err != nil {
+				return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: encode alert %s: %w", env.ID, err)
+			}
+			v := max(a.EpisodeVersion, 1)
+			return esutil.BulkIndexerItem{Index: ix.names.AlertIndex(t), Action: "index", DocumentID: a.EpisodeID,
+				Version: &v, VersionType: "external_gte", Body: bytes.NewReader(body)}, nil
+		}
 		body, err := json.Marshal(AlertDoc{Timestamp: t, ID: env.ID, Alert: a})
 		if err != nil {
 			return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: encode alert %s: %w", env.ID, err)

@@ -294,7 +294,13 @@ func (h *harness) run(esURL string) (stop func(crash bool), ix *Indexer) {
 func (h *harness) search(body string) map[string]any {
 	h.t.Helper()
 	_, _ = h.es.Indices.Refresh(h.es.Indices.Refresh.WithIndex(h.names.ArticlesAlias()))
-	res, err := h.es.Search(h.es.Search.WithIndex(h.names.ArticlesAlias()), h.es.Search.WithBody(strings.NewReader(body)), h.es.Search.WithTrackTotalHits(true))
+	return h.searchIndex(h.names.ArticlesAlias(), body)
+}
+
+// searchIndex runs a search on index (an alias); a missing alias counts as no hits.
+func (h *harness) searchIndex(index, body string) map[string]any {
+	h.t.Helper()
+	res, err := h.es.Search(h.es.Search.WithIndex(index), h.es.Search.WithBody(strings.NewReader(body)), h.es.Search.WithTrackTotalHits(true))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -128,6 +128,10 @@ func AlertMapping() map[string]any {
 			"score": map[string]any{"type": "float"}, "reason": map[string]any{"type": "text"},
 			"first_seen": map[string]any{"type": "date"}, "fired_at": map[string]any{"type": "date"},
 			"top_sources": kw,
+			"message_id":  kw, "episode_id": kw, "episode_version": map[string]any{"type": "long"},
+			"episode_start": map[string]any{"type": "date"}, "peak": map[string]any{"type": "float"},
+			"peak_per_min": map[string]any{"type": "float"}, "peak_at": map[string]any{"type": "date"},
+			"ended_at": map[string]any{"type": "date"},
 			"top_articles": map[string]any{"properties": map[string]any{
 				"id": kw, "title": map[string]any{"type": "text"}, "url": kw, "source": kw,
 			}},
@@ -213,6 +217,10 @@ func Templates(c SetupConfig) []Request {
 			"template":    map[string]any{"aliases": map[string]any{n.ArticlesAlias(): map[string]any{}}},
 			"_meta":       map[string]any{"managed_by": "newsflow", "schema": 1},
 		}},
+		// Alert indices created before a field was added keep a strict mapping without it:
+		// add the current fields to every existing alert index (a no-op when none exists).
+		Request{Path: "/" + n.p() + "-alerts-*/_mapping?allow_no_indices=true&ignore_unavailable=true",
+			Body: map[string]any{"properties": AlertMapping()["properties"]}},
 		Request{Path: "/_index_template/" + n.alertsTemplate(), Body: map[string]any{
 			"index_patterns": []string{n.p() + "-alerts-*"}, "priority": 200,
 			"composed_of": []string{n.settingsComponent(), n.alertsComponent()},
