@@ -209,3 +209,44 @@ func TestDefaultRulesShippedEverywhere(t *testing.T) {
 	}
 	t.Error("deploy/k8s/config.yaml has no alert-rules.yaml")
 }
+
+func TestDetectorClockJumpsAndRareTerms(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(h *detHarness)
+	}{
+		{name: "clock jumps forward by three days", run: func(h *detHarness) {
+			end := feedNoisy(h, "ORG:steady", t0, 6, 2, 1)
+			feedNoisy(h, "ORG:steady", end.Add(72*time.Hour), 2, 2, 1)
+		}},
+		{name: "clock jumps back by a day", run: func(h *detHarness) {
+			end := feedNoisy(h, "ORG:steady", t0, 6, 2, 1)
+			feedNoisy(h, "ORG:steady", end.Add(-24*time.Hour), 2, 2, 1)
+		}},
+		{name: "a term seen once a year", run: func(h *detHarness) {
+			feedNoisy(h, "ORG:steady", t0, 3, 2, 1)
+			for y := 0; y < 3; y++ {
+				at := t0.AddDate(y, 0, 0).Add(4 * time.Hour)
+				h.add("ORG:yearly", at)
+				feedNoisy(h, "ORG:steady", at.Add(time.Minute), 1, 2, 1)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, DetectorConfig{})
+			tc.run(h)
+			if n := h.count(StatusFiring, "", ""); n > 1 {
+				for _, e := range h.out {
+					t.Logf("%s: %s", e.Alert.Status, e.Alert.Reason)
+				}
+				t.Fatalf("%d alerts from a steady stream around a clock jump, want at most 1", n)
+			}
+			for _, st := range h.d.terms {
+				if math.IsNaN(st.level) || math.IsInf(st.level, 0) || st.level < 0 {
+					t.Fatalf("level %v after the jump", st.level)
+				}
+			}
+		})
+	}
+}
