@@ -135,6 +135,10 @@ type metrics struct {
 	observe   prometheus.Histogram
 	reloads   *prometheus.CounterVec
 	suppessed prometheus.Counter
+	// delta log (deltalog.go)
+	compactions *prometheus.CounterVec
+	logBytes    prometheus.Gauge
+	replayed    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -149,9 +153,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reloads:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_rules_reload_total", Help: "Rule file reloads by outcome (ok, invalid)."}, []string{"outcome"}),
 		suppessed: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsflow_alerter_alerts_suppressed_total",
 			Help: "Alerts not re-emitted because their id had already fired (restart, redelivery)."}),
+		compactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_compactions_total",
+			Help: "Alerter delta log compactions (full snapshot, fresh log) by result (ok, failed)."}, []string{"result"}),
+		logBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_alerter_delta_log_bytes",
+			Help: "Size of the alerter's delta log since the last full snapshot."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "newsflow_alerter_replayed_records_total",
+			Help: "Delta log records re-applied at start."}),
 	}
-	if err := registerAll(reg, m.articles, m.mentions, m.live, m.alerts, m.notify, m.publish, m.observe, m.reloads, m.suppessed); err != nil {
-		return nil, err
+	return registered(reg, m, m.articles, m.mentions, m.live, m.alerts, m.notify, m.publish, m.observe, m.reloads, m.suppessed,
+		m.compactions, m.logBytes, m.replayed)
+}
+
+// registered registers cs (m's collectors) on reg and returns m.
+func registered[M any](reg prometheus.Registerer, m M, cs ...prometheus.Collector) (M, error) {
+	if err := registerAll(reg, cs...); err != nil {
+		var zero M
+		return zero, err
 	}
 	return m, nil
 }
@@ -198,7 +215,17 @@ type Alerter struct {
 	maxEvent            time.Time
 	fired               map[string]int64 // alert id → unix ns
 	termBuf             []Term
+	hashBuf             []uint64
+	obs                 observation // Observe's reusable decode buffer
 	seq                 uint64
+	// Delta log (deltalog.go): while journaling, every state change Observe, Tick and the
+	// publisher make is appended to jbuf as a record; jseq numbers the records applied so far
+	// (snapshots hold it). replaying is set while OpenDeltaLog replays a log: alerts then go to
+	// the durable outbox only, and are queued for publishing when the replay ends.
+	journaling bool
+	jbuf       []byte
+	jseq       uint64
+	replaying  bool
 
 	outbox chan outgoing
 	// unsent holds the alerts produced but not yet published (id → encoded envelope, under
@@ -374,7 +401,9 @@ func pairHash(cluster, key string) uint64 {
 }
 
 // Observe counts one enriched article. It never blocks on the bus or notifiers; alerts it
-// triggers are queued. It returns a permanent error only for a nil article.
+// triggers are queued. It returns a permanent error only for a nil article. With a delta log
+// attached (OpenDeltaLog) it also appends the article's record to the log's buffer, under the
+// detection lock and in the order it is applied.
 func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 	if e == nil {
 		return bus.Permanentf("alert: observe: nil article")
@@ -386,46 +415,9 @@ func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 		a.mu.Unlock()
 		return errors.New("alert: observe: alerter closed")
 	}
-	a.termBuf = ExtractTerms(a.termBuf[:0], e, a.watches)
-	ck := clusterKey(e)
-	tk := ""
-	if !a.cfg.DisableTitleDedup {
-		tk = titleKey(e.Title, a.cfg.MinTitleWords)
-	}
-	if a.cfg.DisableClusterDedup {
-		a.seq++
-		ck, tk = fmt.Sprintf("n:%d", a.seq), ""
-	}
-	a.rotateDedup(t)
-	var hashes []uint64
-	counted, dup, other := 0, 0, 0
-	for _, term := range a.termBuf {
-		h := termHash(term.Key)
-		if !a.cfg.Shard.Owns(h) {
-			other++
-			continue
-		}
-		ph := pairHash(ck, term.Key)
-		seen := a.seenPair(ph)
-		if tk != "" {
-			th := pairHash(tk, term.Key)
-			seen = a.seenPair(th) || seen
-		}
-		if seen {
-			dup++
-			continue
-		}
-		hashes = append(hashes, h)
-		counted++
-		a.det.Add(term, t)
-	}
-	if len(hashes) > 0 {
-		a.remember(e, t, hashes)
-	}
-	if t.After(a.maxEvent) {
-		a.maxEvent = t
-	}
-	a.det.Advance(a.maxEvent.Add(-a.cfg.AllowedLateness))
+	other := a.decodeLocked(&a.obs, e, t)
+	a.journalObserveLocked(&a.obs)
+	counted, dup := a.applyLocked(&a.obs)
 	out := a.collectLocked()
 	live := a.det.Live()
 	a.mu.Unlock()
@@ -445,19 +437,59 @@ func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
 	return nil
 }
 
-func (a *Alerter) rotateDedup(t time.Time) {
-	n := t.UnixNano()
-	if a.dedupGen == 0 {
-		a.dedupGen = n
-	}
-	if n-a.dedupGen >= int64(a.cfg.DedupTTL)/2 || len(a.dedupCur) >= a.cfg.DedupMax/2 {
-		a.dedupPrev = a.dedupCur
-		a.dedupCur = make(map[uint64]struct{}, len(a.dedupPrev))
-		a.dedupGen = n
-	}
+// observation is everything applyLocked needs to reproduce one article's effect on the state:
+// its event time, the terms this shard owns, their story dedup pair hashes and the reference
+// kept for alerts' top articles. Observe builds it from the article (decodeLocked); a delta
+// log replay decodes it from a record, so both go through applyLocked.
+type observation struct {
+	at     int64  // event time, unix ns
+	terms  []Term // owned terms only
+	pairs  []uint64
+	titled bool       // pairs holds two hashes per term (cluster, title), else one (cluster)
+	ref    articleRef // used only when a term counts
 }
 
-func (a *Alerter) remember(e *article.Enriched, t time.Time, hashes []uint64) {
+// articleRef is the part of an article an alert's top articles show (already truncated).
+type articleRef struct {
+	id, title, url, source string
+}
+
+// decodeLocked fills o from e at event time t (reusing o's slices) and returns the number of
+// mentions of terms other shards own. Called with mu held (it reads the watch rules and
+// a.seq).
+func (a *Alerter) decodeLocked(o *observation, e *article.Enriched, t time.Time) (other int) {
+	a.termBuf = ExtractTerms(a.termBuf[:0], e, a.watches)
+	ck := clusterKey(e)
+	tk := ""
+	if !a.cfg.DisableTitleDedup {
+		tk = titleKey(e.Title, a.cfg.MinTitleWords)
+	}
+	if a.cfg.DisableClusterDedup {
+		a.seq++
+		ck, tk = fmt.Sprintf("n:%d", a.seq), ""
+	}
+	o.at, o.titled = t.UnixNano(), tk != ""
+	o.terms, o.pairs = o.terms[:0], o.pairs[:0]
+	for _, term := range a.termBuf {
+		if !a.cfg.Shard.Owns(termHash(term.Key)) {
+			other++
+			continue
+		}
+		o.terms = append(o.terms, term)
+		o.pairs = append(o.pairs, pairHash(ck, term.Key))
+		if o.titled {
+			o.pairs = append(o.pairs, pairHash(tk, term.Key))
+		}
+	}
+	o.ref = articleRef{}
+	if len(o.terms) > 0 {
+		o.ref = refOf(e)
+	}
+	return other
+}
+
+// refOf is e's reference for top articles: canonical id, title, URL and source, truncated.
+func refOf(e *article.Enriched) articleRef {
 	id := ""
 	if e.CanonicalURL != "" {
 		id = article.IDFromCanonical(e.CanonicalURL)
@@ -473,17 +505,76 @@ func (a *Alerter) remember(e *article.Enriched, t time.Time, hashes []uint64) {
 	if url == "" {
 		url = e.URL
 	}
+	return articleRef{id: id, title: trunc(e.Title, 300), url: trunc(url, 500), source: trunc(src, 100)}
+}
+
+// applyLocked applies one observation: dedup rotation and lookup, detector counts, the recent
+// articles ring, the event-time watermark. It is deterministic given the state and o, which is
+// what makes a delta log replay reproduce Observe. Called with mu held; the caller collects
+// the detector's output.
+func (a *Alerter) applyLocked(o *observation) (counted, dup int) {
+	t := time.Unix(0, o.at).UTC()
+	a.rotateDedup(t)
+	hashes := a.hashBuf[:0]
+	step := 1
+	if o.titled {
+		step = 2
+	}
+	for i, term := range o.terms {
+		seen := a.seenPair(o.pairs[i*step])
+		if o.titled {
+			seen = a.seenPair(o.pairs[i*step+1]) || seen
+		}
+		if seen {
+			dup++
+			continue
+		}
+		hashes = append(hashes, termHash(term.Key))
+		counted++
+		a.det.Add(term, t)
+	}
+	a.hashBuf = hashes
+	if len(hashes) > 0 {
+		a.remember(o.ref, o.at, hashes)
+	}
+	if t.After(a.maxEvent) {
+		a.maxEvent = t
+	}
+	a.det.Advance(a.maxEvent.Add(-a.cfg.AllowedLateness))
+	return counted, dup
+}
+
+func (a *Alerter) rotateDedup(t time.Time) {
+	n := t.UnixNano()
+	if a.dedupGen == 0 {
+		a.dedupGen = n
+	}
+	if n-a.dedupGen >= int64(a.cfg.DedupTTL)/2 || len(a.dedupCur) >= a.cfg.DedupMax/2 {
+		a.dedupPrev = a.dedupCur
+		a.dedupCur = make(map[uint64]struct{}, len(a.dedupPrev))
+		a.dedupGen = n
+	}
+}
+
+// remember puts ref in the ring of recent counted articles (copying its strings, which may
+// point into a message or a log buffer).
+func (a *Alerter) remember(ref articleRef, at int64, hashes []uint64) {
 	slot := &a.recent[a.recentN%len(a.recent)]
 	a.recentN++
-	*slot = recentArticle{at: t.UnixNano(), id: id, title: cloneTrunc(e.Title, 300), url: cloneTrunc(url, 500),
-		source: cloneTrunc(src, 100), hashes: append(slot.hashes[:0], hashes...)}
+	*slot = recentArticle{at: at, id: cloneTrunc(ref.id, 100), title: cloneTrunc(ref.title, 300), url: cloneTrunc(ref.url, 500),
+		source: cloneTrunc(ref.source, 100), hashes: append(slot.hashes[:0], hashes...)}
+}
+
+// trunc cuts s to at most n bytes (no copy).
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func cloneTrunc(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return string(append([]byte(nil), s...))
+	return string(append([]byte(nil), trunc(s, n)...))
 }
 
 // collectLocked drains detector output, drops already-fired ids and attaches top articles.
@@ -579,6 +670,9 @@ func (a *Alerter) enqueue(id string, al *article.Alert) {
 	}
 	a.sentSeq++
 	a.unsent[id] = unsentAlert{seq: a.sentSeq, data: data}
+	if a.replaying {
+		return // queued by endReplay unless a later record settles it
+	}
 	if !a.offerLocked(outgoing{id: id, data: data}) {
 		a.log.Warn("alert: outbox full, alert not published", zap.String("id", id), zap.String("term", al.Term))
 	}
@@ -592,7 +686,7 @@ func (a *Alerter) offerLocked(o outgoing) bool {
 	case a.outbox <- o:
 		return true
 	default:
-		delete(a.unsent, o.id)
+		a.settleLocked(o.id)
 		a.m.publish.WithLabelValues("dropped").Inc()
 		return false
 	}
@@ -601,8 +695,18 @@ func (a *Alerter) offerLocked(o outgoing) bool {
 // settled removes a published (or permanently rejected) alert from the durable outbox.
 func (a *Alerter) settled(id string) {
 	a.mu.Lock()
-	delete(a.unsent, id)
+	a.settleLocked(id)
 	a.mu.Unlock()
+}
+
+// settleLocked removes id from the durable outbox and logs that (delta log). Called with mu
+// held.
+func (a *Alerter) settleLocked(id string) {
+	if _, ok := a.unsent[id]; !ok {
+		return
+	}
+	delete(a.unsent, id)
+	a.journalSettleLocked(id)
 }
 
 func (a *Alerter) dispatch(out []*article.Alert) {
@@ -659,18 +763,25 @@ func (a *Alerter) publishLoop() {
 
 // Tick advances the watermark to now − AllowedLateness (closing buckets even when no articles
 // arrive) and dispatches what that produces: still-firing updates, resolutions, es_spike dips.
+// With a delta log attached it logs now, so a replay advances the same way.
 func (a *Alerter) Tick(now time.Time) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
 		return
 	}
-	a.det.Advance(now.Add(-a.cfg.AllowedLateness))
+	a.journalTickLocked(now.UnixNano())
+	a.tickLocked(now.UnixNano())
 	out := a.collectLocked()
 	live := a.det.Live()
 	a.mu.Unlock()
 	a.m.live.Set(float64(live))
 	a.dispatch(out)
+}
+
+// tickLocked advances the watermark to now (unix ns) − AllowedLateness. Called with mu held.
+func (a *Alerter) tickLocked(now int64) {
+	a.det.Advance(time.Unix(0, now).Add(-a.cfg.AllowedLateness))
 }
 
 // Run calls Tick(time.Now()) every TickInterval until ctx ends, then returns nil. It does not

@@ -79,32 +79,35 @@ func newCheckpointMetrics(reg prometheus.Registerer) (*checkpointMetrics, error)
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsflow_alerter_checkpoints_total",
 			Help: "Alerter state checkpoints by result (ok, failed: nothing acked)."}, []string{"result"}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "newsflow_alerter_checkpoint_seconds",
-			Help: "Time to snapshot and durably save the alerter state, acks excluded.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 10)}),
+			Help: "Time to make the alerter state durable (delta log append + fsync, or a full snapshot), acks and compactions excluded.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 10)}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsflow_alerter_pending_acks",
 			Help: "Observed articles waiting for a checkpoint before they are acked."}),
 	}
-	if err := registerAll(reg, m.total, m.seconds, m.pending); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return registered(reg, m, m.total, m.seconds, m.pending)
 }
 
-// Checkpointer acks messages only once a durable snapshot covers them. A handler counts its
+// Checkpointer acks messages only once a durable checkpoint covers them. A handler counts its
 // message (Alerter.Observe), then hands it to Add and returns bus.ErrDeferred. Every Interval,
-// or as soon as MaxPending messages wait, the checkpoint loop takes the waiting messages,
-// then snapshots the state and saves it; only when the save succeeded does it ack exactly
-// those messages, whose counts the snapshot contains because they were added after their
-// Observe returned and taken before the snapshot copied the state. A failed save acks
-// nothing: the messages stay waiting for the next attempt (and are redelivered if that takes
-// longer than the consumer's AckWait; the snapshot's dedup memory makes a redelivered article
-// count once). Add, Pending and Checkpoint are safe for concurrent use; checkpoints are
-// serialised, so there is one writer of the snapshot.
+// or as soon as MaxPending messages wait, the checkpoint loop takes the waiting messages, then
+// makes the state durable — with a delta log (NewLogCheckpointer) by appending the records
+// buffered since the last checkpoint and fsyncing once; otherwise (NewCheckpointer) by
+// snapshotting the whole state and saving it. Only when that succeeded does it ack exactly
+// those messages, whose effects it covers because they were added after their Observe returned
+// and taken before the records (or the state) were. A failed checkpoint acks nothing: the
+// messages stay waiting for the next attempt (and are redelivered if that takes longer than the
+// consumer's AckWait; the dedup memory makes a redelivered article count once). After the acks
+// a delta log is compacted when due (DeltaLog.MaybeCompact). Add, Pending and Checkpoint are
+// safe for concurrent use; checkpoints are serialised, so there is one writer of the state.
 type Checkpointer struct {
-	cfg      CheckpointConfig
-	snapshot func(io.Writer) error
-	save     func([]byte) error
-	log      *zap.Logger
-	m        *checkpointMetrics
+	cfg CheckpointConfig
+	// commit makes the state durable and returns the bytes written; after runs after a
+	// successful checkpoint's acks; release runs once after the final checkpoint. All three
+	// run under cpMu.
+	commit  func() (int, error)
+	after   func()
+	release func() error
+	log     *zap.Logger
+	m       *checkpointMetrics
 
 	mu      sync.Mutex // guards pending, closed, started
 	pending []bus.Message
@@ -122,16 +125,40 @@ type Checkpointer struct {
 	closeErr  error
 }
 
-// NewCheckpointer builds a Checkpointer that writes snapshot's output with save (which must
-// replace the previous snapshot atomically, e.g. service.StateDir.Save). It starts nothing:
-// call Start for the checkpoint loop and Close to stop it. reg and log may be nil.
+// NewCheckpointer builds a Checkpointer whose checkpoints write snapshot's output with save
+// (which must replace the previous snapshot atomically and durably, e.g.
+// service.StateDir.Save). It starts nothing: call Start for the checkpoint loop and Close to
+// stop it. reg and log may be nil.
 func NewCheckpointer(cfg CheckpointConfig, snapshot func(io.Writer) error, save func([]byte) error, log *zap.Logger, reg prometheus.Registerer) (*Checkpointer, error) {
+	if snapshot == nil || save == nil {
+		return nil, errors.New("alert: checkpointer: snapshot and save are required")
+	}
+	commit := func() (int, error) {
+		var buf bytes.Buffer
+		if err := snapshot(&buf); err != nil {
+			return 0, err
+		}
+		return buf.Len(), save(buf.Bytes())
+	}
+	return newCheckpointer(cfg, commit, nil, nil, log, reg)
+}
+
+// NewLogCheckpointer builds a Checkpointer over a delta log opened with OpenDeltaLog: each
+// checkpoint appends the records buffered since the previous one and fsyncs once (group
+// commit), and after its acks the log is compacted when due. The Checkpointer owns dl: Close
+// closes it after the final checkpoint. It starts nothing: call Start and Close. reg and log
+// may be nil.
+func NewLogCheckpointer(cfg CheckpointConfig, dl *DeltaLog, log *zap.Logger, reg prometheus.Registerer) (*Checkpointer, error) {
+	if dl == nil {
+		return nil, errors.New("alert: checkpointer: delta log is required")
+	}
+	return newCheckpointer(cfg, dl.Commit, dl.MaybeCompact, dl.Close, log, reg)
+}
+
+func newCheckpointer(cfg CheckpointConfig, commit func() (int, error), after func(), release func() error, log *zap.Logger, reg prometheus.Registerer) (*Checkpointer, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if snapshot == nil || save == nil {
-		return nil, errors.New("alert: checkpointer: snapshot and save are required")
 	}
 	if log == nil {
 		log = zap.NewNop()
@@ -140,7 +167,7 @@ func NewCheckpointer(cfg CheckpointConfig, snapshot func(io.Writer) error, save 
 	if err != nil {
 		return nil, err
 	}
-	return &Checkpointer{cfg: cfg, snapshot: snapshot, save: save, log: log, m: m,
+	return &Checkpointer{cfg: cfg, commit: commit, after: after, release: release, log: log, m: m,
 		lastSave: time.Now(), kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
@@ -218,21 +245,18 @@ func (c *Checkpointer) due(idle bool) bool {
 	return !idle || now.Sub(c.lastSave) >= c.cfg.SaveInterval
 }
 
-// Checkpoint takes the waiting messages, snapshots and saves the state, then acks those
-// messages. It blocks for the snapshot, the save and the acks (each ack bounded by
-// AckTimeout and ctx). If the snapshot or the save fails it acks nothing, puts the messages
-// back and returns the error. An ack that fails is logged: the message is redelivered and
-// counted zero times by the snapshot's dedup memory.
+// Checkpoint takes the waiting messages, makes the state durable (delta log append + fsync, or
+// snapshot + save), then acks those messages and, with a delta log, compacts it when due. It
+// blocks for the I/O, the acks (each bounded by AckTimeout and ctx) and a compaction. If
+// making the state durable fails it acks nothing, puts the messages back and returns the
+// error. An ack that fails is logged: the message is redelivered and counted zero times by the
+// dedup memory.
 func (c *Checkpointer) Checkpoint(ctx context.Context) error {
 	c.cpMu.Lock()
 	defer c.cpMu.Unlock()
 	start := time.Now()
 	batch := c.take()
-	var buf bytes.Buffer
-	err := c.snapshot(&buf)
-	if err == nil {
-		err = c.save(buf.Bytes())
-	}
+	written, err := c.commit()
 	c.m.seconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		c.mu.Lock()
@@ -263,8 +287,11 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) error {
 		c.log.Warn("acks after checkpoint failed (redelivered articles count once)", zap.Int("failed", failed),
 			zap.Int("messages", len(batch)), zap.Error(firstErr))
 	}
-	c.log.Debug("alerter checkpoint", zap.Int("acked", len(batch)-failed), zap.Int("bytes", buf.Len()),
+	c.log.Debug("alerter checkpoint", zap.Int("acked", len(batch)-failed), zap.Int("bytes", written),
 		zap.Duration("took", time.Since(start)))
+	if c.after != nil {
+		c.after()
+	}
 	return nil
 }
 
@@ -279,9 +306,9 @@ func (c *Checkpointer) take() []bus.Message {
 }
 
 // Close refuses further Adds, stops the loop, then runs a final checkpoint that acks what is
-// waiting. If that checkpoint fails the waiting messages are nacked (redelivered now, not after
-// AckWait; their counts are not in any snapshot, so the next run counts them) and the error is
-// returned. Call it after the consumer has stopped delivering (handlers drained). Idempotent
+// waiting, and closes the delta log if there is one. If that checkpoint fails the waiting
+// messages are nacked (redelivered now, not after AckWait; their counts are not durable, so
+// the next run counts them) and the error is returned. Call it after the consumer has stopped delivering (handlers drained). Idempotent
 // (later calls return the first result); safe without Start.
 func (c *Checkpointer) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
@@ -293,6 +320,13 @@ func (c *Checkpointer) Close(ctx context.Context) error {
 			}
 			cancel()
 			c.closeErr = err
+		}
+		if c.release != nil {
+			c.cpMu.Lock()
+			if err := c.release(); err != nil && c.closeErr == nil {
+				c.closeErr = err
+			}
+			c.cpMu.Unlock()
 		}
 	})
 	return c.closeErr

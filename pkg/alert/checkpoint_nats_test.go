@@ -53,13 +53,83 @@ func (s *memStore) load() []byte {
 	return s.b
 }
 
+// ckStore is the durable state of the crash test in one of the two checkpoint modes: a whole
+// snapshot per checkpoint (NewCheckpointer) or the stage's delta log (NewLogCheckpointer). Its
+// crashAfterWrite makes the next checkpoint fail after its data is durable but before the acks.
+type ckStore interface {
+	checkpointer(t *testing.T, a *Alerter, cfg CheckpointConfig, reg prometheus.Registerer) *Checkpointer
+	crashAfterWrite(on bool)
+	recover(t *testing.T, a *Alerter, reg prometheus.Registerer)
+}
+
+type snapStore struct{ memStore }
+
+func (s *snapStore) checkpointer(t *testing.T, a *Alerter, cfg CheckpointConfig, reg prometheus.Registerer) *Checkpointer {
+	ck, err := NewCheckpointer(cfg, a.Snapshot, s.save, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
+}
+func (s *snapStore) crashAfterWrite(on bool) { s.crashOnWrite.Store(on) }
+func (s *snapStore) recover(t *testing.T, a *Alerter, _ prometheus.Registerer) {
+	if err := a.Restore(bytes.NewReader(s.load())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type logStore struct {
+	dir   string
+	dl    *DeltaLog
+	crash atomic.Bool
+}
+
+func (s *logStore) checkpointer(t *testing.T, a *Alerter, cfg CheckpointConfig, reg prometheus.Registerer) *Checkpointer {
+	if s.dl == nil {
+		s.recover(t, a, reg)
+	}
+	s.dl.afterSync = func() error {
+		if s.crash.Load() {
+			return errors.New("process killed after the log was fsynced, before the acks")
+		}
+		return nil
+	}
+	ck, err := NewLogCheckpointer(cfg, s.dl, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := s.dl
+	t.Cleanup(func() { _ = dl.Close() }) // a crashed checkpointer leaves it open
+	return ck
+}
+func (s *logStore) crashAfterWrite(on bool) { s.crash.Store(on) }
+func (s *logStore) recover(t *testing.T, a *Alerter, reg prometheus.Registerer) {
+	dl, _, err := OpenDeltaLog(DeltaLogConfig{Dir: s.dir}, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dl = dl
+}
+
 // TestNATSCheckpointCrashReplay runs the checkpointed alerter on a real JetStream bus and
-// crashes it: articles 0..29 are covered by a checkpoint and acked; 30..39 are in a snapshot
-// that was written but whose acks never happened; 40..49 were observed after it. Alerter B
-// restores the last snapshot on the same durable group: the 20 unacked articles are
-// redelivered, every article ends up acked, and B's per-term counts are exactly those of the 50
-// articles (30..39 count zero times, 40..49 once).
+// crashes it, with whole snapshots and with the stage's delta log: articles 0..29 are covered by
+// a checkpoint and acked; 30..39 are in a checkpoint that was written but whose acks never
+// happened; 40..49 were observed after it. Alerter B recovers the durable state on the same
+// durable group: the 20 unacked articles are redelivered, every article ends up acked, and B's
+// per-term counts are exactly those of the 50 articles (30..39 count zero times, 40..49 once).
 func TestNATSCheckpointCrashReplay(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		store func(t *testing.T) ckStore
+	}{
+		{"snapshot", func(*testing.T) ckStore { return &snapStore{} }},
+		{"delta log", func(t *testing.T) ckStore { return &logStore{dir: t.TempDir()} }},
+	} {
+		t.Run(mode.name, func(t *testing.T) { testCheckpointCrashReplay(t, mode.store(t)) })
+	}
+}
+
+func testCheckpointCrashReplay(t *testing.T, store ckStore) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	b, prefix := natsTestBus(ctx, t, "ALERTCK", "alert-ckpt")
@@ -122,7 +192,6 @@ func TestNATSCheckpointCrashReplay(t *testing.T) {
 			t.Fatalf("%d messages waiting for a checkpoint, want %d", got, want)
 		}
 	}
-	store := &memStore{}
 	manual := CheckpointConfig{Interval: time.Hour, SaveInterval: time.Hour, MaxPending: 1000}
 
 	// Alerter A.
@@ -131,10 +200,7 @@ func TestNATSCheckpointCrashReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	ckA, err := NewCheckpointer(manual, a.Snapshot, store.save, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ckA := store.checkpointer(t, a, manual, nil)
 	ckA.Start()
 	stopA := consume(a, ckA)
 	publish(0, 30)
@@ -144,11 +210,11 @@ func TestNATSCheckpointCrashReplay(t *testing.T) {
 	}
 	publish(30, 40)
 	waitPending(ckA, 10)
-	store.crashOnWrite.Store(true)
+	store.crashAfterWrite(true)
 	if err := ckA.Checkpoint(ctx); err == nil {
 		t.Fatal("checkpoint whose save failed returned nil")
 	}
-	store.crashOnWrite.Store(false)
+	store.crashAfterWrite(false)
 	publish(40, n)
 	waitPending(ckA, 20)
 	// Crash: the consumer stops without settling the deferred messages, no final checkpoint.
@@ -161,20 +227,15 @@ func TestNATSCheckpointCrashReplay(t *testing.T) {
 		t.Fatalf("after the crash %d deliveries are unacked, want 20 (30 acked by the checkpoint)", ackPending)
 	}
 
-	// Alerter B restarts from the last snapshot (which holds articles 0..39).
+	// Alerter B restarts from the durable state (which holds articles 0..39).
 	bReg := prometheus.NewRegistry()
 	a2, err := New(Config{}, []Rule{{ID: "s", Type: RuleSpike}}, nil, nil, nil, bReg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	if err := a2.Restore(bytes.NewReader(store.load())); err != nil {
-		t.Fatal(err)
-	}
-	ckB, err := NewCheckpointer(CheckpointConfig{Interval: 100 * time.Millisecond}, a2.Snapshot, store.save, nil, bReg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store.recover(t, a2, bReg)
+	ckB := store.checkpointer(t, a2, CheckpointConfig{Interval: 100 * time.Millisecond}, bReg)
 	ckB.Start()
 	stopB := consume(a2, ckB)
 	waitFor(t, ctx, func() bool {

@@ -34,6 +34,10 @@ type termSnap struct {
 	Total                   uint32
 	Fresh                   bool
 	ES                      []esState
+	// Prof and Disp are the term's own seasonal profile and dispersion/calibration model
+	// (nil for light terms; absent in older snapshots, which then start them afresh).
+	Prof *termProfile
+	Disp *dispersion
 }
 
 type snapshot struct {
@@ -56,6 +60,11 @@ type snapshot struct {
 	DedupGen  int64
 	Fired     map[string]int64
 	Outbox    []outboxSnap
+	// DispG is the all-terms dispersion and calibration model (the prior of young terms).
+	DispG dispersion
+	// Seq is the number of delta log records applied to this state (0 without a delta log):
+	// a replay applies only the log's records after it.
+	Seq uint64
 }
 
 // Snapshot writes the alerter's state (per-term baselines and recent buckets, seasonal
@@ -64,8 +73,12 @@ type snapshot struct {
 // copying (tens of milliseconds per 100,000 terms) and encodes outside it; call it from a
 // timer and on shutdown.
 func (a *Alerter) Snapshot(w io.Writer) error {
-	s := a.snapshotLocked()
-	bw := bufio.NewWriter(w)
+	return encodeSnapshot(w, a.snapshotLocked())
+}
+
+// encodeSnapshot writes s to w as gob.
+func encodeSnapshot(w io.Writer, s *snapshot) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
 	if err := gob.NewEncoder(bw).Encode(s); err != nil {
 		return fmt.Errorf("alert: snapshot: %w", err)
 	}
@@ -79,11 +92,24 @@ func (a *Alerter) Snapshot(w io.Writer) error {
 func (a *Alerter) snapshotLocked() *snapshot {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.copyStateLocked()
+}
+
+// snapshotTake copies the state and takes the delta log's record buffer (installing spare) in
+// one critical section, so the snapshot covers exactly the records taken and those before.
+func (a *Alerter) snapshotTake(spare []byte) (*snapshot, []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.copyStateLocked(), a.takeJournalLocked(spare)
+}
+
+// copyStateLocked copies the state into a snapshot. Called with mu held.
+func (a *Alerter) copyStateLocked() *snapshot {
 	d := a.det
 	s := snapshot{Version: snapshotVersion, Bucket: d.cfg.Bucket, Started: d.started, First: d.first,
 		Open: d.open, MaxB: d.maxB, MaxEvent: a.maxEvent, Season: d.season, Totals: d.totals,
 		ESFilled: append([]bool(nil), d.esFilled...), Bloom: append([]uint64(nil), d.expired.Bits...),
-		DedupGen: a.dedupGen, Fired: make(map[string]int64, len(a.fired))}
+		DedupGen: a.dedupGen, Fired: make(map[string]int64, len(a.fired)), Seq: a.jseq, DispG: d.dispG}
 	for k, v := range a.fired {
 		s.Fired[k] = v
 	}
@@ -94,7 +120,7 @@ func (a *Alerter) snapshotLocked() *snapshot {
 	for k, st := range d.terms {
 		s.Terms = append(s.Terms, termSnap{Key: k, Kind: st.kind, Display: st.display, Ring: append([]uint16(nil), st.ring[:]...),
 			Head: st.head, Created: st.created, LastSeen: st.lastSeen, Level: st.level, Total: st.total,
-			Fresh: st.fresh, ES: append([]esState(nil), st.es...)})
+			Fresh: st.fresh, ES: append([]esState(nil), st.es...), Prof: st.prof.clone(), Disp: st.disp.clone()})
 	}
 	for _, ep := range d.episodes {
 		s.Episodes = append(s.Episodes, *ep)
@@ -160,7 +186,8 @@ func (a *Alerter) Restore(r io.Reader) error {
 			return fmt.Errorf("alert: restore: term %q: ring of %d buckets, want %d", t.Key, len(t.Ring), ringBuckets)
 		}
 		st := &termState{kind: t.Kind, display: t.Display, hash: termHash(t.Key), head: t.Head,
-			created: t.Created, lastSeen: t.LastSeen, level: t.Level, total: t.Total, fresh: t.Fresh, thrB: -1}
+			created: t.Created, lastSeen: t.LastSeen, level: t.Level, total: t.Total, fresh: t.Fresh, thrB: -1,
+			prof: t.Prof.sane(), disp: t.Disp.sane()}
 		copy(st.ring[:], t.Ring)
 		if sameES && len(t.ES) == len(d.es) {
 			st.es = t.ES
@@ -180,6 +207,7 @@ func (a *Alerter) Restore(r io.Reader) error {
 	}
 	d.started, d.first, d.open, d.maxB = s.Started, s.First, s.Open, s.MaxB
 	d.season, d.totals, d.terms, d.episodes = s.Season, s.Totals, terms, eps
+	d.dispG = *s.DispG.sane()
 	d.sfMemo = [2]sfEntry{}
 	copy(d.expired.Bits, s.Bloom)
 	if sameES && len(s.ESFilled) == len(d.es) {
@@ -198,6 +226,7 @@ func (a *Alerter) Restore(r io.Reader) error {
 	for _, h := range s.DedupPrev {
 		a.dedupPrev[h] = struct{}{}
 	}
+	a.jseq = s.Seq
 	a.fired = s.Fired
 	if a.fired == nil {
 		a.fired = map[string]int64{}
@@ -207,7 +236,8 @@ func (a *Alerter) Restore(r io.Reader) error {
 }
 
 // restoreOutboxLocked replaces the durable outbox with the snapshot's and queues its alerts
-// (not after Close: they then stay in the outbox for the next snapshot). Called with mu held.
+// (not after Close: they then stay in the outbox for the next snapshot; not during a delta log
+// replay: endReplay queues what the replay leaves unsettled). Called with mu held.
 func (a *Alerter) restoreOutboxLocked(out []outboxSnap) {
 	a.unsent = make(map[string]unsentAlert, len(out))
 	if a.pub == nil {
@@ -216,7 +246,7 @@ func (a *Alerter) restoreOutboxLocked(out []outboxSnap) {
 	for _, o := range out {
 		a.sentSeq++
 		a.unsent[o.ID] = unsentAlert{seq: a.sentSeq, data: o.Data}
-		if !a.closed && !a.offerLocked(outgoing{id: o.ID, data: o.Data}) {
+		if !a.closed && !a.replaying && !a.offerLocked(outgoing{id: o.ID, data: o.Data}) {
 			a.log.Warn("alert: outbox full, restored alert not published", zap.String("id", o.ID))
 		}
 	}
@@ -225,28 +255,11 @@ func (a *Alerter) restoreOutboxLocked(out []outboxSnap) {
 	}
 }
 
-// SnapshotFile writes a snapshot to path atomically (temp file in the same directory, fsync,
-// rename), so a crash mid-write never leaves a torn snapshot.
+// SnapshotFile writes a snapshot to path atomically and durably (temp file in the same
+// directory, fsync, rename, fsync of the directory), so a crash mid-write never leaves a torn
+// snapshot.
 func (a *Alerter) SnapshotFile(path string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("alert: snapshot file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := a.Snapshot(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("alert: snapshot file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("alert: snapshot file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if _, err := writeFileAtomic(filepath.Dir(path), filepath.Base(path), a.Snapshot); err != nil {
 		return fmt.Errorf("alert: snapshot file: %w", err)
 	}
 	return nil
