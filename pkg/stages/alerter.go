@@ -1,7 +1,6 @@
 package stages
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -25,15 +24,22 @@ type AlerterConfig struct {
 	RulesFile  string // YAML rules, reloaded on change ("" = built-in default rules)
 	Webhooks   []string
 	SlackHooks []string
-	// Checkpoint: an article is acked only once a saved snapshot contains its counts
-	// (Interval, MaxPending); SaveInterval is how often the state is saved when idle.
+	// Checkpoint: an article is acked only once the fsynced delta log holds its record
+	// (Interval, MaxPending); SaveInterval is how often Tick's records are saved when idle.
 	Checkpoint alert.CheckpointConfig
+	// DeltaLog: compaction thresholds of alerter.log (Dir is the service's state dir).
+	DeltaLog alert.DeltaLogConfig
 }
 
 // Validate reports a configuration error in the stage's own settings (defaults applied).
 func (c AlerterConfig) Validate() error {
 	ck := c.Checkpoint.WithDefaults()
 	if err := ck.Validate(); err != nil {
+		return fmt.Errorf("alerter: %w", err)
+	}
+	dl := c.DeltaLog.WithDefaults()
+	dl.Dir = "-" // the state dir is the runtime's
+	if err := dl.Validate(); err != nil {
 		return fmt.Errorf("alerter: %w", err)
 	}
 	if ck.MaxPending > busUnsettledLimit/2 {
@@ -55,6 +61,9 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.Checkpoint.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
 	c.Checkpoint.Interval = e.Duration("NEWSFLOW_ALERT_CHECKPOINT_INTERVAL", 5*time.Second)
 	c.Checkpoint.MaxPending = e.Int("NEWSFLOW_ALERT_CHECKPOINT_MAX_PENDING", 500)
+	// Full snapshot + fresh delta log once the log is this large or this old.
+	c.DeltaLog.CompactBytes = int64(e.Int("NEWSFLOW_ALERT_COMPACT_MB", 64)) << 20
+	c.DeltaLog.CompactInterval = e.Duration("NEWSFLOW_ALERT_COMPACT_INTERVAL", 10*time.Minute)
 	// Stream time the detector observes before it may fire (default 1h; negative: none).
 	c.Alert.Detector.Warmup = e.Duration("NEWSFLOW_ALERT_WARMUP", 0)
 	// How far before its fetch an article's published date is still trusted as its event time.
@@ -69,10 +78,13 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 // consumer group: every replica must see every article to count the terms it owns.
 //
 // Durability: the handler counts an article, hands the message to an alert.Checkpointer and
-// defers its settlement; the checkpointer (the only writer of alerter.snap) saves the state
-// every Checkpoint.Interval or MaxPending articles and then acks the articles the snapshot
-// covers. Unpublished alerts are part of the snapshot. After a crash the unacked articles are
-// redelivered and the restored dedup memory counts those already in the snapshot zero times.
+// defers its settlement; every Checkpoint.Interval or MaxPending articles the checkpointer
+// appends the records of what changed since the last checkpoint to the delta log alerter.log,
+// fsyncs once, and then acks the articles it covers; it compacts the log into a full snapshot
+// alerter.snap every DeltaLog.CompactBytes or CompactInterval. Unpublished alerts are part of
+// the state. At start the snapshot is restored and the log replayed (alert.OpenDeltaLog); after
+// a crash the unacked articles are redelivered and the restored dedup memory counts those the
+// log already holds zero times.
 func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -110,29 +122,25 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerter: %w", err)
 	}
-	const snap = "alerter.snap"
-	// Acks depend on the snapshot, so an unreadable state dir stops the start; a snapshot
-	// that does not decode is set aside (not overwritten by the next checkpoint) and the
-	// alerter starts fresh.
-	if b, err := c.State.Load(snap); err != nil {
-		return nil, fmt.Errorf("alerter: %w", err)
-	} else if b != nil {
-		if err := a.Restore(bytes.NewReader(b)); err != nil {
-			bad, qerr := c.State.Quarantine(snap)
-			if qerr != nil {
-				return nil, fmt.Errorf("alerter: restore %s: %v; %w", snap, err, qerr)
-			}
-			log.Error("alerter state not restored, kept aside, starting fresh", zap.String("kept_as", bad), zap.Error(err))
-		} else {
-			log.Info("alerter baselines restored", zap.Int("bytes", len(b)))
-		}
-	}
-	snapshot := a.Snapshot
+	var ck *alert.Checkpointer
 	if c.State == "" {
 		log.Warn("no state dir: alerter state is not persisted, articles are acked uncovered")
-		snapshot = func(io.Writer) error { return nil }
+		ck, err = alert.NewCheckpointer(cfg.Checkpoint, func(io.Writer) error { return nil }, func([]byte) error { return nil }, log, c.RT.Reg)
+	} else {
+		// Acks depend on the state, so an unreadable state dir stops the start; a snapshot or
+		// log that does not decode is kept aside and what can be recovered is (see OpenDeltaLog).
+		dlc := cfg.DeltaLog
+		dlc.Dir, dlc.Name = string(c.State), "alerter"
+		var dl *alert.DeltaLog
+		var st alert.ReplayStats
+		if dl, st, err = alert.OpenDeltaLog(dlc, a, log); err == nil {
+			log.Info("alerter state recovered", zap.Uint64("snapshot_seq", st.SnapshotSeq), zap.Int("replayed", st.Replayed),
+				zap.Int("live_terms", a.LiveTerms()))
+			if ck, err = alert.NewLogCheckpointer(cfg.Checkpoint, dl, log, c.RT.Reg); err != nil {
+				_ = dl.Close()
+			}
+		}
 	}
-	ck, err := alert.NewCheckpointer(cfg.Checkpoint, snapshot, func(b []byte) error { return c.State.Save(snap, b) }, log, c.RT.Reg)
 	if err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("alerter: %w", err)

@@ -13,8 +13,9 @@ import (
 )
 
 // TestAlerterAcksAfterCheckpoint: on every real backend the wired alerter defers each article
-// until a checkpoint has saved alerter.snap, then acks it; after a SIGTERM-style stop a
-// restart restores the snapshot and is redelivered nothing (only a new article arrives).
+// until a checkpoint has appended it to the fsynced delta log alerter.log (next to the
+// snapshot alerter.snap), then acks it; after a SIGTERM-style stop a restart recovers the state
+// and is redelivered nothing (only a new article arrives).
 func TestAlerterAcksAfterCheckpoint(t *testing.T) {
 	onRealBackends(t, func(t *testing.T, be backend) {
 		client := testClient(t, be)
@@ -53,8 +54,10 @@ func TestAlerterAcksAfterCheckpoint(t *testing.T) {
 				cs[`newsflow_alerter_checkpoints_total{result="ok"}`] >= 1 &&
 				cs[`newsflow_alerter_pending_acks{}`] == 0
 		})
-		if _, err := os.Stat(filepath.Join(string(state), "alerter.snap")); err != nil {
-			t.Fatalf("no snapshot although articles were acked: %v", err)
+		for _, f := range []string{"alerter.snap", "alerter.log"} {
+			if _, err := os.Stat(filepath.Join(string(state), f)); err != nil {
+				t.Fatalf("no %s although articles were acked: %v", f, err)
+			}
 		}
 		if err := p.stop(t); err != nil {
 			t.Fatal(err)
