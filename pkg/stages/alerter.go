@@ -24,6 +24,9 @@ type AlerterConfig struct {
 	RulesFile  string // YAML rules, reloaded on change ("" = built-in default rules)
 	Webhooks   []string
 	SlackHooks []string
+	// NotifyUpdateEvery: webhooks get an episode's firing and resolved messages and at most
+	// one still_firing update per this interval (0: none); the alerts index gets them all.
+	NotifyUpdateEvery time.Duration
 	// Checkpoint: an article is acked only once the fsynced delta log holds its record
 	// (Interval, MaxPending); SaveInterval is how often Tick's records are saved when idle.
 	Checkpoint alert.CheckpointConfig
@@ -33,6 +36,9 @@ type AlerterConfig struct {
 
 // Validate reports a configuration error in the stage's own settings (defaults applied).
 func (c AlerterConfig) Validate() error {
+	if c.NotifyUpdateEvery < 0 {
+		return fmt.Errorf("alerter: NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY=%s: want >= 0 (0: no updates)", c.NotifyUpdateEvery)
+	}
 	ck := c.Checkpoint.WithDefaults()
 	if err := ck.Validate(); err != nil {
 		return fmt.Errorf("alerter: %w", err)
@@ -56,6 +62,7 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.RulesFile = e.String("NEWSFLOW_ALERT_RULES", "")
 	c.Webhooks = e.List("NEWSFLOW_ALERT_WEBHOOKS", nil)
 	c.SlackHooks = e.List("NEWSFLOW_ALERT_SLACK_WEBHOOKS", nil)
+	c.NotifyUpdateEvery = e.Duration("NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY", time.Hour)
 	c.Alert.Shard.Index = e.Int("NEWSFLOW_ALERT_SHARD_INDEX", 0)
 	c.Alert.Shard.Count = e.Int("NEWSFLOW_ALERT_SHARD_COUNT", 0)
 	c.Checkpoint.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
@@ -109,14 +116,14 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("alerter: webhook %s: %w", u, err)
 		}
-		notifiers = append(notifiers, n)
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
 	}
 	for i, u := range cfg.SlackHooks {
 		n, err := alert.NewWebhookNotifier(alert.WebhookConfig{Name: fmt.Sprintf("slack-%d", i), URL: u, Format: alert.FormatSlack}, client)
 		if err != nil {
 			return nil, fmt.Errorf("alerter: slack webhook %s: %w", u, err)
 		}
-		notifiers = append(notifiers, n)
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
 	}
 	a, err := alert.New(cfg.Alert, rules, c.Bus, notifiers, log, c.RT.Reg)
 	if err != nil {
