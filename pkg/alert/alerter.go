@@ -612,7 +612,7 @@ func (a *Alerter) collectLocked() []*article.Alert {
 
 func (a *Alerter) topArticles(h uint64, from, to time.Time) ([]article.AlertArticle, []string) {
 	lo, hi := from.UnixNano(), to.UnixNano()
-	var arts []article.AlertArticle
+	var arts, cands []article.AlertArticle
 	srcCount := map[string]int{}
 	n := len(a.recent)
 	for i := 1; i <= n && i <= a.recentN; i++ {
@@ -636,10 +636,11 @@ func (a *Alerter) topArticles(h uint64, from, to time.Time) ([]article.AlertArti
 		if r.source != "" {
 			srcCount[r.source]++
 		}
-		if len(arts) < a.cfg.TopArticles {
-			arts = append(arts, article.AlertArticle{ID: r.id, Title: r.title, URL: r.url, Source: r.source})
+		if len(cands) < maxRepresentativeCandidates {
+			cands = append(cands, article.AlertArticle{ID: r.id, Title: r.title, URL: r.url, Source: r.source})
 		}
 	}
+	arts = representative(cands, a.cfg.TopArticles)
 	srcs := make([]string, 0, len(srcCount))
 	for s := range srcCount {
 		srcs = append(srcs, s)
