@@ -53,6 +53,9 @@ type DetectorConfig struct {
 	// DispersionPrior is the overdispersion c² (variance = μ + c²μ²) assumed before any term
 	// has history (default 0.05); the all-terms estimate replaces it as evidence accrues.
 	DispersionPrior float64
+	// DispersionFloor: no term's c² is taken below this (default 0.05): real mention streams
+	// are never Poisson, and a short quiet history must not make a term hair-trigger.
+	DispersionFloor float64
 	// DispersionWeight is how many windows of evidence the prior is worth against a term's
 	// own estimate (default 20).
 	DispersionWeight float64
@@ -105,6 +108,12 @@ func (c DetectorConfig) WithDefaults() DetectorConfig {
 	}
 	if c.DispersionPrior <= 0 {
 		c.DispersionPrior = 0.2
+	}
+	if c.DispersionFloor == 0 {
+		c.DispersionFloor = 0.05
+	}
+	if c.DispersionFloor < 0 {
+		c.DispersionFloor = 0
 	}
 	if c.DispersionWeight <= 0 {
 		c.DispersionWeight = 20
@@ -691,9 +700,13 @@ func (d *SpikeDetector) explain(st *termState, b int64, w, c int, minScore float
 	score = nbScore(c, mu, c2)
 	sd := math.Sqrt(mu + c2*mu*mu)
 	win := time.Duration(w) * d.cfg.Bucket
-	reason = fmt.Sprintf("%s %q: %d mentions in %s, about %.1f× the usual for %s (expected %s ± %s); p=%.0e under its own overdispersed model (score %.1f ≥ %.1f)",
+	n := 0
+	if st.disp != nil {
+		n = int(st.disp.N[wi])
+	}
+	reason = fmt.Sprintf("%s %q: %d mentions in %s, about %.1f× the usual for %s (expected %s ± %s); p=%.0e under its own overdispersed model (score %.1f ≥ %.1f × %.2f calibration; c² %.2f from %d windows)",
 		st.kind, st.display, c, shortDur(win), float64(c)/math.Max(mu, 1e-9), d.usualFor(b), fmtNum(mu), fmtNum(sd),
-		math.Pow(10, -score), score, minScore)
+		math.Pow(10, -score), score, minScore, d.calFactor(st, wi), c2, n)
 	return reason, mu, score
 }
 

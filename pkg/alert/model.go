@@ -59,6 +59,7 @@ const (
 // with c² at least dispWinsorFloor (a lower floor lets a low estimate clip away the very tail
 // that should raise it).
 const (
+	dispMinAge      = 30 // buckets a term must have been seen before its windows teach dispersion
 	dispWinsorSD    = 10.0
 	dispWinsorFloor = 0.3
 )
@@ -142,15 +143,15 @@ func (d *SpikeDetector) c2(st *termState, wi int, mu float64) float64 {
 		a, bb = float64(st.disp.A[wi]), float64(st.disp.B[wi])
 	}
 	c := (a + pw*prior) / (bb + pw)
-	return math.Min(4, math.Max(0, c))
+	return math.Min(4, math.Max(d.cfg.DispersionFloor, c))
 }
 
 // dispUpdate folds the windows that end at bucket e (non-overlapping: (e+1) % w == 0) into the
 // term's and the global dispersion sums and score calibration. Windows inside episodes count
 // too (winsorised): skipping them let a low estimate hide the tail that should raise it.
 func (d *SpikeDetector) dispUpdate(st *termState, e int64) {
-	if !d.warm(e) {
-		return
+	if e-st.created < dispMinAge {
+		return // the level is still forming
 	}
 	for wi, w := range d.cfg.Windows {
 		if wi >= 8 || (e+1)%int64(w) != 0 {

@@ -29,10 +29,16 @@ func main() {
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
 	noTitle := flag.Bool("no-title-dedup", false, "disable the title dedup key (cluster ids only)")
 	realDir := flag.String("real", "", "also replay the real dev set in DIR (../shared/eval/alerts layout)")
+	poisson := flag.Bool("poisson", false, "synthetic: the old Poisson stream (one shared daily sine, no overdispersion)")
+	warmup := flag.Duration("warmup", 0, "override the detector warm-up")
+	dispPrior := flag.Float64("disp-prior", 0, "override the detector's dispersion prior c²")
+	dispWeight := flag.Float64("disp-weight", 0, "override the weight (in windows) of the dispersion prior")
+	dispFloor := flag.Float64("disp-floor", 0, "override the detector's c² floor (negative: none)")
 	verbose := flag.Bool("v", false, "list every real-data firing with its reason")
 	realOnly := flag.Bool("real-only", false, "only the real-data eval (needs -real)")
 	rulesFile := flag.String("rules", "", "rules file for the real-data replay (default: the shipped default rules)")
 	flag.Parse()
+	det := alert.DetectorConfig{Warmup: *warmup, DispersionPrior: *dispPrior, DispersionWeight: *dispWeight, DispersionFloor: *dispFloor}
 	if *realDir != "" {
 		rules := alert.DefaultRules()
 		if *rulesFile != "" {
@@ -47,7 +53,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 			os.Exit(1)
 		}
-		rep, err := alerteval.EvaluateReal(series, alert.Config{}, rules)
+		rep, err := alerteval.EvaluateReal(series, alert.Config{Detector: det}, rules)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 			os.Exit(1)
@@ -62,7 +68,7 @@ func main() {
 		fmt.Println()
 	}
 	opt := alerteval.Options{SkipGrid: !*grid}
-	cfg := alert.Config{DisableTitleDedup: *noTitle}
+	cfg := alert.Config{DisableTitleDedup: *noTitle, Detector: det}
 	if *windows != "" {
 		for _, w := range strings.Split(*windows, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(w))
@@ -87,7 +93,7 @@ func main() {
 			r.NewTermMinCount = *newTermMin
 		}
 	}
-	s := alerteval.Generate(alerteval.GenConfig{Terms: *terms, Hours: *hours, Seed: *seed, Bursts: *bursts, Floods: *floods})
+	s := alerteval.Generate(alerteval.GenConfig{Terms: *terms, Hours: *hours, Seed: *seed, Bursts: *bursts, Floods: *floods, Poisson: *poisson})
 	rep, err := alerteval.Evaluate(s, cfg, opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eval-alerts:", err)
