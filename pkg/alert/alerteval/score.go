@@ -20,7 +20,8 @@ const Grace = 15 * time.Minute
 type Result struct {
 	System      string
 	Alerts      int // firing alerts (new episodes)
-	TP          int // alerts that match a burst
+	TP          int // alerts that are the first detection of a burst
+	Refires     int // further episodes opened on a burst already detected
 	FP          int
 	FloodFP     int // false positives on flood terms during a flood
 	Bursts      int
@@ -59,18 +60,25 @@ func Score(system string, s *Stream, alerts []*article.Alert) Result {
 		}
 		r.Alerts++
 		key := a.TermKind + ":" + strings.ToLower(a.Term)
-		matched := false
+		matched, fresh := false, false
 		for _, bi := range byKey[key] {
 			b := s.Bursts[bi]
 			if !a.FiredAt.Before(b.Start) && !a.FiredAt.After(b.End.Add(Grace)) {
 				matched = true
 				if first[bi].IsZero() || a.FiredAt.Before(first[bi]) {
 					first[bi] = a.FiredAt
+					fresh = true
 				}
 			}
 		}
-		if matched {
+		if matched && fresh {
 			r.TP++
+			continue
+		}
+		if matched {
+			// A second episode of a burst already alerted on (a decaying burst re-firing):
+			// not a detection, and counted against precision.
+			r.Refires++
 			continue
 		}
 		r.FP++
@@ -273,10 +281,10 @@ func (r *Report) Print(w io.Writer) {
 		st.cfg.Terms, from.Format(time.RFC3339), to.Format(time.RFC3339), to.Sub(from), st.Len(), st.Mentions,
 		len(st.Bursts), st.cfg.NewTermBursts, len(st.Floods), st.cfg.FloodCopies)
 	row := func(x Result) {
-		fmt.Fprintf(w, "%-48s %6d %4d %5d %7d %9.3f %6.3f %9s %9s %9s %8d\n", x.System, x.Alerts, x.TP, x.FP, x.FloodFP,
+		fmt.Fprintf(w, "%-48s %6d %4d %5d %7d %7d %9.3f %6.3f %9s %9s %9s %8d\n", x.System, x.Alerts, x.TP, x.FP, x.Refires, x.FloodFP,
 			x.Precision, x.Recall, fmt.Sprintf("%d/%d", x.Detected, x.Bursts), x.DelayMedian, x.DelayP95, x.MentionsMedian)
 	}
-	hdr := fmt.Sprintf("%-48s %6s %4s %5s %7s %9s %6s %9s %9s %9s %8s\n", "system", "alerts", "TP", "FP", "floodFP", "precision", "recall", "detected", "delay p50", "delay p95", "mentions")
+	hdr := fmt.Sprintf("%-48s %6s %4s %5s %7s %7s %9s %6s %9s %9s %9s %8s\n", "system", "alerts", "TP", "FP", "refires", "floodFP", "precision", "recall", "detected", "delay p50", "delay p95", "mentions")
 	fmt.Fprint(w, "\n"+hdr)
 	for _, x := range r.Results {
 		row(x)
