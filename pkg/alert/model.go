@@ -128,9 +128,24 @@ func (d *SpikeDetector) profileAdd(st *termState, e int64, x float64) {
 	p.Exp += float32(lvl * d.sf(e))
 }
 
-// c2 is the term's overdispersion (squared rate CV) for window index wi at expected count mu,
-// shrunk towards the all-terms estimate with the weight of DispersionWeight windows.
+// c2 is the term's overdispersion (squared rate CV) for window index wi at expected count mu:
+// its own estimate for that window size, shrunk towards the all-terms one with the weight of
+// DispersionWeight windows, and at least the estimate of any longer window — a rate that
+// wanders over an hour wanders within each of its minutes too, and long windows, with more
+// mentions each, measure that wander with far less noise than short ones.
 func (d *SpikeDetector) c2(st *termState, wi int, mu float64) float64 {
+	c := d.c2At(st, wi, mu)
+	for wj, w := range d.cfg.Windows {
+		if wj < 8 && wj != wi && w > d.cfg.Windows[wi] {
+			muj := mu * float64(w) / float64(d.cfg.Windows[wi])
+			c = math.Max(c, d.c2At(st, wj, muj))
+		}
+	}
+	return c
+}
+
+// c2At is the shrunk estimate of window index wi alone.
+func (d *SpikeDetector) c2At(st *termState, wi int, mu float64) float64 {
 	prior := d.cfg.DispersionPrior
 	if gb := d.dispG.B[wi]; gb > 0 {
 		const pw = 1000.0 // the configured prior's weight in μ² units
