@@ -33,12 +33,13 @@ func main() {
 	warmup := flag.Duration("warmup", 0, "override the detector warm-up")
 	dispPrior := flag.Float64("disp-prior", 0, "override the detector's dispersion prior c²")
 	dispWeight := flag.Float64("disp-weight", 0, "override the weight (in windows) of the dispersion prior")
+	halfLife := flag.Duration("half-life", 0, "override the detector's level half-life")
 	dispFloor := flag.Float64("disp-floor", 0, "override the detector's c² floor (negative: none)")
 	verbose := flag.Bool("v", false, "list every real-data firing with its reason")
 	realOnly := flag.Bool("real-only", false, "only the real-data eval (needs -real)")
 	rulesFile := flag.String("rules", "", "rules file for the real-data replay (default: the shipped default rules)")
 	flag.Parse()
-	det := alert.DetectorConfig{Warmup: *warmup, DispersionPrior: *dispPrior, DispersionWeight: *dispWeight, DispersionFloor: *dispFloor}
+	det := alert.DetectorConfig{Warmup: *warmup, DispersionPrior: *dispPrior, DispersionWeight: *dispWeight, DispersionFloor: *dispFloor, HalfLife: *halfLife}
 	if *realDir != "" {
 		rules := alert.DefaultRules()
 		if *rulesFile != "" {
