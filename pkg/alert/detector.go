@@ -67,7 +67,7 @@ type DetectorConfig struct {
 	ProfilePrior float64
 	// RefireWithin: after an episode resolves, the same rule and term fire again within this
 	// long only if the count rate exceeds the episode's peak rate (a burst decaying over hours
-	// does not re-fire; default 6h).
+	// does not re-fire; default 6h; negative: off).
 	RefireWithin time.Duration
 }
 
