@@ -424,22 +424,29 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 // broker's 1 MiB payload limit; the enricher reads at most 200 KiB anyway.
 const maxTextBytes = 256 << 10
 
-// capParagraphs keeps whole paragraphs up to limit bytes of text (at least the first one, cut
-// at a rune boundary if it alone is longer).
+// capParagraphs keeps whole paragraphs up to limit bytes of joined text (paragraphs are
+// joined with a 2-byte separator; at least the first one is kept, cut at a rune boundary if
+// it alone is longer than limit).
 func capParagraphs(paras []string, limit int) []string {
 	n := 0
 	for i, p := range paras {
-		n += len(p) + 2
-		if n > limit {
-			if i == 0 {
-				cut := limit
-				for cut > 0 && !utf8.RuneStart(p[cut]) {
-					cut--
-				}
-				return []string{p[:cut]}
-			}
+		if i > 0 {
+			n += 2 // "\n\n" before every paragraph but the first
+		}
+		n += len(p)
+		if n <= limit {
+			continue
+		}
+		if i > 0 {
 			return paras[:i]
 		}
+		// The first paragraph alone is longer than limit (so p[limit] exists): cut it at
+		// the last rune start at or before limit.
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(p[cut]) {
+			cut--
+		}
+		return []string{p[:cut]}
 	}
 	return paras
 }

@@ -26,8 +26,19 @@ func FuzzClean(f *testing.F) {
 	f.Add("application/pdf", "%PDF-1.7")
 	f.Add("text/html; charset=", "<table><tr><td><table><tr><td>cell</td></tr></table>")
 	f.Add("text/plain", "caf\xc3")
+	// Large inputs (issue 17): one paragraph at and around maxTextBytes (256 KiB; one byte
+	// short of it used to index past the paragraph's end in capParagraphs), a 100,000-"A"
+	// paragraph, and a gzip bomb's 4 MiB of "A"s as plain text and as HTML.
+	for _, n := range []int{maxTextBytes - 2, maxTextBytes - 1, maxTextBytes, maxTextBytes + 1} {
+		f.Add("text/plain", strings.Repeat("word ", n/5)+strings.Repeat("x", n%5))
+		f.Add("text/html", "<html><body><article><p>"+strings.Repeat("é", n/2)+"</p></article></body></html>")
+	}
+	f.Add("text/html", "<html><body><article><h1>Title</h1><p>"+strings.Repeat("A", 100000)+"</p></article></body></html>")
+	f.Add("text/plain", strings.Repeat("A", 4<<20))
+	f.Add("text/html", strings.Repeat("A", 4<<20))
+	f.Add("", strings.Repeat("A", 4<<20))
 	cfg := DefaultConfig()
-	cfg.MaxInputBytes = 1 << 20
+	cfg.MaxInputBytes = 8 << 20 // above the largest seed, so it reaches extraction
 	c, err := New(cfg, zap.NewNop(), nil)
 	if err != nil {
 		f.Fatal(err)
