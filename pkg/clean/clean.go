@@ -314,10 +314,12 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	mergeFeed(ex, raw.Feed)
 	site := siteKey(raw)
 	paras := make([]string, 0, len(ex.paragraphs))
+	replaced := ex.replaced // U+FFFD in the extracted text (NormalizeText drops them)
 	for _, p := range ex.paragraphs {
 		if len(paras) >= maxParagraphs {
 			break
 		}
+		replaced += strings.Count(p, "\uFFFD")
 		if p = NormalizeText(p); p != "" {
 			for _, l := range strings.Split(p, "\n") {
 				if l = strings.TrimSpace(reClickToTweet.ReplaceAllString(l, "")); l != "" {
@@ -367,6 +369,9 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	text := strings.Join(kept, "\n\n")
 	if utf8.RuneCountInString(text) < max(c.cfg.MinTextRunes, 1) {
 		return nil, permanent(id, ErrNoText, "%d paragraphs extracted, %d removed as boilerplate", len(paras), removed)
+	}
+	if reason := degenerateReason(text, replaced); reason != "" {
+		return nil, permanent(id, ErrDegenerate, "%s", reason)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cleaner: %s: %w", id, err)

@@ -30,6 +30,7 @@ type extraction struct {
 	dates       dateCandidates
 	links       map[string]bool // normLine of the page's anchor texts (>= 3 words)
 	titles      []string        // title variants (headline, og:title, <title>) to drop as leading lines
+	replaced    int             // U+FFFD normalised away before paragraphs were built (plain text)
 }
 
 // extractHTMLBudget runs extractHTML under the page's time budget. Extraction is CPU-bound
@@ -298,7 +299,7 @@ func dedupStrings(in []string, limit int) []string {
 // extractPlain handles text/plain bodies: one paragraph per non-empty line; the first line
 // is the title when it is short and not a sentence (unless the feed gives a title).
 func extractPlain(body string, raw *article.Raw) *extraction {
-	ex := &extraction{}
+	ex := &extraction{replaced: strings.Count(body, "\uFFFD")}
 	text := NormalizeText(body)
 	for _, l := range strings.Split(text, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
