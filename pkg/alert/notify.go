@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // Notifier delivers an alert somewhere (a webhook, a log). Notify may block up to its own
@@ -70,7 +71,7 @@ func NewWebhookNotifier(cfg WebhookConfig, client *http.Client) (*WebhookNotifie
 		cfg.Backoff = 500 * time.Millisecond
 	}
 	if !strings.HasPrefix(cfg.URL, "http://") && !strings.HasPrefix(cfg.URL, "https://") {
-		return nil, fmt.Errorf("alert: webhook %q: URL must be http(s), got %q", cfg.Name, cfg.URL)
+		return nil, fmt.Errorf("alert: webhook %q: URL must be http(s), got %q", cfg.Name, redact.Webhook(cfg.URL))
 	}
 	if cfg.Format != FormatJSON && cfg.Format != FormatSlack {
 		return nil, fmt.Errorf("alert: webhook %q: format must be json or slack, got %q", cfg.Name, cfg.Format)
@@ -125,7 +126,7 @@ func (w *WebhookNotifier) Notify(ctx context.Context, a *article.Alert) error {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return fmt.Errorf("alert: webhook %s: %w (last: %v)", w.cfg.Name, ctx.Err(), last)
+				return redact.Error(fmt.Errorf("alert: webhook %s: %w (last: %v)", w.cfg.Name, ctx.Err(), last), w.cfg.URL)
 			case <-t.C:
 			}
 			delay *= 2
@@ -139,7 +140,7 @@ func (w *WebhookNotifier) Notify(ctx context.Context, a *article.Alert) error {
 			break
 		}
 	}
-	return fmt.Errorf("alert: webhook %s: %w", w.cfg.Name, last)
+	return redact.Error(fmt.Errorf("alert: webhook %s: %w", w.cfg.Name, last), w.cfg.URL)
 }
 
 func (w *WebhookNotifier) post(ctx context.Context, body []byte) (retry bool, err error) {

@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/kafkabus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"go.uber.org/zap"
 )
 
@@ -17,13 +19,13 @@ func OpenBus(ctx context.Context, cfg Config, log *zap.Logger) (bus.Bus, error) 
 	case "nats":
 		b, err := natsbus.New(ctx, natsbus.Config{URL: cfg.NATSURL, ConnectName: "newsflow-" + cfg.Service, Replicas: cfg.NATSReplicas}, log.Named("bus"))
 		if err != nil {
-			return nil, fmt.Errorf("service: nats bus at %s: %w", cfg.NATSURL, err)
+			return nil, redact.Error(fmt.Errorf("service: nats bus at %s: %w", redact.URL(cfg.NATSURL), err), redact.Credentials(cfg.NATSURL)...)
 		}
 		return b, nil
 	case "kafka":
 		b, err := kafkabus.New(ctx, kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: "newsflow-" + cfg.Service, Partitions: cfg.KafkaPartitions, ReplicationFactor: cfg.KafkaReplicas}, log.Named("bus"))
 		if err != nil {
-			return nil, fmt.Errorf("service: kafka bus at %v: %w", cfg.KafkaBrokers, err)
+			return nil, redact.Error(fmt.Errorf("service: kafka bus at %s: %w", redact.URL(strings.Join(cfg.KafkaBrokers, ",")), err))
 		}
 		return b, nil
 	default:

@@ -10,6 +10,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/alert"
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"go.uber.org/zap"
 )
@@ -114,14 +115,14 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 	for i, u := range cfg.Webhooks {
 		n, err := alert.NewWebhookNotifier(alert.WebhookConfig{Name: fmt.Sprintf("webhook-%d", i), URL: u}, client)
 		if err != nil {
-			return nil, fmt.Errorf("alerter: webhook %s: %w", u, err)
+			return nil, redact.Error(fmt.Errorf("alerter: webhook %s: %w", redact.Webhook(u), err), u)
 		}
 		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
 	}
 	for i, u := range cfg.SlackHooks {
 		n, err := alert.NewWebhookNotifier(alert.WebhookConfig{Name: fmt.Sprintf("slack-%d", i), URL: u, Format: alert.FormatSlack}, client)
 		if err != nil {
-			return nil, fmt.Errorf("alerter: slack webhook %s: %w", u, err)
+			return nil, redact.Error(fmt.Errorf("alerter: slack webhook %s: %w", redact.Webhook(u), err), u)
 		}
 		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/fetch"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"go.uber.org/zap"
 )
@@ -65,7 +66,7 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 			} else {
 				nc, err := nats.Connect(cfg.StateNATSURL, nats.Name("newsflow-fetcher-state"), nats.MaxReconnects(-1))
 				if err != nil {
-					return nil, fmt.Errorf("fetcher: state store at %s: %w", cfg.StateNATSURL, err)
+					return nil, redact.Error(fmt.Errorf("fetcher: state store at %s: %w", redact.URL(cfg.StateNATSURL), err), redact.Credentials(cfg.StateNATSURL)...)
 				}
 				c.RT.OnStop(nc.Close)
 				if js, err = jetstream.New(nc); err != nil {

@@ -3,11 +3,13 @@ package stages
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/index"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"go.uber.org/zap"
 )
@@ -38,10 +40,13 @@ func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
 
 // NewESClient builds the official client for url (it refuses servers that are not
 // Elasticsearch).
-func NewESClient(url string) (*elasticsearch.Client, error) {
-	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}, MaxRetries: 2})
+func NewESClient(url string) (*elasticsearch.Client, error) { return newESClient(url, nil) }
+
+// newESClient is NewESClient over tr (nil: a clone of http.DefaultTransport).
+func newESClient(url string, tr http.RoundTripper) (*elasticsearch.Client, error) {
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}, MaxRetries: 2, Transport: tr})
 	if err != nil {
-		return nil, fmt.Errorf("elasticsearch client for %s: %w", url, err)
+		return nil, redact.Error(fmt.Errorf("elasticsearch client for %s: %w", redact.URL(url), err), redact.Credentials(url)...)
 	}
 	return es, nil
 }
@@ -51,7 +56,9 @@ func NewESClient(url string) (*elasticsearch.Client, error) {
 // after the consumers drained.
 func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexer, error) {
 	log := c.log("indexer")
-	es, err := NewESClient(cfg.ESURL)
+	// The client's own transport, so its idle connections close when the stage stops.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	es, err := newESClient(cfg.ESURL, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +66,16 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	if err != nil {
 		return nil, err
 	}
+	secrets := redact.Credentials(cfg.ESURL)
 	for attempt := 1; ; attempt++ {
-		err = ix.Setup(ctx)
+		err = redact.Error(ix.Setup(ctx), secrets...)
 		if err == nil {
 			break
 		}
 		if attempt >= 30 || ctx.Err() != nil {
-			return nil, fmt.Errorf("indexer: install templates at %s: %w", cfg.ESURL, err)
+			_ = ix.Close(context.Background()) // stops the bulk indexer's workers
+			tr.CloseIdleConnections()
+			return nil, redact.Error(fmt.Errorf("indexer: install templates at %s: %w", redact.URL(cfg.ESURL), err), secrets...)
 		}
 		log.Warn("elasticsearch not ready, retrying template setup", zap.Error(err))
 		select {
@@ -76,7 +86,7 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	c.RT.AddReadyCheck(func(ctx context.Context) error {
 		res, err := es.Ping(es.Ping.WithContext(ctx))
 		if err != nil {
-			return fmt.Errorf("elasticsearch: %w", err)
+			return redact.Error(fmt.Errorf("elasticsearch: %w", err), secrets...)
 		}
 		res.Body.Close()
 		return nil
@@ -95,6 +105,7 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 		if cerr := ix.Close(fctx); cerr != nil {
 			log.Warn("final bulk flush failed (messages stay unacked and will be redelivered)", zap.Error(cerr))
 		}
+		tr.CloseIdleConnections()
 		return err
 	})
 	c.RT.Consume(c.Bus, article.SubjectAlerts, alertOpts, ix.Handler(alertOpts))

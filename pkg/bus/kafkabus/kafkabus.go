@@ -45,6 +45,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // Bus is a bus.Bus on Kafka. It is safe for concurrent use.
@@ -116,7 +118,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 	}
 	if _, err := b.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("kafkabus: connect %v: %w", cfg.Brokers, err)
+		return nil, redact.Error(fmt.Errorf("kafkabus: connect %s: %w", redact.URL(strings.Join(cfg.Brokers, ",")), err))
 	}
 	return b, nil
 }

@@ -31,6 +31,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // headerReserve is kept out of Features.MaxPayload for headers (msg ID, dead-letter reason).
@@ -77,7 +78,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
+			log.Info("nats reconnected", redact.Field("url", nc.ConnectedUrlRedacted()))
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { log.Debug("nats connection closed") }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -106,10 +107,10 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 				r.nc.Close()
 			}
 		}()
-		return nil, fmt.Errorf("natsbus: connect %s: %w", cfg.URL, ctx.Err())
+		return nil, connectError(cfg.URL, ctx.Err())
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("natsbus: connect %s: %w", cfg.URL, r.err)
+		return nil, connectError(cfg.URL, r.err)
 	}
 	b, err := newBus(r.nc, cfg, log)
 	if err != nil {
@@ -117,8 +118,13 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 		return nil, err
 	}
 	b.ownConn = true
-	log.Info("nats connected", zap.String("url", r.nc.ConnectedUrlRedacted()), zap.Int("max_payload", b.serverMax))
+	log.Info("nats connected", redact.Field("url", r.nc.ConnectedUrlRedacted()), zap.Int("max_payload", b.serverMax))
 	return b, nil
+}
+
+// connectError names the server(s) of url without their passwords or tokens.
+func connectError(url string, err error) error {
+	return redact.Error(fmt.Errorf("natsbus: connect %s: %w", redact.URL(url), err), redact.Credentials(url)...)
 }
 
 // NewFromConn returns a Bus over an existing connection (the all-in-one's embedded server).
