@@ -185,21 +185,29 @@ func (c *Cleaner) clean(ctx context.Context, id string, raw *article.Raw) (*arti
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cleaner: %s: %w", id, err)
 	}
-	if raw.Body == "" && len(raw.BodyGzip) == 0 && raw.Feed != nil && strings.TrimSpace(raw.Feed.Content) != "" {
-		// Full-content feed item fetched without a page body: clean the feed's content.
-		cp := *raw
-		cp.Body, cp.ContentType = raw.Feed.Content, "text/html"
-		if !looksLikeHTML(cp.Body) {
-			cp.ContentType = "text/plain"
-		}
+	fromFeed := feedBody(raw.Extra)
+	if raw.Feed != nil {
+		// Feed titles, descriptions and authors are HTML by convention: plain text here.
+		cp, f := *raw, *raw.Feed
+		f.Title, f.Description = FeedLine(f.Title), FeedLine(f.Description)
+		f.Authors = mapStrings(f.Authors, FeedLine)
+		cp.Feed = &f
 		raw = &cp
+		if raw.Body == "" && len(raw.BodyGzip) == 0 && strings.TrimSpace(f.Content) != "" {
+			// Full-content feed item fetched without a page body: clean the feed's content.
+			cp.Body, cp.ContentType, fromFeed = f.Content, "text/plain", true
+		}
 	}
 	body, err := c.body(id, raw)
 	if err != nil {
 		return nil, err
 	}
-	kind, err := c.kind(id, raw.ContentType, body)
-	if err != nil {
+	kind := "text"
+	if fromFeed {
+		// The feed item's own text (an HTML fragment, or text with entities), not a page:
+		// no page extraction, the parser's plain text with its paragraph breaks.
+		body = FeedText(body)
+	} else if kind, err = c.kind(id, raw.ContentType, body); err != nil {
 		return nil, err
 	}
 	ex := &extraction{}
@@ -209,7 +217,7 @@ func (c *Cleaner) clean(ctx context.Context, id string, raw *article.Raw) (*arti
 			return nil, err
 		}
 	} else {
-		ex = extractPlain(body, raw)
+		ex = extractPlain(body, raw, !fromFeed)
 	}
 	return c.finish(ctx, id, raw, ex)
 }
@@ -503,6 +511,17 @@ func (c *Cleaner) Restore(template, dedup []byte) error {
 		}
 	}
 	return nil
+}
+
+func mapStrings(in []string, f func(string) string) []string {
+	if len(in) == 0 {
+		return in
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
 }
 
 // maxParagraphs bounds the paragraphs kept per page (a real article has at most a few

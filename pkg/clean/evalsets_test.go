@@ -57,7 +57,8 @@ func sharedEvalDocs(t testing.TB) []evalDoc {
 		raw := &article.Raw{URL: it.Link, Feed: &article.FeedItem{GUID: it.GUID, Title: it.Title, Description: it.Description,
 			Content: it.Content, Authors: it.Authors, Categories: it.Categories}}
 		if strings.TrimSpace(it.Content) == "" {
-			raw.ContentType, raw.Body = "text/html", it.Description // the fetcher's feed_fallback body
+			// The fetcher's feed_fallback body (a page that cannot be fetched).
+			raw.ContentType, raw.Body, raw.Extra = "text/html", it.Description, map[string]string{"body_source": "feed_fallback"}
 		}
 		if strings.TrimSpace(it.Content+it.Description) != "" {
 			docs = append(docs, evalDoc{"feeds", it.file + " " + firstNonEmpty(it.GUID, it.Link), raw})

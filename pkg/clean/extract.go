@@ -296,9 +296,11 @@ func dedupStrings(in []string, limit int) []string {
 	return out
 }
 
-// extractPlain handles text/plain bodies: one paragraph per non-empty line; the first line
-// is the title when it is short and not a sentence (unless the feed gives a title).
-func extractPlain(body string, raw *article.Raw) *extraction {
+// extractPlain handles text/plain bodies: one paragraph per non-empty line. With headline,
+// the first line is a title variant (dropped from the text) when it is short and not a
+// sentence, and the title when the feed gives none; a feed item's own text has no headline
+// line (its title is in the feed).
+func extractPlain(body string, raw *article.Raw, headline bool) *extraction {
 	ex := &extraction{replaced: strings.Count(body, "\uFFFD")}
 	text := NormalizeText(body)
 	for _, l := range strings.Split(text, "\n") {
@@ -309,7 +311,7 @@ func extractPlain(body string, raw *article.Raw) *extraction {
 	if raw.Feed != nil {
 		ex.title = raw.Feed.Title // the feed's title wins; the text's headline line is still dropped
 	}
-	if len(ex.paragraphs) > 1 {
+	if headline && len(ex.paragraphs) > 1 {
 		first := ex.paragraphs[0]
 		if utf8.RuneCountInString(first) <= 200 && !strings.HasSuffix(first, ".") {
 			ex.titles = append(ex.titles, first)
