@@ -3,11 +3,11 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,79 +16,71 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/clean"
+	"github.com/newsflow/newsflow/pkg/cli"
 	"github.com/newsflow/newsflow/pkg/enrich"
 	"github.com/newsflow/newsflow/pkg/index"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
 
-const usage = `newsflow — the whole news pipeline in one binary
+// Main runs the newsflow command line (args without the program name) and returns the exit
+// code: 0, 1 when a command failed, 2 for a usage error or invalid configuration. getenv and
+// stdin are the process's (os.Getenv, os.Stdin) in the main.
+func Main(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return cli.Execute(Command(getenv, stdin), args, stdout, stderr)
+}
 
-usage:
-  newsflow run [-data DIR] [-sources feeds.yaml|feeds.opml] [-es URL] [-http ADDR]
-      every stage in one process over an embedded NATS JetStream; without sources it serves
-      the offline demo site. Ctrl-C drains and stops cleanly.
-  newsflow extract <url|file>        clean + enrich one page, print the JSON
-  newsflow search [-n 10] "<query>"  search the index with highlights
-  newsflow replay -from <RFC3339|duration> [-nats URL]
-      re-enrich retained news.clean messages (after an enricher upgrade)
-  newsflow setup [-es URL]           install Elasticsearch templates, print the Kibana import
-
-Configuration: NEWSFLOW_* environment variables (README.md).
-`
-
-// Main runs the CLI and returns the exit code.
-func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) < 1 {
-		fmt.Fprint(stderr, usage)
-		return 2
+// Command is the newsflow command tree.
+func Command(getenv func(string) string, stdin io.Reader) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "newsflow",
+		Short: "newsflow — the whole news pipeline in one binary",
+		Long: "newsflow — the whole news pipeline in one binary: `run` runs every stage in one process;\n" +
+			"extract, search, replay and setup are the user's tools.\n\n" +
+			"Configuration: NEWSFLOW_* environment variables (README.md); flags override them.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(*cobra.Command, []string) error { return cli.UsageError("a command is required") },
 	}
-	var err error
-	switch args[0] {
-	case "run":
-		err = cmdRun(args[1:], getenv, stdout)
-	case "extract":
-		err = cmdExtract(args[1:], stdout)
-	case "search":
-		err = cmdSearch(args[1:], getenv, stdout)
-	case "replay":
-		err = cmdReplay(args[1:], getenv, stdout)
-	case "setup":
-		err = cmdSetup(args[1:], getenv, stdout)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "newsflow: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "newsflow %s: %v\n", args[0], err)
-		return 1
-	}
-	return 0
+	root.AddCommand(runCommand(getenv), extractCommand(stdin), searchCommand(getenv), replayCommand(getenv), setupCommand(getenv))
+	return root
 }
 
 func esDefault(getenv func(string) string) string {
-	if v := getenv("NEWSFLOW_ES_URL"); v != "" {
-		return v
-	}
-	return "http://127.0.0.1:9200"
+	return envOr(getenv, "NEWSFLOW_ES_URL", service.DefaultConfig("newsflow").ESURL)
 }
 
-func cmdRun(args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	o := RunOptions{Out: out}
-	fs.StringVar(&o.DataDir, "data", envOr(getenv, "NEWSFLOW_DATA_DIR", "data"), "data directory (embedded NATS, state, log)")
-	fs.StringVar(&o.SourcesFile, "sources", getenv("NEWSFLOW_SOURCES"), "sources file (YAML or OPML); empty = offline demo")
-	fs.StringVar(&o.ESURL, "es", esDefault(getenv), "Elasticsearch URL")
-	fs.StringVar(&o.HTTPAddr, "http", envOr(getenv, "NEWSFLOW_HTTP_ADDR", "127.0.0.1:8080"), "metrics/health address")
-	fs.IntVar(&o.NATSPort, "nats-port", 4223, "embedded NATS client port (0 = random)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func runCommand(getenv func(string) string) *cobra.Command {
+	var o RunOptions
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "run every stage in one process over an embedded NATS JetStream",
+		Long: "Runs every stage in one process over an embedded NATS JetStream; without sources it serves\n" +
+			"the offline demo site. Ctrl-C drains and stops cleanly. All configuration is validated before\n" +
+			"anything is started (exit 2 listing every problem).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("nats-port") && getenv("NEWSFLOW_EMBEDDED_NATS_PORT") != "" {
+				o.NATSPort = 0 // Run reads (and validates) NEWSFLOW_EMBEDDED_NATS_PORT
+			}
+			o.Out = cmd.OutOrStdout()
+			return Run(o, getenv)
+		},
 	}
-	return Run(o, getenv)
+	f := cmd.Flags()
+	f.StringVar(&o.DataDir, "data", envOr(getenv, "NEWSFLOW_DATA_DIR", "data"), "data directory: embedded NATS, stage state, log (NEWSFLOW_DATA_DIR)")
+	f.StringVar(&o.SourcesFile, "sources", getenv("NEWSFLOW_SOURCES"), "sources file, YAML or OPML; empty: the offline demo (NEWSFLOW_SOURCES)")
+	f.StringVar(&o.ESURL, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	f.StringVar(&o.HTTPAddr, "http", envOr(getenv, "NEWSFLOW_HTTP_ADDR", "127.0.0.1:8080"), "metrics, health and /v1/urls address (NEWSFLOW_HTTP_ADDR)")
+	f.IntVar(&o.NATSPort, "nats-port", 4223, "embedded NATS client port, -1: random (NEWSFLOW_EMBEDDED_NATS_PORT)")
+	return cmd
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -120,63 +112,152 @@ func Extract(ctx context.Context, pageURL, body, contentType string) (*article.E
 	return en.Enrich(ctx, id, c)
 }
 
-func cmdExtract(args []string, out io.Writer) error {
-	if len(args) != 1 {
-		return fmt.Errorf("want one URL or file")
+func extractCommand(stdin io.Reader) *cobra.Command {
+	var format, pageURL string
+	cmd := &cobra.Command{
+		Use:   "extract <url|file|->",
+		Short: "clean and enrich one page (a URL, a file, or - for stdin) and print it",
+		Long: "Cleans and enriches one page, fetched from a URL, read from a file or from stdin (-), and\n" +
+			"prints the enriched article as JSON or text. Exits 1 for an HTTP error status or when no\n" +
+			"article text is found.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "json" && format != "text" {
+				return cli.UsageError("-o %q: want json or text", format)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			p, err := readPage(ctx, args[0], pageURL, stdin)
+			if err != nil {
+				return err
+			}
+			e, err := Extract(ctx, p.url, p.body, p.contentType)
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(e.Text) == "" {
+				return fmt.Errorf("%s: no article text found", args[0])
+			}
+			if format == "text" {
+				return printText(cmd.OutOrStdout(), e)
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(e)
+		},
 	}
-	target := args[0]
-	var body, ct, pageURL string
-	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-		client := &http.Client{Timeout: 30 * time.Second}
-		res, err := client.Get(target)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-		if err != nil {
-			return err
-		}
-		body, ct, pageURL = string(b), res.Header.Get("Content-Type"), res.Request.URL.String()
-	} else {
-		b, err := os.ReadFile(target)
-		if err != nil {
-			return err
-		}
-		body = string(b)
-		ct = "text/html"
-		if !strings.Contains(strings.ToLower(body[:min(len(body), 2048)]), "<html") && !strings.Contains(body[:min(len(body), 2048)], "<p") {
-			ct = "text/plain"
-		}
-		pageURL = "https://local.file/" + strings.TrimLeft(target, "./")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	e, err := Extract(ctx, pageURL, body, ct)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(e)
+	cmd.Flags().StringVarP(&format, "output", "o", "json", "output format: json or text")
+	cmd.Flags().StringVar(&pageURL, "url", "", "the page's URL when reading a file or stdin (default: https://local.file/<path>)")
+	return cmd
 }
 
-func cmdSearch(args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	n := fs.Int("n", 10, "results")
-	es := fs.String("es", esDefault(getenv), "Elasticsearch URL")
-	if err := fs.Parse(args); err != nil {
-		return err
+type page struct{ url, body, contentType string }
+
+// readPage fetches target (http or https), reads it from stdin ("-") or from a file.
+func readPage(ctx context.Context, target, pageURL string, stdin io.Reader) (page, error) {
+	const limit = 8 << 20
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return page{}, err
+		}
+		client := &http.Client{Timeout: 30 * time.Second}
+		res, err := client.Do(req)
+		if err != nil {
+			return page{}, err
+		}
+		defer res.Body.Close()
+		if res.StatusCode >= 400 {
+			return page{}, fmt.Errorf("GET %s: HTTP %s", target, res.Status)
+		}
+		b, err := io.ReadAll(io.LimitReader(res.Body, limit))
+		if err != nil {
+			return page{}, err
+		}
+		return page{url: res.Request.URL.String(), body: string(b), contentType: res.Header.Get("Content-Type")}, nil
 	}
-	q := strings.Join(fs.Args(), " ")
-	if q == "" {
-		return fmt.Errorf("want a query")
+	var b []byte
+	var err error
+	if target == "-" {
+		b, err = io.ReadAll(io.LimitReader(stdin, limit))
+	} else {
+		b, err = os.ReadFile(target)
 	}
-	client, err := stages.NewESClient(*es)
+	if err != nil {
+		return page{}, err
+	}
+	if pageURL == "" {
+		pageURL = "https://local.file/" + strings.TrimLeft(filepath.ToSlash(target), "./")
+		if target == "-" {
+			pageURL = "https://local.file/stdin"
+		}
+	}
+	body := string(b)
+	head := body[:min(len(body), 2048)]
+	ct := "text/html"
+	if !strings.Contains(strings.ToLower(head), "<html") && !strings.Contains(head, "<p") {
+		ct = "text/plain"
+	}
+	return page{url: pageURL, body: body, contentType: ct}, nil
+}
+
+// printText prints an enriched article for a terminal: title, metadata, text, then the
+// entities and keywords.
+func printText(w io.Writer, e *article.Enriched) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\n", e.Title, e.URL)
+	meta := []string{}
+	if e.PublishedAt != nil {
+		meta = append(meta, "published "+e.PublishedAt.Format(time.RFC3339))
+	}
+	if e.Language != "" {
+		meta = append(meta, "language "+e.Language)
+	}
+	if len(e.Authors) > 0 {
+		meta = append(meta, "by "+strings.Join(e.Authors, ", "))
+	}
+	meta = append(meta, fmt.Sprintf("%d words", e.WordCount))
+	fmt.Fprintf(&b, "%s\n\n%s\n", strings.Join(meta, " · "), e.Text)
+	if len(e.Entities) > 0 {
+		names := make([]string, 0, len(e.Entities))
+		for _, en := range e.Entities {
+			names = append(names, en.Name+" ("+en.Type+")")
+		}
+		fmt.Fprintf(&b, "\nentities: %s\n", strings.Join(names, ", "))
+	}
+	if len(e.Keywords) > 0 {
+		terms := make([]string, 0, len(e.Keywords))
+		for _, k := range e.Keywords {
+			terms = append(terms, k.Term)
+		}
+		fmt.Fprintf(&b, "keywords: %s\n", strings.Join(terms, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func searchCommand(getenv func(string) string) *cobra.Command {
+	var n int
+	var es string
+	cmd := &cobra.Command{
+		Use:   "search <query>...",
+		Short: "search the indexed articles, with highlights",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return search(cmd.Context(), cmd.OutOrStdout(), es, envOr(getenv, "NEWSFLOW_INDEX_PREFIX", "newsflow"), strings.Join(args, " "), n)
+		},
+	}
+	cmd.Flags().IntVarP(&n, "limit", "n", 10, "number of results")
+	cmd.Flags().StringVar(&es, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	return cmd
+}
+
+func search(ctx context.Context, out io.Writer, es, prefix, q string, n int) error {
+	client, err := stages.NewESClient(es)
 	if err != nil {
 		return err
 	}
-	hits, total, err := index.Search(context.Background(), client, index.Names{Prefix: envOr(getenv, "NEWSFLOW_INDEX_PREFIX", "newsflow")}, q, *n)
+	hits, total, err := index.Search(ctx, client, index.Names{Prefix: prefix}, q, n)
 	if err != nil {
 		return err
 	}
@@ -197,44 +278,56 @@ func cmdSearch(args []string, getenv func(string) string, out io.Writer) error {
 	return nil
 }
 
-func cmdSetup(args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
-	es := fs.String("es", esDefault(getenv), "Elasticsearch URL")
-	if err := fs.Parse(args); err != nil {
-		return err
+func setupCommand(getenv func(string) string) *cobra.Command {
+	var es string
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "install the Elasticsearch index templates and print how to import the Kibana objects",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			names, err := stages.SetupIndex(&service.Env{Get: getenv}, es)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Elasticsearch templates installed on %s (aliases %s, %s).\n", redact.URL(es), names.ArticlesAlias(), names.AlertsAlias())
+			fmt.Fprintln(out, "Import the Kibana data views, searches and dashboard with:")
+			fmt.Fprintln(out, "  KIBANA_URL=http://localhost:5601 bash deploy/kibana/import.sh")
+			return nil
+		},
 	}
-	cfg := stages.IndexerConfigFromEnv(&service.Env{Get: getenv}, *es)
-	client, err := stages.NewESClient(*es)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := index.Setup(ctx, client, cfg.Index.Setup); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Elasticsearch templates installed on %s (aliases %s, %s).\n", *es, cfg.Index.Setup.Names.ArticlesAlias(), cfg.Index.Setup.Names.AlertsAlias())
-	fmt.Fprintln(out, "Import the Kibana data views, searches and dashboard with:")
-	fmt.Fprintln(out, "  KIBANA_URL=http://localhost:5601 bash deploy/kibana/import.sh")
-	return nil
+	cmd.Flags().StringVar(&es, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	return cmd
 }
 
-// cmdReplay re-enriches news.clean messages retained in JetStream since -from and publishes
-// them to news.enriched; the indexer replaces older documents (newer enrichment version).
-func cmdReplay(args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	from := fs.String("from", "", "start time: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now (24h)")
-	natsURL := fs.String("nats", envOr(getenv, "NEWSFLOW_NATS_URL", "nats://127.0.0.1:4223"), "NATS URL (the all-in-one's embedded server listens on 4223)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func replayCommand(getenv func(string) string) *cobra.Command {
+	var from, natsURL string
+	cmd := &cobra.Command{
+		Use:   "replay --from <RFC3339|duration>",
+		Short: "re-enrich retained news.clean messages (after an enricher upgrade)",
+		Long: "Re-enriches the news.clean messages retained in JetStream since --from and publishes them to\n" +
+			"news.enriched; the indexer replaces the older documents (newer enrichment version).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start, err := parseFrom(from, time.Now())
+			if err != nil {
+				return cli.UsageError("%v", err)
+			}
+			return replay(cmd.Context(), cmd.OutOrStdout(), natsURL, start)
+		},
 	}
-	start, err := parseFrom(*from, time.Now())
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	cmd.Flags().StringVar(&from, "from", "", "start time: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now (24h)")
+	cmd.Flags().StringVar(&natsURL, "nats", envOr(getenv, "NEWSFLOW_NATS_URL", "nats://127.0.0.1:4223"), "NATS URL; the all-in-one's embedded server listens on 4223 (NEWSFLOW_NATS_URL)")
+	_ = cmd.MarkFlagRequired("from")
+	return cmd
+}
+
+// replay re-enriches news.clean messages retained in JetStream since start and publishes
+// them to news.enriched.
+func replay(ctx context.Context, out io.Writer, natsURL string, start time.Time) error {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	b, err := natsbus.New(ctx, natsbus.Config{URL: *natsURL, ConnectName: "newsflow-replay"}, zap.NewNop())
+	b, err := natsbus.New(ctx, natsbus.Config{URL: natsURL, ConnectName: "newsflow-replay"}, zap.NewNop())
 	if err != nil {
 		return err
 	}
@@ -307,7 +400,7 @@ func cmdReplay(args []string, getenv func(string) string, out io.Writer) error {
 
 func parseFrom(s string, now time.Time) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, fmt.Errorf("-from is required")
+		return time.Time{}, fmt.Errorf("--from is required")
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -315,5 +408,5 @@ func parseFrom(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, fmt.Errorf("-from %q: want RFC 3339 or a duration like 24h", s)
+	return time.Time{}, fmt.Errorf("--from %q: want RFC 3339 or a duration like 24h", s)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,18 +34,95 @@ func TestCLIUsageAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{name: "no command", args: nil, code: 2, want: "usage"},
+		{name: "no command", args: nil, code: 2, want: "Usage:"},
 		{name: "unknown command", args: []string{"explode"}, code: 2, want: "unknown command"},
-		{name: "help", args: []string{"help"}, code: 0, want: "newsflow run"},
-		{name: "extract needs a target", args: []string{"extract"}, code: 1, want: "want one URL or file"},
-		{name: "replay needs -from", args: []string{"replay", "-nats", "nats://127.0.0.1:1"}, code: 1, want: "-from"},
+		{name: "help", args: []string{"help"}, code: 0, want: "Available Commands:"},
+		{name: "help on a command", args: []string{"help", "run"}, code: 0, want: "newsflow run [flags]"},
+		{name: "help flag", args: []string{"--help"}, code: 0, want: "Available Commands:"},
+		{name: "version", args: []string{"--version"}, code: 0, want: "newsflow dev"},
+		{name: "subcommand version", args: []string{"replay", "--version"}, code: 0, want: "newsflow dev"},
+		{name: "subcommand help", args: []string{"run", "-h"}, code: 0, want: "--sources"},
+		{name: "extract help does not open a file", args: []string{"extract", "--help"}, code: 0, want: "--output"},
+		{name: "extract needs a target", args: []string{"extract"}, code: 2, want: "accepts 1 arg"},
+		{name: "extract output format", args: []string{"extract", "-o", "yaml", "page.html"}, code: 2, want: "want json or text"},
+		{name: "extract missing file", args: []string{"extract", "no-such-file.html"}, code: 1, want: "no-such-file.html"},
+		{name: "replay needs --from", args: []string{"replay", "--nats", "nats://127.0.0.1:1"}, code: 2, want: "--from"},
+		{name: "replay bad --from", args: []string{"replay", "--from", "yesterday"}, code: 2, want: "want RFC 3339"},
+		{name: "search needs a query", args: []string{"search"}, code: 2, want: "requires at least 1 arg"},
+		{name: "flag after an argument", args: []string{"search", "volcano", "--bogus"}, code: 2, want: "unknown flag: --bogus"},
+		{name: "unexpected argument", args: []string{"setup", "now"}, code: 2, want: "unknown command \"now\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := Main(tt.args, func(string) string { return "" }, &out, &errb)
+			code := Main(tt.args, func(string) string { return "" }, nil, &out, &errb)
 			if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
 				t.Fatalf("code %d (want %d), output %q", code, tt.code, out.String()+errb.String())
+			}
+		})
+	}
+}
+
+// TestRunInvalidConfiguration: `newsflow run` lists every invalid setting (shared, stage and
+// sources file) and exits 2 before it creates its data directory or connects to anything.
+func TestRunInvalidConfiguration(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{
+		"NEWSFLOW_CONCURRENCY":        "0",
+		"NEWSFLOW_INDEX_WORKERS":      "many",
+		"NEWSFLOW_EMBEDDED_NATS_PORT": "x",
+		"NEWSFLOW_ES_URL":             "http://127.0.0.1:1",
+	}
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", "--data", data, "--sources", filepath.Join(t.TempDir(), "missing.yaml")}, func(k string) string { return env[k] }, nil, &out, &errb)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, errb.String())
+	}
+	for _, want := range []string{"NEWSFLOW_CONCURRENCY=0", "NEWSFLOW_INDEX_WORKERS", "NEWSFLOW_EMBEDDED_NATS_PORT", "missing.yaml"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory created before the configuration was validated: %v", err)
+	}
+}
+
+func TestExtractInputsAndOutputs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bridge":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte(samplePage))
+		case "/empty":
+			_, _ = w.Write([]byte("<html><body><nav>Home</nav></body></html>"))
+		default:
+			http.Error(w, "<html><body><p>Page not found. "+strings.Repeat("Sorry, nothing here. ", 30)+"</p></body></html>", http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		want  string
+	}{
+		{name: "stdin as text", args: []string{"extract", "-", "-o", "text"}, stdin: samplePage, code: 0, want: "entities: "},
+		{name: "flags before the argument", args: []string{"extract", "--output=text", "--url", "https://citytimes.example/news/bridge", "-"}, stdin: samplePage, code: 0, want: "https://citytimes.example/news/bridge"},
+		{name: "url", args: []string{"extract", srv.URL + "/bridge"}, code: 0, want: `"enrichment_version"`},
+		{name: "http error page", args: []string{"extract", srv.URL + "/gone"}, code: 1, want: "404"},
+		{name: "empty extraction", args: []string{"extract", "-"}, stdin: "<html><body><script>x()</script></body></html>", code: 1, want: "text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(tt.args, func(string) string { return "" }, strings.NewReader(tt.stdin), &out, &errb)
+			if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+				t.Fatalf("code %d (want %d), stdout %q, stderr %q", code, tt.code, out.String(), errb.String())
+			}
+			if code != 0 && out.Len() > 0 {
+				t.Fatalf("failed extraction printed %q", out.String())
 			}
 		})
 	}
@@ -55,7 +134,7 @@ func TestExtractFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := Main([]string{"extract", p}, func(string) string { return "" }, &out, &errb); code != 0 {
+	if code := Main([]string{"extract", p}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
 		t.Fatalf("extract exit %d: %s", code, errb.String())
 	}
 	var e article.Enriched
@@ -118,7 +197,7 @@ func TestReplayReenriches(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := Main([]string{"replay", "-from", "1h", "-nats", url}, func(string) string { return "" }, &out, &errb); code != 0 {
+	if code := Main([]string{"replay", "--from", "1h", "--nats", url}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
 		t.Fatalf("replay exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "2 re-enriched, 0 failed") {

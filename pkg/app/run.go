@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"github.com/newsflow/newsflow/pkg/cli"
 	"github.com/newsflow/newsflow/pkg/demo"
+	"github.com/newsflow/newsflow/pkg/enrich"
 	"github.com/newsflow/newsflow/pkg/fetch"
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
@@ -40,36 +42,14 @@ type RunOptions struct {
 // Run runs the whole pipeline in one process until SIGINT/SIGTERM (or opts.Stop), then
 // drains every stage, flushes the index bulk and exits cleanly.
 func Run(opts RunOptions, getenv func(string) string) error {
-	if opts.DataDir == "" {
-		opts.DataDir = "data"
+	p, err := planRun(&opts, getenv)
+	if err != nil {
+		return cli.ConfigError(err)
 	}
-	if opts.Out == nil {
-		opts.Out = os.Stdout
-	}
+	cfg, fcfg := p.cfg, p.fetcher
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return fmt.Errorf("newsflow: data dir: %w", err)
 	}
-	cfg, err := service.LoadConfig("newsflow", func(k string) string {
-		switch k {
-		case "NEWSFLOW_ES_URL":
-			if opts.ESURL != "" {
-				return opts.ESURL
-			}
-		case "NEWSFLOW_HTTP_ADDR":
-			if opts.HTTPAddr != "" {
-				return opts.HTTPAddr
-			}
-			if v := getenv(k); v != "" {
-				return v
-			}
-			return "127.0.0.1:8080"
-		}
-		return getenv(k)
-	})
-	if err != nil {
-		return err
-	}
-	cfg.Bus = "nats"
 	logPath := filepath.Join(opts.DataDir, "newsflow.log")
 	log, closeLog, err := fileLogger(logPath, cfg.LogLevel)
 	if err != nil {
@@ -78,19 +58,13 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	defer closeLog()
 
 	natsDir := filepath.Join(opts.DataDir, "nats")
-	port := opts.NATSPort
-	if port == 0 && getenv("NEWSFLOW_EMBEDDED_NATS_PORT") != "" {
-		fmt.Sscanf(getenv("NEWSFLOW_EMBEDDED_NATS_PORT"), "%d", &port)
-	}
-	if port < 0 {
-		port = 0 // random
-	}
-	srv, natsURL, err := natsbus.StartEmbedded(natsDir, port)
+	srv, natsURL, err := natsbus.StartEmbedded(natsDir, p.natsPort)
 	if err != nil {
 		return err
 	}
 	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 	cfg.NATSURL = natsURL
+	fcfg.StateNATSURL = natsURL
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -102,24 +76,18 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	rt := service.New(cfg, log)
 	rt.OnStop(func() { _ = b.Close() })
 	rt.OnForce(func() { _ = b.Close() })
-	e := &service.Env{Get: getenv}
 	c := stages.Common{RT: rt, Bus: b, State: service.StateDir(filepath.Join(opts.DataDir, "state"))}
 
-	fcfg := stages.FetcherConfigFromEnv(e, natsURL)
-	fcfg.StateNATSURL = natsURL
-	if opts.SourcesFile != "" {
-		fcfg.SourcesFile = opts.SourcesFile
-	}
 	fmt.Fprintf(opts.Out, "newsflow: embedded NATS %s (data %s), log %s\n", natsURL, natsDir, logPath)
 	fmt.Fprintf(opts.Out, "newsflow: installing index templates on Elasticsearch %s (waits until it answers)\n", cfg.ESURL)
-	ixCfg := stages.IndexerConfigFromEnv(e, cfg.ESURL)
+	ixCfg := p.indexer
 	if _, err := stages.AddIndexer(ctx, c, ixCfg); err != nil {
 		return err
 	}
 	// The demo site starts once Elasticsearch is ready, so its breaking-news burst arrives
 	// while the pipeline runs (demo.BurstAfter later).
 	var site *demo.Server
-	if fcfg.SourcesFile == "" {
+	if p.demo {
 		site, err = demo.Start(0)
 		if err != nil {
 			return err
@@ -136,7 +104,7 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if site != nil {
 		fmt.Fprintf(opts.Out, "newsflow: no NEWSFLOW_SOURCES given: serving the offline demo (%d articles on 4 sites, breaking news in %s) at %s\n", site.Articles(), demo.BurstAfter, site.URL)
 	}
-	acfg := stages.AlerterConfigFromEnv(e)
+	acfg := p.alerter
 	if site != nil && acfg.Alert.MaxEventSkew == 0 {
 		// The demo's background articles were published over the last three days: trust
 		// those dates, so the detector starts with three days of history (baselines, warm-up)
@@ -146,17 +114,14 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	if _, err := stages.AddAlerter(c, acfg); err != nil {
 		return err
 	}
-	if _, err := stages.AddEnricher(c, stages.EnricherConfigFromEnv(e)); err != nil {
+	if _, err := stages.AddEnricher(c, p.enricher); err != nil {
 		return err
 	}
-	if _, err := stages.AddCleaner(c, stages.CleanerConfigFromEnv(e)); err != nil {
+	if _, err := stages.AddCleaner(c, p.cleaner); err != nil {
 		return err
 	}
 	if _, err := stages.AddFetcher(ctx, c, fcfg, b.JetStream()); err != nil {
 		return err
-	}
-	if err := e.Err(); err != nil {
-		return fmt.Errorf("newsflow: configuration: %w", err)
 	}
 	interval := opts.Progress
 	if interval == 0 {
@@ -192,6 +157,70 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	}
 	fmt.Fprintln(opts.Out, "newsflow: stopped cleanly")
 	return nil
+}
+
+// runPlan is the configuration of `newsflow run`, read and validated before anything starts.
+type runPlan struct {
+	cfg      service.Config
+	natsPort int  // embedded NATS client port, 0 = random
+	demo     bool // no sources: serve the offline demo
+	fetcher  stages.FetcherConfig
+	indexer  stages.IndexerConfig
+	alerter  stages.AlerterConfig
+	enricher enrich.Config
+	cleaner  stages.CleanerConfig
+}
+
+// planRun reads every setting of every stage and the sources file, and returns all problems
+// at once. It touches neither the network nor the data directory.
+func planRun(opts *RunOptions, getenv func(string) string) (*runPlan, error) {
+	if opts.DataDir == "" {
+		opts.DataDir = "data"
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	cfg, cfgErr := service.LoadConfig("newsflow", func(k string) string {
+		switch k {
+		case "NEWSFLOW_ES_URL":
+			if opts.ESURL != "" {
+				return opts.ESURL
+			}
+		case "NEWSFLOW_HTTP_ADDR":
+			if opts.HTTPAddr != "" {
+				return opts.HTTPAddr
+			}
+			if v := getenv(k); v != "" {
+				return v
+			}
+			return "127.0.0.1:8080"
+		}
+		return getenv(k)
+	})
+	cfg.Bus = "nats"
+	e := &service.Env{Get: getenv}
+	p := &runPlan{cfg: cfg, natsPort: opts.NATSPort}
+	if p.natsPort == 0 {
+		p.natsPort = e.Int("NEWSFLOW_EMBEDDED_NATS_PORT", 0)
+	}
+	p.natsPort = max(p.natsPort, 0)                // < 0: random
+	p.fetcher = stages.FetcherConfigFromEnv(e, "") // the state's NATS is the embedded server
+	if opts.SourcesFile != "" {
+		p.fetcher.SourcesFile = opts.SourcesFile
+	}
+	p.demo = p.fetcher.SourcesFile == ""
+	if !p.demo {
+		sources, err := fetch.LoadSources(p.fetcher.SourcesFile)
+		if err != nil {
+			e.Fail(fmt.Errorf("sources %s: %w", p.fetcher.SourcesFile, err))
+		}
+		p.fetcher.Sources, p.fetcher.SourcesFile = sources, ""
+	}
+	p.indexer = stages.IndexerConfigFromEnv(e, cfg.ESURL)
+	p.alerter = stages.AlerterConfigFromEnv(e)
+	p.enricher = stages.EnricherConfigFromEnv(e)
+	p.cleaner = stages.CleanerConfigFromEnv(e)
+	return p, errors.Join(cfgErr, e.Err())
 }
 
 // fileLogger writes JSON logs to path so the terminal shows progress, not log lines. Warnings

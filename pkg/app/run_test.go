@@ -90,7 +90,7 @@ func TestRunDemoEndToEnd(t *testing.T) {
 	}
 	// The terminal search a user runs against what the demo indexed.
 	var sout, serr bytes.Buffer
-	if code := Main([]string{"search", "-n", "3", "Grindavik eruption"}, func(k string) string { return env[k] }, &sout, &serr); code != 0 {
+	if code := Main([]string{"search", "-n", "3", "Grindavik eruption"}, func(k string) string { return env[k] }, nil, &sout, &serr); code != 0 {
 		t.Errorf("newsflow search exit %d: %s", code, serr.String())
 	} else if !strings.Contains(sout.String(), "matching articles") || !strings.Contains(strings.ToLower(sout.String()), "grindavik") {
 		t.Errorf("newsflow search output lacks the burst articles:\n%s", sout.String())

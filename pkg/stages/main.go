@@ -3,10 +3,14 @@ package stages
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
+	"github.com/newsflow/newsflow/pkg/cli"
+	"github.com/newsflow/newsflow/pkg/index"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
 
@@ -14,27 +18,54 @@ import (
 // returns the function that wires the stage once the runtime and bus exist.
 type Configure func(cfg service.Config, e *service.Env) (wire func(c Common) error)
 
-// Main is the whole main() of a single-stage service: it reads and validates the shared and
-// the stage's NEWSFLOW_* configuration before connecting to anything (exit 2 listing every
-// problem), builds the logger, runtime and bus, wires the stage, runs until SIGTERM and
-// returns the process exit code (0 after a clean drain). Only this function reads the
-// environment.
-func Main(name string, configure Configure) int {
-	cfg, err := service.LoadConfig(name, os.Getenv)
-	e := &service.Env{Get: os.Getenv}
+// Service describes a single-stage service binary.
+type Service struct {
+	Name      string // binary and stage name
+	Short     string // one line for --help
+	Settings  string // the stage's own NEWSFLOW_* variables, for --help
+	Configure Configure
+	// Subcommands, when set, adds commands below the service (the indexer's setup).
+	Subcommands func(getenv func(string) string) []*cobra.Command
+}
+
+// Main is the whole main() of a single-stage service: it parses the command line (-h/--help
+// and --version print and exit 0; unknown flags or arguments exit 2), reads and validates the
+// shared and the stage's NEWSFLOW_* configuration before connecting to anything (exit 2
+// listing every problem), builds the logger, runtime and bus, wires the stage, runs until
+// SIGTERM and returns the process exit code (0 after a clean drain). The environment is read
+// only through getenv (os.Getenv in the main).
+func Main(s Service, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := &cobra.Command{
+		Use:   s.Name,
+		Short: s.Short,
+		Long: s.Short + "\n\nConfiguration: NEWSFLOW_* environment variables (README.md, \"Configuration\"): the shared\n" +
+			"NEWSFLOW_BUS, NEWSFLOW_NATS_URL, NEWSFLOW_KAFKA_BROKERS, NEWSFLOW_HTTP_ADDR, NEWSFLOW_STATE_DIR, ...\n" +
+			"and the stage's own: " + s.Settings + ".\n" +
+			"Invalid settings are all listed and exit 2 before anything connects.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return serve(s.Name, getenv, s.Configure) },
+	}
+	if s.Subcommands != nil {
+		cmd.AddCommand(s.Subcommands(getenv)...)
+	}
+	return cli.Execute(cmd, args, stdout, stderr)
+}
+
+// serve runs one stage until SIGTERM.
+func serve(name string, getenv func(string) string, configure Configure) error {
+	cfg, err := service.LoadConfig(name, getenv)
+	e := &service.Env{Get: getenv}
 	var wire func(Common) error
 	if err == nil {
 		wire = configure(cfg, e)
 		err = e.Err()
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", name, err)
-		return 2
+		return cli.ConfigError(err)
 	}
 	log, err := service.NewLogger(cfg)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		return 2
+		return cli.ConfigError(err)
 	}
 	rt := service.New(cfg, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -42,7 +73,7 @@ func Main(name string, configure Configure) int {
 	cancel()
 	if err != nil {
 		log.Error("bus unavailable", zap.Error(err))
-		return 1
+		return cli.Reported(cli.ExitFailure)
 	}
 	rt.OnStop(func() { _ = b.Close() })
 	rt.OnForce(func() { _ = b.Close() }) // cancels handlers still running past the drain budget
@@ -50,11 +81,48 @@ func Main(name string, configure Configure) int {
 	if err := wire(c); err != nil {
 		log.Error("stage setup failed", zap.Error(err))
 		_ = b.Close()
-		return 1
+		return cli.Reported(cli.ExitFailure)
 	}
 	if err := rt.Run(context.Background()); err != nil {
 		log.Error("service failed", zap.Error(err))
-		return 1
+		return cli.Reported(cli.ExitFailure)
 	}
-	return 0
+	return nil
+}
+
+// IndexerSubcommands is the indexer's `setup`: install the index templates and exit.
+func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
+	return []*cobra.Command{{
+		Use:   "setup",
+		Short: "install the Elasticsearch index templates (NEWSFLOW_ES_URL, NEWSFLOW_INDEX_*) and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e := &service.Env{Get: getenv}
+			names, err := SetupIndex(e, e.String("NEWSFLOW_ES_URL", service.DefaultConfig("indexer").ESURL))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "templates installed (read aliases %s, %s)\n", names.ArticlesAlias(), names.AlertsAlias())
+			return nil
+		},
+	}}
+}
+
+// SetupIndex installs the index templates configured by NEWSFLOW_INDEX_* on the
+// Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
+func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
+	cfg := IndexerConfigFromEnv(e, esURL)
+	if err := e.Err(); err != nil {
+		return index.Names{}, cli.ConfigError(err)
+	}
+	es, err := NewESClient(esURL)
+	if err != nil {
+		return index.Names{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
+		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), redact.Credentials(esURL)...)
+	}
+	return cfg.Index.Setup.Names, nil
 }

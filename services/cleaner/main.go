@@ -1,12 +1,11 @@
 // Command cleaner consumes news.raw, extracts and cleans each article and publishes
-// news.clean. Configuration: NEWSFLOW_* environment variables (see README).
+// news.clean. Configuration: NEWSFLOW_* environment variables (see README); `cleaner -h`.
 package main
 
 import (
 	"os"
 	"runtime/debug"
 
-	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
 )
 
@@ -16,11 +15,5 @@ func main() {
 		// pages/s for a few MB of heap (see pkg/clean/README.md).
 		debug.SetGCPercent(200)
 	}
-	os.Exit(stages.Main("cleaner", func(_ service.Config, e *service.Env) func(stages.Common) error {
-		cfg := stages.CleanerConfigFromEnv(e)
-		return func(c stages.Common) error {
-			_, err := stages.AddCleaner(c, cfg)
-			return err
-		}
-	}))
+	os.Exit(stages.Main(stages.CleanerService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
