@@ -23,6 +23,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 )
 
@@ -57,6 +58,13 @@ func esDefault(getenv func(string) string) string {
 	return envOr(getenv, "NEWSFLOW_ES_URL", service.DefaultConfig("newsflow").ESURL)
 }
 
+// esFlag defines --es with NEWSFLOW_ES_URL (or the default) as its value; the default shown by
+// --help is redacted, so a password in NEWSFLOW_ES_URL never reaches the usage text.
+func esFlag(f *pflag.FlagSet, p *string, getenv func(string) string) {
+	f.StringVar(p, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	f.Lookup("es").DefValue = redact.URL(esDefault(getenv))
+}
+
 func runCommand(getenv func(string) string) *cobra.Command {
 	var o RunOptions
 	cmd := &cobra.Command{
@@ -77,7 +85,7 @@ func runCommand(getenv func(string) string) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.DataDir, "data", envOr(getenv, "NEWSFLOW_DATA_DIR", "data"), "data directory: embedded NATS, stage state, log (NEWSFLOW_DATA_DIR)")
 	f.StringVar(&o.SourcesFile, "sources", getenv("NEWSFLOW_SOURCES"), "sources file, YAML or OPML; empty: the offline demo (NEWSFLOW_SOURCES)")
-	f.StringVar(&o.ESURL, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	esFlag(f, &o.ESURL, getenv)
 	f.StringVar(&o.HTTPAddr, "http", envOr(getenv, "NEWSFLOW_HTTP_ADDR", "127.0.0.1:8080"), "metrics, health and /v1/urls address (NEWSFLOW_HTTP_ADDR)")
 	f.IntVar(&o.NATSPort, "nats-port", 4223, "embedded NATS client port, -1: random (NEWSFLOW_EMBEDDED_NATS_PORT)")
 	return cmd
@@ -248,7 +256,7 @@ func searchCommand(getenv func(string) string) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVarP(&n, "limit", "n", 10, "number of results")
-	cmd.Flags().StringVar(&es, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	esFlag(cmd.Flags(), &es, getenv)
 	return cmd
 }
 
@@ -296,7 +304,7 @@ func setupCommand(getenv func(string) string) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&es, "es", esDefault(getenv), "Elasticsearch URL (NEWSFLOW_ES_URL)")
+	esFlag(cmd.Flags(), &es, getenv)
 	return cmd
 }
 

@@ -229,3 +229,19 @@ func TestReplayReenriches(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestHelpHidesTheESPassword: --help shows NEWSFLOW_ES_URL as the --es default, redacted.
+func TestHelpHidesTheESPassword(t *testing.T) {
+	env := map[string]string{"NEWSFLOW_ES_URL": "http://elastic:S3cretHelpPass@127.0.0.1:1"}
+	for _, cmd := range []string{"run", "search", "setup"} {
+		t.Run(cmd, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := Main([]string{cmd, "--help"}, func(k string) string { return env[k] }, nil, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if all := out.String() + errb.String(); strings.Contains(all, "S3cretHelpPass") || !strings.Contains(all, "127.0.0.1:1") {
+				t.Fatalf("help leaks the password or lost the host:\n%s", all)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/demo"
 	"github.com/newsflow/newsflow/pkg/enrich"
 	"github.com/newsflow/newsflow/pkg/fetch"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/newsflow/newsflow/pkg/stages"
 	"go.uber.org/zap"
@@ -79,7 +80,7 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	c := stages.Common{RT: rt, Bus: b, State: service.StateDir(filepath.Join(opts.DataDir, "state"))}
 
 	fmt.Fprintf(opts.Out, "newsflow: embedded NATS %s (data %s), log %s\n", natsURL, natsDir, logPath)
-	fmt.Fprintf(opts.Out, "newsflow: installing index templates on Elasticsearch %s (waits until it answers)\n", cfg.ESURL)
+	fmt.Fprintf(opts.Out, "newsflow: installing index templates on Elasticsearch %s (waits until it answers)\n", redact.URL(cfg.ESURL))
 	ixCfg := p.indexer
 	if _, err := stages.AddIndexer(ctx, c, ixCfg); err != nil {
 		return err
