@@ -16,9 +16,12 @@ SHARED ?= $(abspath ../shared)
 
 all: build
 
+# VERSION is stamped into every binary (--version); a plain `go build` reports "dev".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
 	@mkdir -p bin
-	@for s in $(SERVICES); do echo "build $$s"; (cd services/$$s && $(GO) build -o ../../bin/$$s .) || exit 1; done
+	@for s in $(SERVICES); do echo "build $$s"; (cd services/$$s && $(GO) build -ldflags "-X github.com/newsflow/newsflow/pkg/cli.Version=$(VERSION)" -o ../../bin/$$s .) || exit 1; done
 
 vet:
 	@for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...) || exit 1; done
