@@ -1,0 +1,151 @@
+package dlq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/kafkabus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
+)
+
+type kafkaBackend struct {
+	b       *kafkabus.Bus
+	brokers []string
+	tr      *kafka.Transport
+	client  *kafka.Client
+}
+
+func openKafka(ctx context.Context, cfg Config) (*kafkaBackend, error) {
+	b, err := kafkabus.New(ctx, kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: cfg.ClientName}, zap.NewNop())
+	if err != nil {
+		return nil, err
+	}
+	tr := &kafka.Transport{ClientID: cfg.ClientName}
+	k := &kafkaBackend{b: b, brokers: cfg.KafkaBrokers, tr: tr, client: &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: tr, Timeout: 10 * time.Second}}
+	// The marker topics are compacted (one record per dead-letter ID is all they need).
+	for _, s := range []string{cfg.Subject + ".requeued", cfg.Subject + ".purged"} {
+		if err := k.ensureCompacted(ctx, s); err != nil {
+			k.close()
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+func (k *kafkaBackend) ensureCompacted(ctx context.Context, topic string) error {
+	res, err := k.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: 1, ReplicationFactor: 1,
+		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
+	}}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return redact.Error(fmt.Errorf("dlq: create topic %s on %s: %w", topic, redact.URL(strings.Join(k.brokers, ",")), err))
+	}
+	return nil
+}
+
+func (k *kafkaBackend) close() error {
+	err := k.b.Close()
+	k.tr.CloseIdleConnections()
+	return err
+}
+
+func (k *kafkaBackend) publish(ctx context.Context, subject string, m bus.Outgoing) error {
+	return k.b.Publish(ctx, subject, m)
+}
+
+// requeueKey keeps the article ID as the message key: the requeued payload goes to the same
+// partition as the original (per-key ordering).
+func (k *kafkaBackend) requeueKey(e Entry) string {
+	if e.Key != "" {
+		return e.Key
+	}
+	return e.ID
+}
+
+// remove: Kafka cannot delete single records; the caller records a purge marker.
+func (k *kafkaBackend) remove(context.Context, string, Entry) (bool, error) { return false, nil }
+
+// read reads every partition of the topic from its first to its last offset with a
+// group-less reader: no consumer group is joined and no offset is committed.
+func (k *kafkaBackend) read(ctx context.Context, subject string) ([]raw, error) {
+	topic, err := kafkabus.TopicName(subject)
+	if err != nil {
+		return nil, err
+	}
+	// A transport of its own: kafka-go caches topic metadata per transport, and a topic
+	// created since (the DLQ's first dead letter) would read as unknown.
+	tr := &kafka.Transport{ClientID: k.tr.ClientID}
+	defer tr.CloseIdleConnections()
+	client := &kafka.Client{Addr: kafka.TCP(k.brokers...), Transport: tr, Timeout: 10 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("dlq: metadata %s: %w", topic, err)
+	}
+	if len(md.Topics) == 0 || errors.Is(md.Topics[0].Error, kafka.UnknownTopicOrPartition) {
+		return nil, nil
+	}
+	if err := md.Topics[0].Error; err != nil {
+		return nil, fmt.Errorf("dlq: metadata %s: %w", topic, err)
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range md.Topics[0].Partitions {
+		reqs = append(reqs, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+	}
+	offs, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("dlq: offsets %s: %w", topic, err)
+	}
+	var out []raw
+	for _, po := range offs.Topics[topic] {
+		if po.Error != nil {
+			return nil, fmt.Errorf("dlq: offsets %s/%d: %w", topic, po.Partition, po.Error)
+		}
+		rs, err := k.readPartition(ctx, topic, po.Partition, po.FirstOffset, po.LastOffset)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	// Oldest first across partitions.
+	sortRaw(out)
+	return out, nil
+}
+
+func (k *kafkaBackend) readPartition(ctx context.Context, topic string, p int, first, last int64) ([]raw, error) {
+	if first < 0 || last <= first {
+		return nil, nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.brokers, Topic: topic, Partition: p, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 500 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(first); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var out []raw
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dlq: read %s/%d at %d of %d: %w", topic, p, first, last, err)
+		}
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		out = append(out, raw{id: strconv.Itoa(p) + ":" + strconv.FormatInt(m.Offset, 10), key: string(m.Key), data: m.Value, time: m.Time, header: h})
+		if m.Offset >= last-1 {
+			return out, nil
+		}
+	}
+}
