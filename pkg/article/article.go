@@ -100,6 +100,13 @@ type FeedItem struct {
 	Updated     *time.Time `json:"updated,omitempty"`
 	Image       string     `json:"image,omitempty"`
 	Content     string     `json:"content,omitempty"` // content:encoded, when the feed is full-content
+	// Language is the feed's declared language (RSS <language>, dc:language, Atom/JSON Feed
+	// xml:lang / language): a prior for the cleaner's language detection.
+	Language string `json:"language,omitempty"`
+	// PublishedText / UpdatedText are the feed's date strings when the feed parser could not
+	// read them (non-English or loose formats); the cleaner parses them itself.
+	PublishedText string `json:"published_text,omitempty"`
+	UpdatedText   string `json:"updated_text,omitempty"`
 }
 
 // HTTPFacts records the response the body came from.
@@ -113,29 +120,33 @@ type HTTPFacts struct {
 
 // Clean is the cleaner's output. It embeds what downstream stages need from Raw.
 type Clean struct {
-	URL           string     `json:"url"`
-	CanonicalURL  string     `json:"canonical_url"`
-	Source        Source     `json:"source"`
-	Title         string     `json:"title"`
-	Authors       []string   `json:"authors,omitempty"`
-	PublishedAt   *time.Time `json:"published_at,omitempty"`
-	ModifiedAt    *time.Time `json:"modified_at,omitempty"`
-	DateSource    string     `json:"date_source,omitempty"` // "feed", "meta", "jsonld", "url", "text", "fetched"
-	FetchedAt     time.Time  `json:"fetched_at"`
-	Language      string     `json:"language,omitempty"` // ISO 639-1
-	LanguageConf  float64    `json:"language_confidence,omitempty"`
-	SiteName      string     `json:"site_name,omitempty"`
-	Description   string     `json:"description,omitempty"`
-	Text          string     `json:"text"`
-	Paragraphs    []string   `json:"paragraphs,omitempty"`
-	Image         string     `json:"image,omitempty"`
-	Tags          []string   `json:"tags,omitempty"`
-	WordCount     int        `json:"word_count"`
-	ContentHash   string     `json:"content_hash"`           // hex SHA-256 of normalised text
-	SimHash       string     `json:"simhash,omitempty"`      // hex 64-bit near-duplicate fingerprint
-	DuplicateOf   string     `json:"duplicate_of,omitempty"` // article ID of the earliest near-duplicate
-	ClusterID     string     `json:"cluster_id,omitempty"`   // story cluster (ID of the cluster's first article)
-	RemovedBlocks int        `json:"removed_blocks,omitempty"`
+	URL          string     `json:"url"`
+	CanonicalURL string     `json:"canonical_url"`
+	Source       Source     `json:"source"`
+	Title        string     `json:"title"`
+	Authors      []string   `json:"authors,omitempty"`
+	PublishedAt  *time.Time `json:"published_at,omitempty"`
+	ModifiedAt   *time.Time `json:"modified_at,omitempty"`
+	DateSource   string     `json:"date_source,omitempty"` // "feed", "meta", "jsonld", "url", "text", "fetched"
+	FetchedAt    time.Time  `json:"fetched_at"`
+	Language     string     `json:"language,omitempty"` // ISO 639-1
+	LanguageConf float64    `json:"language_confidence,omitempty"`
+	// LanguageSource names what decided Language: "detected" (the text), or a declaration the
+	// detector rated plausible: "source" (sources file / sitemap), "feed" (the feed's
+	// <language>/xml:lang), "page" (<html lang>/xml:lang, Content-Language meta).
+	LanguageSource string   `json:"language_source,omitempty"`
+	SiteName       string   `json:"site_name,omitempty"`
+	Description    string   `json:"description,omitempty"`
+	Text           string   `json:"text"`
+	Paragraphs     []string `json:"paragraphs,omitempty"`
+	Image          string   `json:"image,omitempty"`
+	Tags           []string `json:"tags,omitempty"`
+	WordCount      int      `json:"word_count"`
+	ContentHash    string   `json:"content_hash"`           // hex SHA-256 of normalised text
+	SimHash        string   `json:"simhash,omitempty"`      // hex 64-bit near-duplicate fingerprint
+	DuplicateOf    string   `json:"duplicate_of,omitempty"` // article ID of the earliest near-duplicate
+	ClusterID      string   `json:"cluster_id,omitempty"`   // story cluster (ID of the cluster's first article)
+	RemovedBlocks  int      `json:"removed_blocks,omitempty"`
 }
 
 // Enriched carries Clean plus the enrichment.

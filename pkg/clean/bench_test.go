@@ -100,7 +100,7 @@ func BenchmarkLanguage(b *testing.B) {
 	b.Run("whatlanggo", func(b *testing.B) {
 		ls, _ := langWhitelist(DefaultConfig().Languages)
 		for b.Loop() {
-			ls.detect(text, "", "")
+			ls.detect(text)
 		}
 	})
 	b.Run("lingua", func(b *testing.B) {

@@ -405,7 +405,12 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		out.CanonicalURL = raw.URL
 	}
 	out.PublishedAt, out.ModifiedAt, out.DateSource = chooseDates(raw, ex)
-	out.Language, out.LanguageConf = c.langs.detect(text, raw.Source.Language, ex.htmlLang)
+	decls := []declaration{{raw.Source.Language, "source"}}
+	if raw.Feed != nil {
+		decls = append(decls, declaration{raw.Feed.Language, "feed"})
+	}
+	decls = append(decls, declaration{ex.htmlLang, "page"}, declaration{ex.contentLang, "page"})
+	out.Language, out.LanguageConf, out.LanguageSource = c.langs.detect(text, decls...)
 	out.WordCount = len(strings.Fields(text))
 	sum := sha256.Sum256([]byte(normLine(text)))
 	out.ContentHash = hex.EncodeToString(sum[:])

@@ -39,20 +39,23 @@ func sane(t time.Time, fetched time.Time) bool {
 // chooseDates picks the publication and modification dates and names the source that won:
 //
 //  1. page metadata: JSON-LD datePublished ("jsonld"), then meta tags ("meta");
-//  2. the feed's published date ("feed") — it wins over page metadata when both exist and
+//  2. the feed's published date ("feed"; its text parsed here, multilingual and loose
+//     forms included, when the fetcher's feed parser could not read it) — it wins over page metadata when both exist and
 //     disagree by more than 48 h, unless the URL's /yyyy/mm/dd/ agrees with the page;
 //  3. a /yyyy/mm/dd/ date in the URL or canonical URL ("url");
 //  4. <time datetime> or trafilatura's metadata date ("text");
 //  5. the fetch time ("fetched").
 //
-// Every candidate must be sane: not before 1995 and not more than 24 h after the fetch.
+// Every candidate must be sane: not before 1995 and not more than 24 h after the fetch; an
+// impossible date is skipped, never chosen. Page and text dates are parsed strictly first,
+// then by go-dateparser (multilingual, loose) when they carry a four-digit year.
 // Dates without a zone are read as UTC. The modified date is kept only when it is not
 // before the published date.
 func chooseDates(raw *article.Raw, ex *extraction) (pub, mod *time.Time, source string) {
 	d := ex.dates
 	fetched := raw.FetchedAt
 	pick := func(s string) (time.Time, bool) {
-		t, ok := parseDate(s)
+		t, ok := parseLooseDate(s, fetched)
 		return t, ok && sane(t, fetched)
 	}
 	var page time.Time
@@ -65,6 +68,13 @@ func chooseDates(raw *article.Raw, ex *extraction) (pub, mod *time.Time, source 
 	var feed time.Time
 	if raw.Feed != nil && raw.Feed.Published != nil && sane(*raw.Feed.Published, fetched) {
 		feed = *raw.Feed.Published
+	} else if raw.Feed != nil && raw.Feed.Published == nil {
+		// The fetcher's feed parser could not read the item's date: parse its text here.
+		if t, ok := pick(raw.Feed.PublishedText); ok {
+			feed = t
+		} else if t, ok := pick(raw.Feed.UpdatedText); ok && raw.Feed.Updated == nil {
+			feed = t
+		}
 	}
 	var urlT time.Time
 	for _, u := range append([]string{d.pageURL, raw.URL}, d.canonicals...) {
@@ -117,11 +127,20 @@ func chooseDates(raw *article.Raw, ex *extraction) (pub, mod *time.Time, source 
 		m = t
 	} else if raw.Feed != nil && raw.Feed.Updated != nil && sane(*raw.Feed.Updated, fetched) {
 		m = *raw.Feed.Updated
+	} else if t, ok := pick(feedUpdatedText(raw)); ok {
+		m = t
 	}
 	if !m.IsZero() && !m.Before(chosen) {
 		mod = &m
 	}
 	return pub, mod, source
+}
+
+func feedUpdatedText(raw *article.Raw) string {
+	if raw.Feed == nil || raw.Feed.Updated != nil {
+		return ""
+	}
+	return raw.Feed.UpdatedText
 }
 
 func absDur(d time.Duration) time.Duration {

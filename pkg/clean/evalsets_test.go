@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/fetch"
@@ -54,8 +55,12 @@ func sharedEvalDocs(t testing.TB) []evalDoc {
 			Body: readGzip(t, filepath.Join(sharedEval, "multilingual", "html", v.File+".gz"))}})
 	}
 	for _, it := range sharedFeedItems(t) {
-		raw := &article.Raw{URL: it.Link, Feed: &article.FeedItem{GUID: it.GUID, Title: it.Title, Description: it.Description,
-			Content: it.Content, Authors: it.Authors, Categories: it.Categories}}
+		// As fetch's buildRaw assembles it: the item's dates (parsed, else their text), the feed's
+		// declared language, the sitemap language hint, the fetch time.
+		raw := &article.Raw{URL: it.Link, FetchedAt: sharedFetchedAt, Source: article.Source{Language: it.Language},
+			Feed: &article.FeedItem{GUID: it.GUID, Title: it.Title, Description: it.Description,
+				Content: it.Content, Authors: it.Authors, Categories: it.Categories, Published: it.Published, Updated: it.Updated,
+				Language: it.FeedLanguage, PublishedText: it.PublishedText, UpdatedText: it.UpdatedText}}
 		if strings.TrimSpace(it.Content) == "" {
 			// The fetcher's feed_fallback body (a page that cannot be fetched).
 			raw.ContentType, raw.Body, raw.Extra = "text/html", it.Description, map[string]string{"body_source": "feed_fallback"}
@@ -72,6 +77,9 @@ func sharedEvalDocs(t testing.TB) []evalDoc {
 	})
 	return docs
 }
+
+// sharedFetchedAt is the fetch time given to the shared feed items.
+var sharedFetchedAt = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 type sharedFeedItem struct {
 	fetch.Item

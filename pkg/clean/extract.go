@@ -27,6 +27,7 @@ type extraction struct {
 	tags        []string
 	canonical   []string // rel=canonical, og:url, JSON-LD url (in that order)
 	htmlLang    string
+	contentLang string // <meta http-equiv="Content-Language"> / <meta name="language">
 	dates       dateCandidates
 	links       map[string]bool // normLine of the page's anchor texts (>= 3 words)
 	titles      []string        // title variants (headline, og:title, <title>) to drop as leading lines
@@ -143,7 +144,7 @@ func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
 		u = nil
 	}
 	pm := readMeta(doc, c.cfg.MaxDepth+8, pageURL)
-	ex := &extraction{htmlLang: pm.lang, links: pm.links}
+	ex := &extraction{htmlLang: pm.lang, contentLang: pm.get("content-language", "language", "dc.language"), links: pm.links}
 
 	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8)
 

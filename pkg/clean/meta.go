@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/markusmobius/go-dateparser"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -43,7 +44,7 @@ func readMeta(doc *html.Node, maxDepth int, pageURL string) *pageMeta {
 			switch n.DataAtom {
 			case atom.Html:
 				if pm.lang == "" {
-					pm.lang = attr(n, "lang")
+					pm.lang = firstNonEmpty(attr(n, "lang"), attr(n, "xml:lang"))
 				}
 			case atom.Meta:
 				content := strings.TrimSpace(attr(n, "content"))
@@ -277,6 +278,47 @@ func parseDate(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// reYear: loose dates are only trusted when they spell out a four-digit year.
+var reCutZone = regexp.MustCompile(`[+-](?:\d{2}:\d|\d{3})$`)
+
+var reYear = regexp.MustCompile(`(?:^|\D)(?:19|20)\d{2}(?:\D|$)`)
+
+// parseLooseDate parses s with parseDate, else with go-dateparser (multilingual and loose
+// forms: "mer, 16 nov 2022 00:38:15 +0100", "Sat, Dec 16 2023 02:02:33 PM",
+// "2017-06-13T03:18:00+00:0"). Only absolute dates with an explicit day, month and four-digit
+// year are accepted (no "yesterday", no guessed year); without a zone they are UTC.
+func parseLooseDate(s string, ref time.Time) (time.Time, bool) {
+	if t, ok := parseDate(s); ok {
+		return t, true
+	}
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 64 || !reYear.MatchString(s) {
+		return time.Time{}, false
+	}
+	if m := reCutZone.FindStringIndex(s); m != nil {
+		// A zone cut short ("+00:0"): the rest is read as UTC.
+		if t, ok := parseDate(s[:m[0]]); ok {
+			return t, true
+		}
+	}
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	cfg := &dateparser.Configuration{CurrentTime: ref.UTC(), DefaultTimezone: time.UTC, StrictParsing: true}
+	d, err := dateparser.Parse(cfg, s)
+	if err != nil || d.IsZero() {
+		// A truncated zone ("+00:0") or trailing junk: retry without the last token.
+		if i := strings.LastIndexAny(s, " +"); i > 0 {
+			if d, err = dateparser.Parse(cfg, strings.TrimSpace(s[:i])); err != nil || d.IsZero() {
+				return time.Time{}, false
+			}
+		} else {
+			return time.Time{}, false
+		}
+	}
+	return d.Time, true
 }
 
 var reURLDate = regexp.MustCompile(`/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|-|$)`)

@@ -294,7 +294,7 @@ func TestLanguage(t *testing.T) {
 		{"The government announced new measures on Wednesday to curb inflation across the country.", "", "en"},
 		{"42", "de", "de"},
 	} {
-		if got, conf := ls.detect(tc.text, tc.hint, ""); got != tc.want || conf <= 0 {
+		if got, conf, _ := ls.detect(tc.text, declaration{tc.hint, "source"}); got != tc.want || conf <= 0 {
 			t.Errorf("detect(%q) = %s %.2f, want %s", tc.text, got, conf, tc.want)
 		}
 	}

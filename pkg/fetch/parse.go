@@ -49,6 +49,11 @@ type Item struct {
 	Updated     *time.Time
 	Image       string
 	Language    string
+	// FeedLanguage is the feed's declared language (gofeed's Feed.Language: RSS <language>,
+	// dc:language, Atom xml:lang, JSON Feed language).
+	FeedLanguage string
+	// PublishedText / UpdatedText keep the item's date strings when gofeed could not parse them.
+	PublishedText, UpdatedText string
 }
 
 // SitemapRef is a child sitemap listed by a sitemap index.
@@ -231,7 +236,13 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		item := Item{
 			GUID: strings.TrimSpace(it.GUID), Link: strings.TrimSpace(link), Title: strings.TrimSpace(it.Title),
 			Description: it.Description, Content: it.Content, Categories: it.Categories,
-			Published: it.PublishedParsed, Updated: it.UpdatedParsed,
+			Published: it.PublishedParsed, Updated: it.UpdatedParsed, FeedLanguage: strings.TrimSpace(p.Language),
+		}
+		if it.PublishedParsed == nil {
+			item.PublishedText = strings.TrimSpace(it.Published)
+		}
+		if it.UpdatedParsed == nil {
+			item.UpdatedText = strings.TrimSpace(it.Updated)
 		}
 		for _, a := range it.Authors {
 			if a != nil && (a.Name != "" || a.Email != "") {

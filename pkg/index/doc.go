@@ -35,6 +35,7 @@ type ArticleDoc struct {
 	Source             article.Source      `json:"source"`
 	Language           string              `json:"language,omitempty"`
 	LanguageConfidence float64             `json:"language_confidence,omitempty"`
+	LanguageSource     string              `json:"language_source,omitempty"`
 	PublishedAt        *time.Time          `json:"published_at,omitempty"`
 	ModifiedAt         *time.Time          `json:"modified_at,omitempty"`
 	FetchedAt          time.Time           `json:"fetched_at"`
@@ -100,7 +101,7 @@ func NewArticleDoc(id string, e *article.Enriched) ArticleDoc {
 	d := ArticleDoc{
 		ID: id, URL: e.URL, CanonicalURL: e.CanonicalURL, Title: e.Title, Description: e.Description,
 		Text: e.Text, Authors: e.Authors, SiteName: e.SiteName, Source: e.Source, Language: e.Language,
-		LanguageConfidence: e.LanguageConf, PublishedAt: e.PublishedAt, ModifiedAt: e.ModifiedAt,
+		LanguageConfidence: e.LanguageConf, LanguageSource: e.LanguageSource, PublishedAt: e.PublishedAt, ModifiedAt: e.ModifiedAt,
 		FetchedAt: e.FetchedAt, EnrichedAt: e.EnrichedAt, DateSource: e.DateSource, Image: e.Image,
 		Tags: e.Tags, Categories: e.Categories, WordCount: e.WordCount, ContentHash: e.ContentHash,
 		SimHash: e.SimHash, DuplicateOf: e.DuplicateOf, ClusterID: e.ClusterID, IsDuplicate: e.DuplicateOf != "",

@@ -83,6 +83,7 @@ func ArticleMapping() map[string]any {
 			}},
 			"language":            kw,
 			"language_confidence": map[string]any{"type": "float"},
+			"language_source":     kw,
 			"published_at":        map[string]any{"type": "date"},
 			"modified_at":         map[string]any{"type": "date"},
 			"fetched_at":          map[string]any{"type": "date"},
