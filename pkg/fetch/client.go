@@ -38,7 +38,19 @@ var (
 	// ErrHostBusy: the per-host rate limit would make the request wait longer than
 	// Config.MaxHostWait; it is deferred, not failed.
 	ErrHostBusy = errors.New("fetch: host rate limit busy")
+	// ErrBadURL: the URL is not an absolute http(s) URL. Permanent.
+	ErrBadURL = errors.New("fetch: bad url")
+	// ErrRedirectRefused: a redirect to a scheme other than http(s) (file:, gopher:, ...).
+	// Permanent.
+	ErrRedirectRefused = errors.New("fetch: redirect refused")
+	// ErrNXDomain: the host does not resolve (NXDOMAIN), confirmed by a second lookup
+	// Config.NXDomainRecheck later. Permanent.
+	ErrNXDomain = errors.New("fetch: host does not resolve")
 )
+
+// nxTTL is how long a host confirmed NXDOMAIN fails at once, without a lookup (the other
+// items of a dead site must not each wait for a second look).
+const nxTTL = 10 * time.Minute
 
 // StatusError is a non-2xx/304 response.
 type StatusError struct {
@@ -147,6 +159,7 @@ type client struct {
 	hostMu sync.Mutex
 	hosts  map[string]*rate.Limiter
 	paused map[string]time.Time // host → until, after 429/503 (Retry-After, else 1 min)
+	nx     map[string]time.Time // hostname → until: confirmed NXDOMAIN (nxTTL)
 }
 
 type robotsEntry struct {
@@ -168,7 +181,7 @@ func newClient(cfg Config) (*client, error) {
 		}
 		g.allow = append(g.allow, p)
 	}
-	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: g.control}
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: g.control, Resolver: cfg.resolver}
 	tr := &http.Transport{
 		Proxy:                  nil, // a proxy would bypass the dial-time guard
 		DialContext:            d.DialContext,
@@ -181,7 +194,7 @@ func newClient(cfg Config) (*client, error) {
 		DisableCompression:     true, // we decode ourselves so the size limit applies after decompression
 		MaxResponseHeaderBytes: 256 << 10,
 	}
-	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}}
+	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}, nx: map[string]time.Time{}}
 	c.hc = &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -189,7 +202,7 @@ func newClient(cfg Config) (*client, error) {
 				return fmt.Errorf("%w (%d)", ErrTooManyRedirects, cfg.MaxRedirects)
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("fetch: redirect to scheme %q refused", req.URL.Scheme)
+				return fmt.Errorf("%w: to scheme %q (%s)", ErrRedirectRefused, req.URL.Scheme, req.URL.Redacted())
 			}
 			if len(via) > 0 {
 				req.Header.Set("User-Agent", via[0].Header.Get("User-Agent"))
@@ -346,7 +359,10 @@ func (c *client) loadRobots(ctx context.Context, u *url.URL, ua string, e *robot
 func (c *client) get(ctx context.Context, r request) (*response, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("fetch: bad url %q", r.URL)
+		return nil, fmt.Errorf("%w %q", ErrBadURL, r.URL)
+	}
+	if err := c.knownNX(u.Hostname()); err != nil {
+		return nil, err
 	}
 	if r.UserAgent == "" {
 		r.UserAgent = c.cfg.UserAgent
@@ -358,6 +374,9 @@ func (c *client) get(ctx context.Context, r request) (*response, error) {
 		return nil, err
 	}
 	resp, err := c.do(ctx, r)
+	if err != nil {
+		err = c.confirmNX(ctx, err)
+	}
 	var se *StatusError
 	if errors.As(err, &se) && (se.Code == 429 || se.Code == 503) && !c.cfg.DisablePoliteness {
 		// The host asked us to slow down: every feed and page on it waits.
@@ -367,6 +386,55 @@ func (c *client) get(ctx context.Context, r request) (*response, error) {
 		c.hostMu.Unlock()
 	}
 	return resp, err
+}
+
+// knownNX fails at once for a host confirmed NXDOMAIN within nxTTL.
+func (c *client) knownNX(host string) error {
+	host = strings.ToLower(host)
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	until, ok := c.nx[host]
+	if !ok {
+		return nil
+	}
+	if time.Now().After(until) {
+		delete(c.nx, host)
+		return nil
+	}
+	return fmt.Errorf("%w: %s (NXDOMAIN confirmed within the last %s)", ErrNXDomain, host, nxTTL)
+}
+
+// confirmNX takes the second look at a host that did not resolve: NXDOMAIN again after
+// NXDomainRecheck makes err permanent (ErrNXDomain) and remembers the host for nxTTL; any
+// other answer (it resolves now, a timeout, SERVFAIL) leaves err as it was, transient.
+func (c *client) confirmNX(ctx context.Context, err error) error {
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound || de.Name == "" {
+		return err
+	}
+	t := time.NewTimer(c.cfg.NXDomainRecheck)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return err
+	}
+	res := c.cfg.resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	lctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	_, lerr := res.LookupNetIP(lctx, "ip", de.Name)
+	var de2 *net.DNSError
+	if !errors.As(lerr, &de2) || !de2.IsNotFound {
+		return err
+	}
+	host := strings.ToLower(strings.TrimSuffix(de.Name, "."))
+	c.hostMu.Lock()
+	c.nx[host] = time.Now().Add(nxTTL)
+	c.hostMu.Unlock()
+	return fmt.Errorf("%w: %s (NXDOMAIN on two lookups %s apart): %w", ErrNXDomain, host, c.cfg.NXDomainRecheck, err)
 }
 
 // do performs one GET with timeouts, the redirect limit, decompression and the size limit

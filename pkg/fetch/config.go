@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -22,6 +23,17 @@ type Config struct {
 	// NATS's default max_payload). Bigger bodies are gzipped into Raw.BodyGzip, then cut;
 	// Raw.Extra["truncated"] says so.
 	MaxMessageBytes int
+
+	// NXDomainRecheck: a host that does not resolve (NXDOMAIN) is looked up once more after
+	// this delay (default 3s) before the failure counts as permanent (a DNS hiccup or a
+	// record being published heals in seconds; a missing domain does not).
+	NXDomainRecheck time.Duration
+	// ItemAttempts: polls on which a feed item's page fetch may fail transiently (timeouts,
+	// 5xx, 408/429, network) before the item is published with the feed's own text
+	// (body_source feed_fallback) instead (default DefaultItemAttempts).
+	ItemAttempts int
+	// resolver replaces the system resolver (tests: a loopback DNS server).
+	resolver *net.Resolver
 
 	MinInterval     time.Duration // adaptive poll interval bounds (default 5m .. 12h)
 	MaxInterval     time.Duration
@@ -84,6 +96,8 @@ func (c Config) Defaults() Config {
 	d(&c.HeaderTimeout, 15*time.Second)
 	d(&c.RequestTimeout, 30*time.Second)
 	i(&c.MaxRedirects, 5)
+	d(&c.NXDomainRecheck, 3*time.Second)
+	i(&c.ItemAttempts, DefaultItemAttempts)
 	if c.MaxFeedBytes <= 0 {
 		c.MaxFeedBytes = 16 << 20
 	}
@@ -148,3 +162,12 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// DefaultItemAttempts is the default Config.ItemAttempts.
+const DefaultItemAttempts = 3
+
+// maxTimeoutAttempts bounds the deliveries of a news.submit message whose page keeps timing
+// out: a server that has not answered within RequestTimeout on 3 attempts spread over about
+// 15 s of backoff (≈ 1m45s in all with the default 30 s timeout) is treated as hopeless,
+// instead of holding a consumer slot for MaxDeliver × RequestTimeout (8 attempts ≈ 10.5 min).
+const maxTimeoutAttempts = 3

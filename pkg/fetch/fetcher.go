@@ -350,7 +350,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			outcome = "unchanged"
 		} else {
 			var complete bool
-			newItems, complete, err = f.handleItems(ctx, src, parsed.Items, log)
+			newItems, complete, err = f.handleItems(ctx, src, st, parsed.Items, log)
 			if err != nil { // publish/store failure: keep the old hash so the items are retried
 				f.m.polls.WithLabelValues("publish_error").Inc()
 				log.Warn("items not fully handled", zap.Error(err))
@@ -424,6 +424,12 @@ func errorReason(err error) string {
 			return "http_429"
 		}
 		return fmt.Sprintf("http_%dxx", se.Code/100)
+	case errors.Is(err, ErrNXDomain):
+		return "nxdomain"
+	case errors.Is(err, ErrRedirectRefused):
+		return "redirect_refused"
+	case errors.Is(err, ErrBadURL):
+		return "bad_url"
 	case errors.Is(err, ErrBlockedAddress):
 		return "blocked"
 	case errors.Is(err, ErrRobots):
@@ -509,9 +515,12 @@ func seenKeys(feedKey string, it Item, id string) (ukey, gkey string) {
 }
 
 // handleItems publishes the unseen items (newest first, at most MaxItemsPerPoll) and marks
-// them seen. complete is false when some items were deferred to the next poll. It returns an
-// error only when the bus or the store failed.
-func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log *zap.Logger) (newN int, complete bool, err error) {
+// them seen. complete is false when some items were deferred to the next poll. An item whose
+// page fetch failed transiently is deferred, counted in st.ItemFailures, and published with
+// the feed's own text (body_source feed_fallback) once it has failed on ItemAttempts polls,
+// so no item is retried on every poll forever. It returns an error only when the bus or the
+// store failed.
+func (f *Fetcher) handleItems(ctx context.Context, src Source, st *FeedState, items []Item, log *zap.Logger) (newN int, complete bool, err error) {
 	items = append([]Item(nil), items...)
 	sort.SliceStable(items, func(i, j int) bool { return itemTime(items[i]).After(itemTime(items[j])) })
 	limit := f.cfg.MaxItemsPerPoll
@@ -521,6 +530,7 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 	fk := src.Key()
 	handled := 0
 	complete = true
+	present := make(map[string]bool, len(items))
 	for _, it := range items {
 		if ctx.Err() != nil {
 			return newN, false, nil // poll time is up; the rest next poll
@@ -531,6 +541,7 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 			continue
 		}
 		ukey, gkey := seenKeys(fk, it, id)
+		present[ukey] = true
 		seen, err := f.seenAny(ctx, ukey, gkey)
 		if err != nil {
 			return newN, false, err
@@ -547,11 +558,26 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 		handled++
 		raw, err := f.buildRaw(ctx, src, &it, canon)
 		if err != nil {
-			f.m.items.WithLabelValues("deferred").Inc()
 			f.m.errors.WithLabelValues(errorReason(err)).Inc()
-			log.Info("item deferred", zap.String("link", it.Link), zap.Error(err))
-			complete = false
-			continue
+			attempts := 0
+			// A busy host or the poll's own end is no attempt at the page.
+			if ctx.Err() == nil && !errors.Is(err, ErrHostBusy) && !errors.Is(err, context.Canceled) {
+				if st.ItemFailures == nil {
+					st.ItemFailures = map[string]int{}
+				}
+				st.ItemFailures[ukey]++
+				attempts = st.ItemFailures[ukey]
+			}
+			if raw == nil || attempts < f.cfg.ItemAttempts {
+				f.m.items.WithLabelValues("deferred").Inc()
+				log.Info("item deferred", zap.String("link", it.Link), zap.Int("attempts", attempts), zap.Error(err))
+				complete = false
+				continue
+			}
+			raw.Extra["fetch_error"] = fmt.Sprintf("%s (failed on %d polls)", err, attempts)
+		}
+		if raw.Extra["body_source"] == "feed_fallback" {
+			log.Warn("item page not fetched; published with the feed's text", zap.String("link", it.Link), zap.String("reason", raw.Extra["fetch_error"]))
 		}
 		finalID := article.IDFromCanonical(raw.CanonicalURL)
 		keys := []string{ukey, gkey}
@@ -575,8 +601,14 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, items []Item, log
 		if err := f.markSeen(ctx, keys...); err != nil {
 			return newN, false, err
 		}
+		delete(st.ItemFailures, ukey)
 		newN++
 		f.m.items.WithLabelValues("new").Inc()
+	}
+	for k := range st.ItemFailures { // items gone from the feed
+		if !present[k] {
+			delete(st.ItemFailures, k)
+		}
 	}
 	return newN, complete, nil
 }
@@ -661,26 +693,27 @@ func transient(err error) bool {
 		return !se.Permanent()
 	}
 	switch {
-	case errors.Is(err, ErrRobots), errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrBodyTooLarge):
+	case errors.Is(err, ErrRobots), errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrBodyTooLarge),
+		errors.Is(err, ErrRedirectRefused), errors.Is(err, ErrNXDomain), errors.Is(err, ErrBadURL):
 		return false
 	}
-	return true // timeouts, network, host busy, cancelled
+	return true // timeouts, network (incl. a DNS failure not confirmed), host busy, cancelled
 }
 
 // buildRaw assembles the raw payload for an item, fetching its page unless the source is
 // full-content. Permanent page errors fall back to the feed's content; transient ones are
-// returned (the item is retried next poll).
+// returned (the item is retried next poll) together with that fallback payload, which the
+// caller publishes once the item's attempts are spent.
 func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon string) (*article.Raw, error) {
 	now := time.Now().UTC()
 	raw := &article.Raw{
 		URL: it.Link, CanonicalURL: canon, FetchedAt: now, Extra: map[string]string{},
 		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: src.URL, Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
 	}
-	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil || it.PublishedText != "" {
+	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil {
 		raw.Feed = &article.FeedItem{
 			GUID: it.GUID, Title: it.Title, Description: it.Description, Authors: it.Authors, Categories: it.Categories,
 			Published: it.Published, Updated: it.Updated, Image: it.Image, Content: it.Content,
-			Language: it.FeedLanguage, PublishedText: it.PublishedText, UpdatedText: it.UpdatedText,
 		}
 	}
 	if src.Options.FullContent && strings.TrimSpace(it.Content) != "" {
@@ -692,12 +725,12 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	resp, err := f.client.get(ctx, request{URL: it.Link, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxPageBytes, Truncate: true, ToUTF8: true})
 	f.m.fetchSeconds.WithLabelValues("page").Observe(time.Since(t0).Seconds())
 	if err != nil {
-		if transient(err) {
-			return nil, err
-		}
 		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
 		raw.Extra["body_source"] = "feed_fallback"
 		raw.Extra["fetch_error"] = err.Error()
+		if transient(err) {
+			return raw, err
+		}
 		return raw, nil
 	}
 	mt, _, _ := mime.ParseMediaType(resp.ContentType)

@@ -38,6 +38,9 @@ type FeedState struct {
 	Children           map[string]string `json:"children,omitempty"` // sitemap index: child loc → lastmod seen
 	Polls              int64             `json:"polls,omitempty"`
 	ItemsNew           int64             `json:"items_new,omitempty"`
+	// ItemFailures counts, per item (seen-set key), the polls on which its page fetch failed
+	// transiently; at Config.ItemAttempts the item falls back to the feed's text.
+	ItemFailures map[string]int `json:"item_failures,omitempty"`
 }
 
 // Store keeps per-feed state and the seen-set. Implementations are safe for concurrent use

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -169,12 +170,15 @@ func (f *Fetcher) publishSubmission(ctx context.Context, s Submission) error {
 // and publishes the article to news.raw, returning nil only once the broker stored it (the
 // message is then acked). Transient failures (network, timeouts, 5xx, 408/429, host busy,
 // shutdown, bus trouble) return a plain error, so the bus redelivers with backoff and
-// dead-letters after MaxDeliver attempts; permanent ones (undecodable message, invalid URL,
-// other 4xx, robots.txt disallow, blocked address, redirect loop, oversized body, content
-// that is neither HTML nor text) return a bus.Permanent error, so the message is
-// dead-lettered at once with the reason. A panic is recovered as a permanent error. Safe for
+// dead-letters after MaxDeliver attempts, except that a page still timing out on attempt
+// maxTimeoutAttempts (3) is dead-lettered then; permanent ones (undecodable message, invalid
+// URL, other 4xx, robots.txt disallow, blocked address, redirect loop, redirect to a
+// non-http(s) scheme, NXDOMAIN confirmed by a second lookup, oversized body, content that is
+// neither HTML nor text) return a bus.Permanent error, so the message is dead-lettered at
+// once with the reason. A panic is recovered as a permanent error. Safe for
 // concurrent use; it does not need Run.
 func (f *Fetcher) HandleSubmission(ctx context.Context, m bus.Message) (err error) {
+	var s Submission
 	defer func() {
 		if r := recover(); r != nil {
 			f.m.errors.WithLabelValues("panic").Inc()
@@ -186,17 +190,32 @@ func (f *Fetcher) HandleSubmission(ctx context.Context, m bus.Message) (err erro
 			f.m.submissions.WithLabelValues("fetched").Inc()
 		case bus.IsPermanent(err):
 			f.m.submissions.WithLabelValues("dead_letter").Inc()
-			f.log.Warn("submitted url failed permanently, dead-lettering", zap.String("key", m.Key()), zap.Error(err))
+			var since time.Duration // time from POST /v1/urls to this dead letter
+			if !s.SubmittedAt.IsZero() {
+				since = time.Since(s.SubmittedAt)
+			}
+			f.log.Warn("submitted url failed permanently, dead-lettering", zap.String("key", m.Key()), zap.Int("attempt", m.Attempt()),
+				zap.Duration("since_submitted", since), zap.String("reason", errorReason(err)), zap.Error(err))
 		default:
 			f.m.submissions.WithLabelValues("retry").Inc()
 			f.log.Info("submitted url failed, will retry", zap.String("key", m.Key()), zap.Int("attempt", m.Attempt()), zap.Error(err))
 		}
 	}()
-	s, err := DecodeSubmission(m.Data())
+	s, err = DecodeSubmission(m.Data())
 	if err != nil {
 		return bus.Permanent(fmt.Errorf("fetch: submission %s: %w", m.Key(), err))
 	}
-	return f.fetchSubmitted(ctx, s.URL)
+	err = f.fetchSubmitted(ctx, s.URL)
+	if err != nil && !bus.IsPermanent(err) && ctx.Err() == nil && timedOut(err) && m.Attempt() >= maxTimeoutAttempts {
+		err = bus.Permanent(fmt.Errorf("%w (timed out on %d attempts: server hopelessly slow)", err, m.Attempt()))
+	}
+	return err
+}
+
+// timedOut reports a request that ran into its timeout (headers or whole request).
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // DecodeSubmission decodes a news.submit payload; an error (broken JSON, no URL) means the
@@ -225,7 +244,7 @@ func (f *Fetcher) fetchSubmitted(ctx context.Context, u string) error {
 	src := Source{Name: "submitted", URL: u, Kind: KindSite}
 	it := Item{Link: u}
 	raw, err := f.buildRaw(ctx, src, &it, canon)
-	if err != nil { // buildRaw returns only transient errors (see transient)
+	if err != nil { // buildRaw returns only transient errors (see transient); the bus retries
 		f.m.items.WithLabelValues("deferred").Inc()
 		f.m.errors.WithLabelValues(errorReason(err)).Inc()
 		return fmt.Errorf("fetch: submission %s: %w", u, err)
