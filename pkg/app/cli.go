@@ -17,6 +17,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/clean"
 	"github.com/newsflow/newsflow/pkg/cli"
+	"github.com/newsflow/newsflow/pkg/dlq"
 	"github.com/newsflow/newsflow/pkg/enrich"
 	"github.com/newsflow/newsflow/pkg/index"
 	"github.com/newsflow/newsflow/pkg/internal/redact"
@@ -40,7 +41,7 @@ func Command(getenv func(string) string, stdin io.Reader) *cobra.Command {
 		Use:   "newsflow",
 		Short: "newsflow — the whole news pipeline in one binary",
 		Long: "newsflow — the whole news pipeline in one binary: `run` runs every stage in one process;\n" +
-			"extract, search, replay and setup are the user's tools.\n\n" +
+			"extract, search, replay, setup and dlq are the user's tools.\n\n" +
 			"Configuration: NEWSFLOW_* environment variables (README.md); flags override them.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -50,7 +51,7 @@ func Command(getenv func(string) string, stdin io.Reader) *cobra.Command {
 		},
 		RunE: func(*cobra.Command, []string) error { return cli.UsageError("a command is required") },
 	}
-	root.AddCommand(runCommand(getenv), extractCommand(stdin), searchCommand(getenv), replayCommand(getenv), setupCommand(getenv))
+	root.AddCommand(runCommand(getenv), extractCommand(stdin), searchCommand(getenv), replayCommand(getenv), setupCommand(getenv), dlqCommand(getenv))
 	return root
 }
 
@@ -417,4 +418,169 @@ func parseFrom(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	return time.Time{}, fmt.Errorf("--from %q: want RFC 3339 or a duration like 24h", s)
+}
+
+// dlqCommand is `newsflow dlq list|show|requeue|purge`; the logic is in pkg/dlq. The bus is
+// the services' (NEWSFLOW_BUS, NEWSFLOW_NATS_URL, NEWSFLOW_KAFKA_BROKERS).
+func dlqCommand(getenv func(string) string) *cobra.Command {
+	var (
+		subject, prefix, stage, reason, since, until, output string
+		limit                                                int
+	)
+	cmd := &cobra.Command{
+		Use:   "dlq list|show|requeue|purge",
+		Short: "list, show, requeue or purge dead letters",
+		Long: "Reads the dead letters on the bus the services use (NEWSFLOW_BUS, NEWSFLOW_NATS_URL,\n" +
+			"NEWSFLOW_KAFKA_BROKERS) without disturbing their consumers. The filters select for list,\n" +
+			"requeue and purge. Requeue republishes each original payload to its original subject once\n" +
+			"(later requeues skip it); purge deletes (NATS) or hides (Kafka: a compacted <dlq>.purged topic).",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return cli.UsageError("a dlq command is required: list, show, requeue or purge")
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&subject, "subject", "news.dlq", "the dead-letter subject (topic)")
+	pf.StringVar(&prefix, "stream-prefix", "NEWSFLOW", "NATS stream prefix")
+	pf.StringVar(&stage, "stage", "", "only dead letters of this stage (cleaner, enricher, indexer, ...)")
+	pf.StringVar(&reason, "reason", "", "only dead letters whose reason contains this (case-insensitive)")
+	pf.StringVar(&since, "since", "", "only dead letters since: RFC 3339 or a duration back from now (24h)")
+	pf.StringVar(&until, "until", "", "only dead letters before: RFC 3339 or a duration back from now")
+	pf.IntVar(&limit, "limit", 0, "at most this many, oldest first (0: all; list: 100)")
+	pf.StringVarP(&output, "output", "o", "table", "list and show output: table (text) or json")
+
+	// open validates everything, then connects; ids are the IDs given as arguments.
+	open := func(c *cobra.Command, ids []string, needSelection bool, all bool) (*dlq.Tool, dlq.Filter, error) {
+		f := dlq.Filter{IDs: ids, Stage: stage, Reason: reason, Limit: limit}
+		var err error
+		now := time.Now()
+		if f.Since, err = dlq.ParseTime(since, now); err != nil {
+			return nil, f, cli.UsageError("--since %v", err)
+		}
+		if f.Until, err = dlq.ParseTime(until, now); err != nil {
+			return nil, f, cli.UsageError("--until %v", err)
+		}
+		if output != "table" && output != "text" && output != "json" {
+			return nil, f, cli.UsageError("-o %q: want table or json", output)
+		}
+		if limit < 0 {
+			return nil, f, cli.UsageError("--limit %d: want 0 or more", limit)
+		}
+		if needSelection && f.Empty() && !all {
+			return nil, f, cli.UsageError("select dead letters: IDs, a filter (--stage, --reason, --since, --until) or --all")
+		}
+		cfg, err := service.LoadConfig("newsflow", getenv)
+		if err != nil {
+			return nil, f, cli.ConfigError(err)
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), 15*time.Second)
+		defer cancel()
+		tool, err := dlq.Open(ctx, dlq.Config{Bus: cfg.Bus, NATSURL: cfg.NATSURL, KafkaBrokers: cfg.KafkaBrokers, StreamPrefix: prefix, Subject: subject})
+		if err != nil {
+			return nil, f, err
+		}
+		where := cfg.NATSURL
+		if cfg.Bus == "kafka" {
+			where = strings.Join(cfg.KafkaBrokers, ",")
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "dead letters on %s (%s %s)\n", subject, cfg.Bus, redact.URL(where))
+		return tool, f, nil
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "list dead letters (table or -o json)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if !c.Flags().Changed("limit") {
+				limit = 100
+			}
+			tool, f, err := open(c, nil, false, false)
+			if err != nil {
+				return err
+			}
+			defer tool.Close()
+			es, err := tool.List(c.Context(), f)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				js := make([]dlq.JSON, len(es))
+				for i, e := range es {
+					js[i] = dlq.ToJSON(e, false)
+				}
+				return writeJSON(c.OutOrStdout(), js)
+			}
+			return dlq.WriteTable(c.OutOrStdout(), es)
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "print one dead letter whole (reason, attempts, subject, payload)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			tool, _, err := open(c, nil, false, false)
+			if err != nil {
+				return err
+			}
+			defer tool.Close()
+			e, err := tool.Get(c.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(c.OutOrStdout(), dlq.ToJSON(*e, true))
+			}
+			return dlq.WriteEntry(c.OutOrStdout(), e)
+		},
+	}
+	var requeueAll bool
+	requeue := &cobra.Command{
+		Use:   "requeue [ID...]",
+		Short: "republish original payloads to their original subjects, once",
+		RunE: func(c *cobra.Command, args []string) error {
+			tool, f, err := open(c, args, true, requeueAll)
+			if err != nil {
+				return err
+			}
+			defer tool.Close()
+			res, err := tool.Requeue(c.Context(), f)
+			for _, e := range res.Requeued {
+				fmt.Fprintf(c.OutOrStdout(), "requeued %s to %s\n", e.ID, e.Subject)
+			}
+			for _, e := range res.Skipped {
+				fmt.Fprintf(c.OutOrStdout(), "skipped %s (already requeued or no original subject)\n", e.ID)
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%d requeued, %d skipped\n", len(res.Requeued), len(res.Skipped))
+			return err
+		},
+	}
+	requeue.Flags().BoolVar(&requeueAll, "all", false, "requeue every dead letter when no ID or filter is given")
+	var purgeAll, yes bool
+	purge := &cobra.Command{
+		Use:   "purge [ID...] --yes",
+		Short: "remove dead letters (NATS: deleted; Kafka: hidden)",
+		RunE: func(c *cobra.Command, args []string) error {
+			if !yes {
+				return cli.UsageError("purge removes dead letters: add --yes")
+			}
+			tool, f, err := open(c, args, true, purgeAll)
+			if err != nil {
+				return err
+			}
+			defer tool.Close()
+			gone, err := tool.Purge(c.Context(), f)
+			fmt.Fprintf(c.OutOrStdout(), "%d purged\n", len(gone))
+			return err
+		},
+	}
+	purge.Flags().BoolVar(&purgeAll, "all", false, "purge every dead letter when no ID or filter is given")
+	purge.Flags().BoolVar(&yes, "yes", false, "confirm the purge")
+	cmd.AddCommand(list, show, requeue, purge)
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

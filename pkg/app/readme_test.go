@@ -29,13 +29,17 @@ func TestReadmeCLI(t *testing.T) {
 		}
 		commands++
 		var out, errb bytes.Buffer
-		if code := Main([]string{fields[1], "--help"}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
-			t.Errorf("newsflow %s --help: exit %d: %s", fields[1], code, errb.String())
+		cmd := []string{fields[1]}
+		if len(fields) > 2 && regexp.MustCompile(`^[a-z]+$`).MatchString(fields[2]) {
+			cmd = append(cmd, fields[2]) // a subcommand: `newsflow dlq list ...`
+		}
+		if code := Main(append(cmd, "--help"), func(string) string { return "" }, nil, &out, &errb); code != 0 {
+			t.Errorf("newsflow %s --help: exit %d: %s", strings.Join(cmd, " "), code, errb.String())
 			continue
 		}
 		for _, m := range flag.FindAllStringSubmatch(line, -1) {
 			if f := m[1]; f != "-" && !strings.Contains(out.String(), f+" ") && !strings.Contains(out.String(), f+",") {
-				t.Errorf("README shows %s for `newsflow %s`; its --help has no such flag:\n%s", f, fields[1], out.String())
+				t.Errorf("README shows %s for `newsflow %s`; its --help has no such flag:\n%s", f, strings.Join(cmd, " "), out.String())
 			}
 		}
 	}
