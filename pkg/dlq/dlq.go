@@ -3,7 +3,7 @@
 // its original subject exactly once, and purge them. `newsflow dlq` is its command line.
 //
 // Reading never disturbs the pipeline: on NATS an ephemeral ordered consumer (no durable, no
-// acks), on Kafka a group-less reader per partition (no consumer group, no commits).
+// acks), on Kafka plain Fetch requests per partition (no consumer group, no commits).
 //
 // IDs: the JetStream stream sequence ("42") or the Kafka partition and offset ("0:17").
 //

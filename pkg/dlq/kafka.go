@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +112,7 @@ func (k *kafkaBackend) read(ctx context.Context, subject string) ([]raw, error) 
 		if po.Error != nil {
 			return nil, fmt.Errorf("dlq: offsets %s/%d: %w", topic, po.Partition, po.Error)
 		}
-		rs, err := k.readPartition(ctx, topic, po.Partition, po.FirstOffset, po.LastOffset)
+		rs, err := k.readPartition(ctx, client, topic, po.Partition, po.FirstOffset, po.LastOffset)
 		if err != nil {
 			return nil, err
 		}
@@ -122,30 +123,54 @@ func (k *kafkaBackend) read(ctx context.Context, subject string) ([]raw, error) 
 	return out, nil
 }
 
-func (k *kafkaBackend) readPartition(ctx context.Context, topic string, p int, first, last int64) ([]raw, error) {
-	if first < 0 || last <= first {
+// readPartition fetches records [first, last) of one partition with Fetch requests (no
+// reader goroutines, no consumer group).
+func (k *kafkaBackend) readPartition(ctx context.Context, client *kafka.Client, topic string, p int, first, last int64) ([]raw, error) {
+	var out []raw
+	for off := first; off < last; {
+		res, err := client.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: p, Offset: off, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 500 * time.Millisecond})
+		if err == nil {
+			err = res.Error
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dlq: read %s/%d at %d: %w", topic, p, off, err)
+		}
+		next := off
+		for {
+			r, err := res.Records.ReadRecord()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dlq: read %s/%d at %d: %w", topic, p, off, err)
+			}
+			if r.Offset < off || r.Offset >= last { // a batch may start before off
+				continue
+			}
+			key, _ := readBytes(r.Key)
+			val, err := readBytes(r.Value)
+			if err != nil {
+				return nil, err
+			}
+			h := map[string]string{}
+			for _, x := range r.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			out = append(out, raw{id: strconv.Itoa(p) + ":" + strconv.FormatInt(r.Offset, 10), key: string(key), data: val, time: r.Time, header: h})
+			next = r.Offset + 1
+		}
+		if next == off { // nothing at or after off below last (compacted away)
+			break
+		}
+		off = next
+	}
+	return out, nil
+}
+
+func readBytes(b kafka.Bytes) ([]byte, error) {
+	if b == nil {
 		return nil, nil
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.brokers, Topic: topic, Partition: p, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 500 * time.Millisecond})
-	defer r.Close()
-	if err := r.SetOffset(first); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var out []raw
-	for {
-		m, err := r.ReadMessage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dlq: read %s/%d at %d of %d: %w", topic, p, first, last, err)
-		}
-		h := map[string]string{}
-		for _, x := range m.Headers {
-			h[x.Key] = string(x.Value)
-		}
-		out = append(out, raw{id: strconv.Itoa(p) + ":" + strconv.FormatInt(m.Offset, 10), key: string(m.Key), data: m.Value, time: m.Time, header: h})
-		if m.Offset >= last-1 {
-			return out, nil
-		}
-	}
+	defer b.Close()
+	return io.ReadAll(b)
 }
