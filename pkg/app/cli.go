@@ -475,7 +475,7 @@ func dlqCommand(getenv func(string) string) *cobra.Command {
 		}
 		ctx, cancel := context.WithTimeout(c.Context(), 15*time.Second)
 		defer cancel()
-		tool, err := dlq.Open(ctx, dlq.Config{Bus: cfg.Bus, NATSURL: cfg.NATSURL, KafkaBrokers: cfg.KafkaBrokers, StreamPrefix: prefix, Subject: subject})
+		tool, err := dlq.Open(ctx, dlq.Config{Bus: cfg.Bus, NATSURL: cfg.NATSURL, KafkaBrokers: cfg.KafkaBrokers, KafkaReplicas: cfg.KafkaReplicas, StreamPrefix: prefix, Subject: subject})
 		if err != nil {
 			return nil, f, err
 		}

@@ -46,12 +46,13 @@ const HeaderRequeuedFrom = "Newsflow-Requeued-From"
 
 // Config selects the bus and the DLQ subject.
 type Config struct {
-	Bus          string   // "nats" or "kafka"
-	NATSURL      string   // Bus nats
-	StreamPrefix string   // NATS stream prefix (default NEWSFLOW, as the services use)
-	KafkaBrokers []string // Bus kafka
-	Subject      string   // the DLQ subject (default news.dlq)
-	ClientName   string   // connection / client name (default newsflow-dlq)
+	Bus           string   // "nats" or "kafka"
+	NATSURL       string   // Bus nats
+	StreamPrefix  string   // NATS stream prefix (default NEWSFLOW, as the services use)
+	KafkaBrokers  []string // Bus kafka
+	KafkaReplicas int      // replication factor of the Kafka marker topics (default 1)
+	Subject       string   // the DLQ subject (default news.dlq)
+	ClientName    string   // connection / client name (default newsflow-dlq)
 }
 
 // Entry is one dead letter as read from the DLQ.
@@ -135,7 +136,7 @@ type backend interface {
 	close() error
 }
 
-// Tool reads and manages one DLQ subject.
+// Tool reads and manages one DLQ subject. Not safe for concurrent use.
 type Tool struct {
 	be      backend
 	subject string

@@ -22,6 +22,10 @@ type kafkaBackend struct {
 	brokers []string
 	tr      *kafka.Transport
 	client  *kafka.Client
+	// markers: the marker topics, true once ensured compacted (on their first publish, so
+	// list and show create nothing).
+	markers  map[string]bool
+	replicas int
 }
 
 func openKafka(ctx context.Context, cfg Config) (*kafkaBackend, error) {
@@ -30,20 +34,14 @@ func openKafka(ctx context.Context, cfg Config) (*kafkaBackend, error) {
 		return nil, err
 	}
 	tr := &kafka.Transport{ClientID: cfg.ClientName}
-	k := &kafkaBackend{b: b, brokers: cfg.KafkaBrokers, tr: tr, client: &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: tr, Timeout: 10 * time.Second}}
-	// The marker topics are compacted (one record per dead-letter ID is all they need).
-	for _, s := range []string{cfg.Subject + ".requeued", cfg.Subject + ".purged"} {
-		if err := k.ensureCompacted(ctx, s); err != nil {
-			k.close()
-			return nil, err
-		}
-	}
+	k := &kafkaBackend{b: b, brokers: cfg.KafkaBrokers, tr: tr, client: &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: tr, Timeout: 10 * time.Second},
+		replicas: max(cfg.KafkaReplicas, 1), markers: map[string]bool{cfg.Subject + ".requeued": false, cfg.Subject + ".purged": false}}
 	return k, nil
 }
 
 func (k *kafkaBackend) ensureCompacted(ctx context.Context, topic string) error {
 	res, err := k.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: topic, NumPartitions: 1, ReplicationFactor: 1,
+		Topic: topic, NumPartitions: 1, ReplicationFactor: k.replicas,
 		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
 	}}})
 	if err == nil {
@@ -62,6 +60,13 @@ func (k *kafkaBackend) close() error {
 }
 
 func (k *kafkaBackend) publish(ctx context.Context, subject string, m bus.Outgoing) error {
+	if ensured, ok := k.markers[subject]; ok && !ensured {
+		// The marker topics are compacted: one record per dead-letter ID is all they need.
+		if err := k.ensureCompacted(ctx, subject); err != nil {
+			return err
+		}
+		k.markers[subject] = true
+	}
 	return k.b.Publish(ctx, subject, m)
 }
 
