@@ -22,8 +22,9 @@ import (
 // accepted while no fetcher consumer runs (202 = stored on news.submit, not in anyone's
 // memory: the process that accepted them is gone before the consumer starts), then the
 // fetcher stage, wired as the services wire it, fetches the good one onto news.raw and
-// dead-letters the 404 and an undecodable submission on news.dlq with the original payload
-// and the reason; a page failing with 502 once is fetched on redelivery. A URL posted to the
+// dead-letters the 404, a redirect to file: and an undecodable submission on news.dlq at once
+// with the original payload and the reason; a page failing with 502 once is fetched on
+// redelivery. A URL posted to the
 // running service's own endpoint is fetched too.
 func TestSubmitOnRealBus(t *testing.T) {
 	onRealBackends(t, runSubmit)
@@ -34,6 +35,10 @@ func submitSite(t *testing.T) *httptest.Server {
 	t.Helper()
 	var flaky atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/to-file" { // a redirect that can never be followed
+			http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+			return
+		}
 		if r.URL.Path == "/a/flaky" && flaky.Add(1) == 1 {
 			http.Error(w, "upstream hiccup", http.StatusBadGateway)
 			return
@@ -88,6 +93,7 @@ func postURLs(t *testing.T, h http.Handler, addr string, urls ...string) (int, f
 func runSubmit(t *testing.T, be backend) {
 	site := submitSite(t)
 	okURL, goneURL, laterURL, flakyURL := site.URL+"/a/durable", site.URL+"/gone", site.URL+"/a/later", site.URL+"/a/flaky"
+	fileURL := site.URL + "/to-file"
 	client := testClient(t, be)
 	raw := startSink(t, client, article.SubjectRaw)
 	dlq := startSink(t, client, article.SubjectDLQ)
@@ -98,9 +104,9 @@ func runSubmit(t *testing.T, be backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, ans := postURLs(t, api.Handler(), "", okURL, goneURL, flakyURL, "ftp://not-fetchable")
-	if code != http.StatusAccepted || len(ans.Accepted) != 3 || len(ans.Rejected) != 1 {
-		t.Fatalf("POST: %d %+v, want 202 with 3 accepted and 1 rejected", code, ans)
+	code, ans := postURLs(t, api.Handler(), "", okURL, goneURL, flakyURL, fileURL, "ftp://not-fetchable")
+	if code != http.StatusAccepted || len(ans.Accepted) != 4 || len(ans.Rejected) != 1 {
+		t.Fatalf("POST: %d %+v, want 202 with 4 accepted and 1 rejected", code, ans)
 	}
 	broken := []byte(`{"url":"http://`)
 	publish(t, client, article.SubjectSubmit, "broken-submit-1", broken)
@@ -119,13 +125,15 @@ func runSubmit(t *testing.T, be backend) {
 	})
 	okID, _, _ := article.ID(okURL)
 	goneID, _, _ := article.ID(goneURL)
+	fileID, _, _ := article.ID(fileURL)
+	started := time.Now()
 	rawByURL := func() map[string]*article.Envelope {
 		return raw.byKey(func(e *article.Envelope) string { return e.Raw.URL })
 	}
 	dlqByKey := func() map[string]*article.Envelope { return dlq.byKey(envID) }
 	// The flaky page needs a redelivery after the consumer's backoff (5s).
-	waitFor(t, "the submitted articles on news.raw and 2 dead letters", func() bool {
-		return rawByURL()[okURL] != nil && rawByURL()[flakyURL] != nil && len(dlqByKey()) >= 2
+	waitFor(t, "the submitted articles on news.raw and 3 dead letters", func() bool {
+		return rawByURL()[okURL] != nil && rawByURL()[flakyURL] != nil && len(dlqByKey()) >= 3
 	})
 	if e := rawByURL()[okURL]; e.ID != okID || e.Raw.Source.Name != "submitted" || !strings.Contains(e.Raw.Body, "Submitted article /a/durable") {
 		t.Errorf("news.raw: id %s source %q body %q, want %s from the page", e.ID, e.Raw.Source.Name, e.Raw.Body, okID)
@@ -141,6 +149,16 @@ func runSubmit(t *testing.T, be backend) {
 		}
 		if d.Stage != "fetcher" || d.Subject != be.subject(article.SubjectSubmit) || d.Attempts != 1 || !strings.Contains(d.Reason, "http 404") {
 			t.Errorf("404 dead letter: stage %q subject %q attempts %d reason %q", d.Stage, d.Subject, d.Attempts, d.Reason)
+		}
+	}
+	if e := dls[fileID]; e == nil || e.DLQ == nil {
+		t.Errorf("the redirect to file: is not on news.dlq (dead letters: %v)", keys(dls))
+	} else {
+		d := e.DLQ
+		t.Logf("redirect to file: dead-lettered %s after the fetcher stage started, attempts %d, reason %q",
+			d.FailedAt.Sub(started).Round(time.Millisecond), d.Attempts, d.Reason)
+		if d.Attempts != 1 || !strings.Contains(d.Reason, "redirect refused") {
+			t.Errorf("file: dead letter: attempts %d reason %q, want 1 attempt and the refused redirect", d.Attempts, d.Reason)
 		}
 	}
 	if e := dls["broken-submit-1"]; e == nil || e.DLQ == nil {
@@ -160,7 +178,7 @@ func runSubmit(t *testing.T, be backend) {
 	for k, v := range map[string]float64{
 		`newsflow_fetcher_submissions_total{outcome="fetched"}`:     3,
 		`newsflow_fetcher_submissions_total{outcome="retry"}`:       1,
-		`newsflow_fetcher_submissions_total{outcome="dead_letter"}`: 2,
+		`newsflow_fetcher_submissions_total{outcome="dead_letter"}`: 3,
 		`newsflow_fetcher_urls_submitted_total{outcome="accepted"}`: 1,
 	} {
 		if got[k] != v {
