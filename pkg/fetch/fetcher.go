@@ -710,10 +710,11 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 		URL: it.Link, CanonicalURL: canon, FetchedAt: now, Extra: map[string]string{},
 		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: src.URL, Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
 	}
-	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil {
+	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil || it.PublishedText != "" {
 		raw.Feed = &article.FeedItem{
 			GUID: it.GUID, Title: it.Title, Description: it.Description, Authors: it.Authors, Categories: it.Categories,
 			Published: it.Published, Updated: it.Updated, Image: it.Image, Content: it.Content,
+			Language: it.FeedLanguage, PublishedText: it.PublishedText, UpdatedText: it.UpdatedText,
 		}
 	}
 	if src.Options.FullContent && strings.TrimSpace(it.Content) != "" {
