@@ -298,22 +298,29 @@ func (h *harness) search(body string) map[string]any {
 }
 
 // searchIndex runs a search on index (an alias); a missing alias counts as no hits.
+// A 503 (an index created a moment ago whose primary shard is not allocated yet: "all shards
+// failed", no_shard_available_action_exception) is retried for up to 30 s.
 func (h *harness) searchIndex(index, body string) map[string]any {
 	h.t.Helper()
-	res, err := h.es.Search(h.es.Search.WithIndex(index), h.es.Search.WithBody(strings.NewReader(body)), h.es.Search.WithTrackTotalHits(true))
-	if err != nil {
-		h.t.Fatal(err)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		res, err := h.es.Search(h.es.Search.WithIndex(index), h.es.Search.WithBody(strings.NewReader(body)), h.es.Search.WithTrackTotalHits(true))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		switch {
+		case res.StatusCode == 404: // no document indexed yet: the alias does not exist
+			return map[string]any{"hits": map[string]any{"total": map[string]any{"value": 0.0}}}
+		case res.StatusCode == 503 && time.Now().Before(deadline):
+			time.Sleep(200 * time.Millisecond)
+			continue
+		case res.IsError():
+			h.t.Fatalf("search %s: %s %v", body, res.Status(), out)
+		}
+		return out
 	}
-	defer res.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode == 404 { // no document indexed yet: the alias does not exist
-		return map[string]any{"hits": map[string]any{"total": map[string]any{"value": 0.0}}}
-	}
-	if res.IsError() {
-		h.t.Fatalf("search %s: %s %v", body, res.Status(), out)
-	}
-	return out
 }
 
 func total(r map[string]any) int {
