@@ -259,10 +259,11 @@ func TestPoissonScore(t *testing.T) {
 			}
 		})
 	}
-	if c := minFiringCount(0.001, 3, 2.5, 6.5); c != 3 {
+	// With c² = 0 the firing count is the Poisson one.
+	if c := nbMinFiringCount(0.001, 0, 3, 2.5, 6.5); c != 3 {
 		t.Errorf("min firing count at tiny lambda = %d, want the floor 3", c)
 	}
-	if c := minFiringCount(100, 3, 2.5, 6.5); c != 250 {
+	if c := nbMinFiringCount(100, 0, 3, 2.5, 6.5); c != 250 {
 		t.Errorf("min firing count at lambda 100 = %d, want ratio floor 250", c)
 	}
 }

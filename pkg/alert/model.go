@@ -265,9 +265,11 @@ func (p *termProfile) sane() *termProfile {
 	if p == nil {
 		return nil
 	}
-	for _, v := range append(append(append(append(p.HodS[:0:0], p.HodS[:]...), p.HodE[:]...), p.DowS[:]...), p.DowE[:]...) {
-		if !finite32(v) || v < 0 {
-			return nil
+	for _, slots := range [][]float32{p.HodS[:], p.HodE[:], p.DowS[:], p.DowE[:]} {
+		for _, v := range slots {
+			if !finite32(v) || v < 0 {
+				return nil
+			}
 		}
 	}
 	p.cacheHour, p.cacheF = -1, 0

@@ -57,28 +57,6 @@ func poissonScore(c int, lambda float64) float64 {
 	return s
 }
 
-// minFiringCount returns the smallest count c with c >= minCount, c >= ratio*λ and
-// poissonScore(c, λ) >= minScore, capped at 65535.
-func minFiringCount(lambda float64, minCount int, ratio, minScore float64) int {
-	c := minCount
-	if r := int(math.Ceil(ratio * lambda)); r > c {
-		c = r
-	}
-	if c < 1 {
-		c = 1
-	}
-	for ; c < 65535; c++ {
-		if poissonScore(c, lambda) >= minScore {
-			return c
-		}
-		// Jump ahead for large λ: the test needs roughly λ + z·sqrt(λ).
-		if lambda > 50 && float64(c) < lambda {
-			c = int(lambda)
-		}
-	}
-	return 65535
-}
-
 // nbScore is −log10 P(X >= c) for X negative binomial with mean mu and variance
 // mu + c2·mu² (c2 is the squared coefficient of variation of the term's underlying rate; 0 is
 // Poisson). It uses the regularised incomplete beta function, P(X >= c) = I_{1−p}(c, r) with
