@@ -66,7 +66,7 @@ run: build
 	@if [ -z "$$NEWSFLOW_ES_URL" ]; then $(STACK_ENV); fi; ./bin/newsflow run
 
 eval-extraction:
-	cd pkg && $(GO) run ./cmd/eval-extraction -dir $(SHARED)/eval/extraction
+	cd pkg && $(GO) run ./cmd/eval-extraction -dir $(SHARED)/eval/extraction -multilingual $(SHARED)/eval/multilingual
 
 eval-ner:
 	cd pkg && $(GO) run ./cmd/eval-ner -data $(SHARED)/ml -eval $(SHARED)/eval

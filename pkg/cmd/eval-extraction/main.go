@@ -1,9 +1,10 @@
 // Command eval-extraction scores newsflow's cleaner, plain go-trafilatura and plain
 // go-readability on an article-extraction benchmark folder (html/<id>.html.gz +
 // ground-truth.json) with the benchmark's own metric (see pkg/clean/evalscore), and prints
-// precision, recall, F1 and pages/s for each in one run.
+// precision, recall, F1 and pages/s for each in one run; with -multilingual, also the snippet
+// metric of a multilingual set (html/<stem>.html.gz + evaldata.json, see evalscore.Snippets).
 //
-//	go run ./cmd/eval-extraction -dir ../../shared/eval/extraction -split all -out preds.json
+//	go run ./cmd/eval-extraction -dir ../../shared/eval/extraction -multilingual ../../shared/eval/multilingual
 package main
 
 import (
@@ -39,6 +40,7 @@ import (
 type page struct {
 	ID, URL, Truth string
 	HTML           []byte
+	With, Without  []string // snippets (multilingual set)
 }
 
 type extractor struct {
@@ -53,6 +55,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print per-page F1 of the newsflow cleaner, worst first")
 	only := flag.String("only", "", "comma-separated extractor names to run (newsflow,go-trafilatura,go-readability)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	multi := flag.String("multilingual", "", "also score the multilingual snippet set in this folder (html/*.html.gz + evaldata.json)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -66,7 +69,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dir, *out, *split, *only, *verbose); err != nil {
+	if err := run(*dir, *out, *split, *only, *multi, *verbose); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "eval-extraction:", err)
 		os.Exit(1)
@@ -108,19 +111,9 @@ func load(dir, split string) ([]page, error) {
 		if !inSplit(id, split) {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, "html", id+".html.gz"))
+		h, err := readGzip(filepath.Join(dir, "html", id+".html.gz"))
 		if err != nil {
 			return nil, err
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", id, err)
-		}
-		h, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", id, err)
 		}
 		pages = append(pages, page{ID: id, URL: v.URL, Truth: v.ArticleBody, HTML: h})
 	}
@@ -139,7 +132,7 @@ func inSplit(id, split string) bool {
 	return (split == "even") == even
 }
 
-func run(dir, out, split, only string, verbose bool) error {
+func run(dir, out, split, only, multi string, verbose bool) error {
 	if split != "all" && split != "even" && split != "odd" {
 		return fmt.Errorf("-split must be all, even or odd, got %q", split)
 	}
@@ -258,6 +251,9 @@ func run(dir, out, split, only string, verbose bool) error {
 			}
 		}
 	}
+	if multi != "" {
+		return scoreMultilingual(multi, exts)
+	}
 	return nil
 }
 
@@ -278,4 +274,66 @@ func hostOf(u string) string {
 		return ""
 	}
 	return strings.TrimPrefix(strings.ToLower(p.Hostname()), "www.")
+}
+
+// scoreMultilingual runs every extractor over the multilingual snippet set in dir and prints
+// the snippet metric (micro-averaged over all pages) and speed for each.
+func scoreMultilingual(dir string, exts []extractor) error {
+	b, err := os.ReadFile(filepath.Join(dir, "evaldata.json"))
+	if err != nil {
+		return err
+	}
+	var data map[string]struct {
+		File    string   `json:"file"`
+		With    []string `json:"with"`
+		Without []string `json:"without"`
+	}
+	if err := json.Unmarshal(b, &data); err != nil {
+		return fmt.Errorf("evaldata.json: %w", err)
+	}
+	var pages []page
+	for u, v := range data {
+		h, err := readGzip(filepath.Join(dir, "html", v.File+".gz"))
+		if err != nil {
+			return err
+		}
+		pages = append(pages, page{ID: v.File, URL: u, HTML: h, With: v.With, Without: v.Without})
+	}
+	sort.Slice(pages, func(i, j int) bool { return pages[i].ID < pages[j].ID })
+	fmt.Printf("\nmultilingual=%s pages=%d (snippet metric)\n\n", dir, len(pages))
+	fmt.Printf("%-16s %9s %9s %9s %9s %9s %12s %7s\n", "extractor", "precision", "recall", "F1", "accuracy", "pages/s", "pages/cpu-s", "errors")
+	for _, e := range exts {
+		var total evalscore.Snippets
+		nerr := 0
+		runtime.GC()
+		start, cpu0 := time.Now(), cpuTime()
+		for _, p := range pages {
+			t, err := e.run(p)
+			if err != nil {
+				nerr++
+			}
+			total = total.Add(evalscore.ScoreSnippets(t, p.With, p.Without))
+		}
+		el, cpuEl := time.Since(start), cpuTime()-cpu0
+		fmt.Printf("%-16s %9.4f %9.4f %9.4f %9.4f %9.1f %12.1f %7d\n", e.name, total.Precision(), total.Recall(), total.F1(),
+			total.Accuracy(), float64(len(pages))/el.Seconds(), float64(len(pages))/cpuEl.Seconds(), nerr)
+	}
+	return nil
+}
+
+func readGzip(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
