@@ -695,4 +695,8 @@ main() {
     esac
 }
 
-main "$@"
+# Sourcing this file (`source deploy/local/stack.sh`) defines its functions and settings without
+# running a command, so other scripts (secured servers, clusters) reuse the installers.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main "$@"
+fi
