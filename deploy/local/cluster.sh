@@ -98,7 +98,7 @@ http: $HOST:$((CL_NATS_MONITOR_PORT + i))
 jetstream {
   store_dir: "$CL_DATA/$n"
   max_memory_store: 256MB
-  max_file_store: 8GB
+  max_file_store: 32GB # a reservation per stream of MaxBytes (1 GiB by default) counts against it
 }
 cluster {
   name: newsflow-cluster

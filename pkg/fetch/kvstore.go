@@ -15,7 +15,7 @@ type KVConfig struct {
 	StateBucket string        // default "newsflow_fetch_state"
 	SeenBucket  string        // default "newsflow_fetch_seen"
 	SeenTTL     time.Duration // default 30 days: an article unseen for that long may be re-published
-	Replicas    int           // bucket replicas (default 1)
+	Replicas    int           // bucket replicas (default: 3 when the server is in a cluster of 3 or more, else 1)
 	Storage     jetstream.StorageType
 }
 
@@ -29,10 +29,18 @@ func (c KVConfig) withDefaults() KVConfig {
 	if c.SeenTTL <= 0 {
 		c.SeenTTL = 30 * 24 * time.Hour
 	}
-	if c.Replicas <= 0 {
-		c.Replicas = 1
-	}
 	return c
+}
+
+// defaultReplicas is 3 when the connected server belongs to a JetStream cluster of at least
+// three servers (its INFO names a cluster and advertises their client URLs), else 1: the
+// fetcher's seen-set and leases must survive losing a node as the streams do.
+func defaultReplicas(js jetstream.JetStream) int {
+	nc := js.Conn()
+	if nc == nil || nc.ConnectedClusterName() == "" || len(nc.Servers()) < 3 {
+		return 1
+	}
+	return 3
 }
 
 // KVStore is a Store on two NATS JetStream KV buckets: per-feed state (CAS on revisions, so
@@ -48,6 +56,9 @@ type KVStore struct {
 // NewKVStore creates or updates the buckets and returns the store.
 func NewKVStore(ctx context.Context, js jetstream.JetStream, cfg KVConfig) (*KVStore, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = defaultReplicas(js)
+	}
 	state, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: cfg.StateBucket, Description: "newsflow fetcher per-feed state and leases",
 		History: 1, Replicas: cfg.Replicas, Storage: cfg.Storage,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/bustest"
 )
 
 // TestLag: before its group has consumed anything, the backlog is every published message;
@@ -31,7 +32,7 @@ func TestLag(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitKafkaLag(t, b, subject, func(l bus.Lag) bool { return l.Backlog() == n })
+	bustest.WaitLag(t, b, subject, "g", 60*time.Second, func(l bus.Lag) bool { return l.Backlog() == n })
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -39,24 +40,7 @@ func TestLag(t *testing.T) {
 		_ = b.Consume(cctx, subject, bus.ConsumeOptions{Group: "g", DLQSubject: prefix + ".dlq"},
 			func(context.Context, bus.Message) error { return nil })
 	}()
-	waitKafkaLag(t, b, subject, func(l bus.Lag) bool { return l.Backlog() == 0 })
+	bustest.WaitLag(t, b, subject, "g", 60*time.Second, func(l bus.Lag) bool { return l.Backlog() == 0 })
 	cancel()
 	<-done
-}
-
-func waitKafkaLag(t *testing.T, b *Bus, subject string, ok func(bus.Lag) bool) {
-	t.Helper()
-	var last bus.Lag
-	for range 600 {
-		l, found, err := b.Lag(context.Background(), subject, "g")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if found && ok(l) {
-			return
-		}
-		last = l
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("lag stayed %+v", last)
 }

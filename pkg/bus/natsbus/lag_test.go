@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/bustest"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 )
 
@@ -45,29 +46,12 @@ func TestLag(t *testing.T) {
 				return bus.ErrDeferred
 			})
 	}()
-	waitLag(t, b, "g", func(l bus.Lag) bool { return l.Backlog() == n && l.Unacked > 0 })
+	bustest.WaitLag(t, b, "lag.in", "g", 30*time.Second, func(l bus.Lag) bool { return l.Backlog() == n && l.Unacked > 0 })
 	ack.Store(true) // the deferred deliveries come back after AckWait and are acked
-	waitLag(t, b, "g", func(l bus.Lag) bool { return l.Backlog() == 0 })
+	bustest.WaitLag(t, b, "lag.in", "g", 30*time.Second, func(l bus.Lag) bool { return l.Backlog() == 0 })
 	cancel()
 	<-done
 	if _, found, err := b.Lag(ctx, "lag.in", "nobody"); err != nil || found {
 		t.Fatalf("Lag of a missing group = found %v, %v; want not found", found, err)
 	}
-}
-
-func waitLag(t *testing.T, b *natsbus.Bus, group string, ok func(bus.Lag) bool) {
-	t.Helper()
-	var last bus.Lag
-	for range 300 {
-		l, found, err := b.Lag(context.Background(), "lag.in", group)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if found && ok(l) {
-			return
-		}
-		last = l
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("lag stayed %+v", last)
 }
