@@ -40,6 +40,31 @@ func main() {
 	rulesFile := flag.String("rules", "", "rules file for the real-data replay (default: the shipped default rules)")
 	flag.Parse()
 	det := alert.DetectorConfig{Warmup: *warmup, DispersionPrior: *dispPrior, DispersionWeight: *dispWeight, DispersionFloor: *dispFloor, HalfLife: *halfLife}
+	opt := alerteval.Options{SkipGrid: !*grid}
+	if *windows != "" {
+		for _, w := range strings.Split(*windows, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "eval-alerts: -windows:", err)
+				os.Exit(2)
+			}
+			det.Windows = append(det.Windows, n)
+		}
+	}
+	opt.Tune = func(r *alert.Rule) {
+		if *minScore > 0 {
+			r.MinScore = *minScore
+		}
+		if *minCount > 0 {
+			r.MinCount = *minCount
+		}
+		if *minRatio > 0 {
+			r.MinRatio = *minRatio
+		}
+		if *newTermMin > 0 {
+			r.NewTermMinCount = *newTermMin
+		}
+	}
 	if *realDir != "" {
 		rules := alert.DefaultRules()
 		if *rulesFile != "" {
@@ -47,6 +72,11 @@ func main() {
 			if rules, err = alert.LoadRules(*rulesFile); err != nil {
 				fmt.Fprintln(os.Stderr, "eval-alerts:", err)
 				os.Exit(2)
+			}
+		}
+		for i := range rules {
+			if rules[i].Type == alert.RuleSpike {
+				opt.Tune(&rules[i])
 			}
 		}
 		series, err := alerteval.LoadReal(*realDir)
@@ -68,32 +98,7 @@ func main() {
 		}
 		fmt.Println()
 	}
-	opt := alerteval.Options{SkipGrid: !*grid}
 	cfg := alert.Config{DisableTitleDedup: *noTitle, Detector: det}
-	if *windows != "" {
-		for _, w := range strings.Split(*windows, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(w))
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "eval-alerts: -windows:", err)
-				os.Exit(2)
-			}
-			cfg.Detector.Windows = append(cfg.Detector.Windows, n)
-		}
-	}
-	opt.Tune = func(r *alert.Rule) {
-		if *minScore > 0 {
-			r.MinScore = *minScore
-		}
-		if *minCount > 0 {
-			r.MinCount = *minCount
-		}
-		if *minRatio > 0 {
-			r.MinRatio = *minRatio
-		}
-		if *newTermMin > 0 {
-			r.NewTermMinCount = *newTermMin
-		}
-	}
 	s := alerteval.Generate(alerteval.GenConfig{Terms: *terms, Hours: *hours, Seed: *seed, Bursts: *bursts, Floods: *floods, Poisson: *poisson})
 	rep, err := alerteval.Evaluate(s, cfg, opt)
 	if err != nil {
