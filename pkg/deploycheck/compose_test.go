@@ -101,13 +101,20 @@ func TestComposeEnvVarsAreReadByTheCode(t *testing.T) {
 	vars := codeEnv(t, root)
 	for _, name := range sortedKeys(c.Services) {
 		s := c.Services[name]
+		binary := ""
+		if s.Build != nil {
+			binary = s.Build.Args["SERVICE"]
+		}
 		for _, k := range sortedKeys(s.Environment) {
-			v := EnvString(s.Environment[k])
-			if _, err := Interpolate(v); err != nil {
+			v, err := Interpolate(EnvString(s.Environment[k]))
+			if err != nil {
 				t.Errorf("%s: %s: %v", name, k, err)
 			}
 			if strings.HasPrefix(k, "NEWSFLOW_") && len(vars[k]) == 0 {
 				t.Errorf("%s: environment %s is not read by any code in pkg/ or services/ (typo?)", name, k)
+			}
+			if err := CheckEnvVar(binary, k, v); err != nil {
+				t.Errorf("%s: environment: %v", name, err)
 			}
 		}
 		if !isNewsflow(s) {

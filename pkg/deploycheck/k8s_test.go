@@ -179,6 +179,22 @@ func TestK8sContainers(t *testing.T) {
 				if strings.HasPrefix(k, "NEWSFLOW_") && len(vars[k]) == 0 {
 					t.Errorf("%s: env %s is not read by any code in pkg/ or services/", name, k)
 				}
+				v := env[k]
+				if v == "<from>" {
+					v = "" // valueFrom: known at run time only
+				}
+				if err := CheckEnvVar("", k, v); err != nil {
+					t.Errorf("%s: env: %v", name, err)
+				}
+			}
+			// Variables set on the container itself (not the shared ConfigMap) must be
+			// read by the binary the image runs.
+			if bin, ok := strings.CutPrefix(strings.SplitN(img, ":", 2)[0], "newsflow/"); ok {
+				for _, e := range Maps(c, "env") {
+					if err := CheckEnvVar(bin, Str(e, "name"), ""); err != nil {
+						t.Errorf("%s: env: %v", name, err)
+					}
+				}
 			}
 			for _, e := range Maps(c, "env") {
 				if p := Str(e, "valueFrom", "fieldRef", "fieldPath"); p != "" && strings.HasPrefix(p, "metadata.labels[") &&

@@ -6,64 +6,43 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/newsflow/newsflow/pkg/service"
 )
 
-// ConfigFromEnv reads NEWSFLOW_FETCH_* variables (getenv is os.Getenv in services) into a
-// Config with defaults applied and validated. Unset variables keep the defaults:
-//
-//	NEWSFLOW_FETCH_USER_AGENT, _WORKERS, _REQUEST_TIMEOUT, _MAX_REDIRECTS, _MAX_FEED_BYTES,
-//	_MAX_PAGE_BYTES, _MAX_MESSAGE_BYTES, _MIN_INTERVAL, _MAX_INTERVAL, _DEFAULT_INTERVAL,
-//	_MAX_BACKOFF, _PARK_AFTER, _PARKED_RETRY, _HOST_INTERVAL, _MAX_HOST_WAIT, _IGNORE_ROBOTS,
-//	_ALLOW_ADDRESSES (comma-separated IPs/CIDRs), _REPLICA_ID, _LEASE_TTL, _POLL_TIMEOUT,
-//	_MAX_ITEMS_PER_POLL, _PER_FEED_METRICS, _SUBMIT_TIMEOUT
+// ConfigFromEnv reads the NEWSFLOW_FETCH_* variables declared in the configuration registry
+// (pkg/service/registry_vars.go, docs/config.md) through getenv (os.Getenv in services) into a
+// Config with defaults applied and validated. Unset variables keep the defaults; numbers and
+// durations must be positive.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var c Config
+	e := &service.Env{Get: getenv}
 	var errs []error
-	str := func(name string, p *string) {
-		if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_" + name)); v != "" {
-			*p = v
+	// positive rejects a set value that parses but is not positive (parse errors are e's).
+	positive := func(name string, ok bool, parse func(string) error) {
+		v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_" + name))
+		if !ok && v != "" && parse(v) == nil {
+			errs = append(errs, fmt.Errorf("NEWSFLOW_FETCH_%s=%q: want a positive value", name, v))
 		}
 	}
 	dur := func(name string, p *time.Duration) {
-		if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_" + name)); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				errs = append(errs, fmt.Errorf("NEWSFLOW_FETCH_%s=%q: want a positive duration like 30s", name, v))
-				return
-			}
-			*p = d
-		}
+		*p = e.Duration("NEWSFLOW_FETCH_"+name, 0)
+		positive(name, *p > 0, func(v string) error { _, err := time.ParseDuration(v); return err })
 	}
-	num := func(name string, p *int64) {
-		if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_" + name)); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
-				errs = append(errs, fmt.Errorf("NEWSFLOW_FETCH_%s=%q: want a positive integer", name, v))
-				return
-			}
-			*p = n
-		}
+	num := func(name string, p *int) {
+		*p = e.Int("NEWSFLOW_FETCH_"+name, 0)
+		positive(name, *p > 0, func(v string) error { _, err := strconv.Atoi(v); return err })
 	}
-	boolean := func(name string, p *bool) {
-		if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_" + name)); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("NEWSFLOW_FETCH_%s=%q: want true/false", name, v))
-				return
-			}
-			*p = b
-		}
-	}
-	var workers, redirects, msg, park, items int64
-	str("USER_AGENT", &c.UserAgent)
-	str("REPLICA_ID", &c.ReplicaID)
-	num("WORKERS", &workers)
-	num("MAX_REDIRECTS", &redirects)
-	num("MAX_FEED_BYTES", &c.MaxFeedBytes)
-	num("MAX_PAGE_BYTES", &c.MaxPageBytes)
-	num("MAX_MESSAGE_BYTES", &msg)
-	num("PARK_AFTER", &park)
-	num("MAX_ITEMS_PER_POLL", &items)
+	var feed, page int
+	c.UserAgent = e.String("NEWSFLOW_FETCH_USER_AGENT", "")
+	c.ReplicaID = e.String("NEWSFLOW_FETCH_REPLICA_ID", "")
+	num("WORKERS", &c.Workers)
+	num("MAX_REDIRECTS", &c.MaxRedirects)
+	num("MAX_FEED_BYTES", &feed)
+	num("MAX_PAGE_BYTES", &page)
+	num("MAX_MESSAGE_BYTES", &c.MaxMessageBytes)
+	num("PARK_AFTER", &c.ParkAfter)
+	num("MAX_ITEMS_PER_POLL", &c.MaxItemsPerPoll)
 	dur("REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("MIN_INTERVAL", &c.MinInterval)
 	dur("MAX_INTERVAL", &c.MaxInterval)
@@ -75,17 +54,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	dur("LEASE_TTL", &c.LeaseTTL)
 	dur("POLL_TIMEOUT", &c.PollTimeout)
 	dur("SUBMIT_TIMEOUT", &c.SubmitTimeout)
-	boolean("IGNORE_ROBOTS", &c.IgnoreRobots)
-	boolean("PER_FEED_METRICS", &c.PerFeedMetrics)
-	if v := strings.TrimSpace(getenv("NEWSFLOW_FETCH_ALLOW_ADDRESSES")); v != "" {
-		for _, a := range strings.Split(v, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				c.AllowAddresses = append(c.AllowAddresses, a)
-			}
-		}
-	}
-	c.Workers, c.MaxRedirects, c.MaxMessageBytes, c.ParkAfter, c.MaxItemsPerPoll = int(workers), int(redirects), int(msg), int(park), int(items)
-	if err := errors.Join(errs...); err != nil {
+	c.IgnoreRobots = e.Bool("NEWSFLOW_FETCH_IGNORE_ROBOTS", false)
+	c.PerFeedMetrics = e.Bool("NEWSFLOW_FETCH_PER_FEED_METRICS", false)
+	c.AllowAddresses = e.List("NEWSFLOW_FETCH_ALLOW_ADDRESSES", nil)
+	c.MaxFeedBytes, c.MaxPageBytes = int64(feed), int64(page)
+	if err := errors.Join(e.Err(), errors.Join(errs...)); err != nil {
 		return Config{}, fmt.Errorf("fetch: env: %w", err)
 	}
 	c = c.Defaults()

@@ -30,6 +30,7 @@ type Config struct {
 	NATSReplicas    int           // NEWSFLOW_NATS_STREAM_REPLICAS: JetStream stream replicas (1..5)
 	KafkaPartitions int           // NEWSFLOW_KAFKA_PARTITIONS: partitions of topics newsflow creates
 	KafkaReplicas   int           // NEWSFLOW_KAFKA_REPLICATION_FACTOR: replication of topics newsflow creates
+	Security        Security      // credentials, TLS and the HTTP API token (auth.go, docs/security.md)
 }
 
 // DefaultConfig returns the defaults for service name.
@@ -99,86 +100,74 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("NEWSFLOW_SHUTDOWN_TIMEOUT=%s: want > 0", c.ShutdownTimeout))
 	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config for %s: %w", c.Service, errors.Join(errs...))
 	}
 	return nil
 }
 
-// Env reads typed values from a getenv function (os.Getenv in mains, a map in tests) and
-// collects parse errors; call Err after reading.
+// Env reads typed values of declared variables (registry.go) from a getenv function
+// (os.Getenv in mains, a map in tests) and collects errors; call Err after reading. Reading an
+// undeclared name, or a declared one with another type, is recorded as an error; a secret's
+// NEWSFLOW_X_FILE is resolved.
 type Env struct {
 	Get  func(string) string
 	errs []error
 }
 
+// raw returns the trimmed value of key read as type t ("" when unset).
+func (e *Env) raw(key string, t Type) string {
+	v, err := lookup(e.Get, key, t)
+	e.Fail(err)
+	return v
+}
+
+// parsed reads key as type t and parses it with parse, or returns def when unset or invalid.
+func parsed[T any](e *Env, key string, t Type, def T, parse func(string) (T, error)) T {
+	s := e.raw(key, t)
+	if s == "" {
+		return def
+	}
+	v, err := parse(s)
+	if err != nil {
+		vr, _ := LookupVar(key)
+		vr.Name, vr.Type = key, t
+		e.Fail(vr.Check(s))
+		return def
+	}
+	return v
+}
+
 // String returns the variable or def when unset.
 func (e *Env) String(key, def string) string {
-	if v := strings.TrimSpace(e.Get(key)); v != "" {
+	if v := e.raw(key, String); v != "" {
 		return v
 	}
 	return def
 }
 
 // Int returns the variable as an int or def.
-func (e *Env) Int(key string, def int) int {
-	v := strings.TrimSpace(e.Get(key))
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: not an integer", key, v))
-		return def
-	}
-	return n
-}
+func (e *Env) Int(key string, def int) int { return parsed(e, key, Int, def, strconv.Atoi) }
 
 // Float returns the variable as a float64 or def.
 func (e *Env) Float(key string, def float64) float64 {
-	v := strings.TrimSpace(e.Get(key))
-	if v == "" {
-		return def
-	}
-	n, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a number", key, v))
-		return def
-	}
-	return n
+	return parsed(e, key, Float, def, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
 
 // Bool returns the variable as a bool or def.
-func (e *Env) Bool(key string, def bool) bool {
-	v := strings.TrimSpace(e.Get(key))
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a boolean", key, v))
-		return def
-	}
-	return b
-}
+func (e *Env) Bool(key string, def bool) bool { return parsed(e, key, Bool, def, strconv.ParseBool) }
 
 // Duration returns the variable as a time.Duration ("30s") or def.
 func (e *Env) Duration(key string, def time.Duration) time.Duration {
-	v := strings.TrimSpace(e.Get(key))
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: not a duration (e.g. 30s, 5m)", key, v))
-		return def
-	}
-	return d
+	return parsed(e, key, Duration, def, time.ParseDuration)
 }
 
 // List returns the variable split on commas, or def.
 func (e *Env) List(key string, def []string) []string {
-	v := strings.TrimSpace(e.Get(key))
+	v := e.raw(key, List)
 	if v == "" {
 		return def
 	}
@@ -219,6 +208,7 @@ func LoadConfig(name string, getenv func(string) string) (Config, error) {
 	c.NATSReplicas = e.Int("NEWSFLOW_NATS_STREAM_REPLICAS", c.NATSReplicas)
 	c.KafkaPartitions = e.Int("NEWSFLOW_KAFKA_PARTITIONS", c.KafkaPartitions)
 	c.KafkaReplicas = e.Int("NEWSFLOW_KAFKA_REPLICATION_FACTOR", c.KafkaReplicas)
+	c.Security = LoadSecurity(e)
 	// Report parse errors and validation errors together, so one run lists every problem.
 	if perr := e.Err(); perr != nil {
 		return c, errors.Join(fmt.Errorf("config for %s: %w", name, perr), c.Validate())

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -38,7 +39,7 @@ func Main(s Service, args []string, getenv func(string) string, stdout, stderr i
 	cmd := &cobra.Command{
 		Use:   s.Name,
 		Short: s.Short,
-		Long: s.Short + "\n\nConfiguration: NEWSFLOW_* environment variables (README.md, \"Configuration\"): the shared\n" +
+		Long: s.Short + "\n\nConfiguration: NEWSFLOW_* environment variables (docs/config.md): the shared\n" +
 			"NEWSFLOW_BUS, NEWSFLOW_NATS_URL, NEWSFLOW_KAFKA_BROKERS, NEWSFLOW_HTTP_ADDR, NEWSFLOW_STATE_DIR, ...\n" +
 			"and the stage's own: " + s.Settings + ".\n" +
 			"Invalid settings are all listed and exit 2 before anything connects.",
@@ -112,17 +113,18 @@ func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
 // Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
 func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
 	cfg := IndexerConfigFromEnv(e, esURL)
-	if err := e.Err(); err != nil {
+	sec := service.LoadSecurity(e)
+	if err := errors.Join(e.Err(), sec.Validate()); err != nil {
 		return index.Names{}, cli.ConfigError(err)
 	}
-	es, err := NewESClient(esURL)
+	es, err := NewESClient(esURL, sec.ES)
 	if err != nil {
 		return index.Names{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
-		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), redact.Credentials(esURL)...)
+		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), append(redact.Credentials(esURL), sec.Secrets()...)...)
 	}
 	return cfg.Index.Setup.Names, nil
 }
