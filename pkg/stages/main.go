@@ -2,7 +2,6 @@ package stages
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -113,18 +112,17 @@ func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
 // Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
 func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
 	cfg := IndexerConfigFromEnv(e, esURL)
-	sec := service.LoadSecurity(e)
-	if err := errors.Join(e.Err(), sec.Validate()); err != nil {
+	if err := e.Err(); err != nil {
 		return index.Names{}, cli.ConfigError(err)
 	}
-	es, err := NewESClient(esURL, sec.ES)
+	es, err := NewESClient(esURL)
 	if err != nil {
 		return index.Names{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
-		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), append(redact.Credentials(esURL), sec.Secrets()...)...)
+		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), redact.Credentials(esURL)...)
 	}
 	return cfg.Index.Setup.Names, nil
 }
