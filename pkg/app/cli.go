@@ -52,6 +52,7 @@ func Command(getenv func(string) string, stdin io.Reader) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return cli.UsageError("a command is required") },
 	}
 	root.AddCommand(runCommand(getenv), extractCommand(stdin), searchCommand(getenv), replayCommand(getenv), setupCommand(getenv), dlqCommand(getenv))
+	root.AddCommand(importCommand(getenv))
 	return root
 }
 
