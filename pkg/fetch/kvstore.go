@@ -53,27 +53,54 @@ type KVStore struct {
 	seen  jetstream.KeyValue
 }
 
-// NewKVStore creates or updates the buckets and returns the store.
+// NewKVStore creates or updates the buckets and returns the store. A JetStream that is
+// briefly unavailable (HTTP-like 503 while a cluster elects a leader, a hung or restarting
+// server, request timeouts) is retried with backoff for up to provisionTimeout; a definite
+// answer (an invalid config) fails at once.
 func NewKVStore(ctx context.Context, js jetstream.JetStream, cfg KVConfig) (*KVStore, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = defaultReplicas(js)
 	}
-	state, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	state, err := createBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket: cfg.StateBucket, Description: "newsflow fetcher per-feed state and leases",
 		History: 1, Replicas: cfg.Replicas, Storage: cfg.Storage,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fetch: kv bucket %s: %w", cfg.StateBucket, err)
+		return nil, err
 	}
-	seen, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	seen, err := createBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket: cfg.SeenBucket, Description: "newsflow fetcher seen-set (canonical URL and GUID keys)",
 		History: 1, TTL: cfg.SeenTTL, Replicas: cfg.Replicas, Storage: cfg.Storage,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fetch: kv bucket %s: %w", cfg.SeenBucket, err)
+		return nil, err
 	}
 	return &KVStore{state: state, seen: seen}, nil
+}
+
+// provisionTimeout bounds NewKVStore's retries of transient JetStream errors.
+const provisionTimeout = 60 * time.Second
+
+func createBucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	deadline := time.Now().Add(provisionTimeout)
+	wait := 250 * time.Millisecond
+	for {
+		kv, err := js.CreateOrUpdateKeyValue(ctx, kc)
+		if err == nil {
+			return kv, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code != 503 || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("fetch: kv bucket %s: %w", kc.Bucket, err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fetch: kv bucket %s: %w", kc.Bucket, ctx.Err())
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // LoadFeed implements Store.
