@@ -204,8 +204,10 @@ func planRun(opts *RunOptions, getenv func(string) string) (*runPlan, error) {
 	if p.natsPort == 0 {
 		p.natsPort = e.Int("NEWSFLOW_EMBEDDED_NATS_PORT", 0)
 	}
-	p.natsPort = max(p.natsPort, 0)                // < 0: random
-	p.fetcher = stages.FetcherConfigFromEnv(e, "") // the state's NATS is the embedded server
+	p.natsPort = max(p.natsPort, 0)    // < 0: random
+	sc := readStageConfigs(e, cfg, "") // the fetcher's state store is the embedded server
+	e.Fail(sc.validate())
+	p.fetcher, p.indexer, p.alerter, p.enricher, p.cleaner = sc.fetcher, sc.indexer, sc.alerter, sc.enricher, sc.cleaner
 	if opts.SourcesFile != "" {
 		p.fetcher.SourcesFile = opts.SourcesFile
 	}
@@ -217,10 +219,6 @@ func planRun(opts *RunOptions, getenv func(string) string) (*runPlan, error) {
 		}
 		p.fetcher.Sources, p.fetcher.SourcesFile = sources, ""
 	}
-	p.indexer = stages.IndexerConfigFromEnv(e, cfg.ESURL)
-	p.alerter = stages.AlerterConfigFromEnv(e)
-	p.enricher = stages.EnricherConfigFromEnv(e)
-	p.cleaner = stages.CleanerConfigFromEnv(e)
 	return p, errors.Join(cfgErr, e.Err())
 }
 
