@@ -115,7 +115,12 @@ type HTTPFacts struct {
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
 	Charset      string `json:"charset,omitempty"` // original charset before UTF-8 conversion
-	Bytes        int    `json:"bytes"`
+	// CharsetSource is what decided the charset (CharsetHTTP, CharsetMeta, CharsetBytes,
+	// CharsetDetected, …; see DecodeHTML).
+	CharsetSource string `json:"charset_source,omitempty"`
+	// ContentLanguage is the Content-Language response header, a language hint.
+	ContentLanguage string `json:"content_language,omitempty"`
+	Bytes           int    `json:"bytes"`
 }
 
 // Clean is the cleaner's output. It embeds what downstream stages need from Raw.

@@ -259,6 +259,14 @@ func (c *Cleaner) body(id string, raw *article.Raw) (string, error) {
 		return "", permanent(id, ErrBinary, "%d control bytes in first %d", ctl, len(head))
 	}
 	if !utf8.ValidString(body) {
+		// Bytes not in UTF-8 (a producer that did not decode, e.g. a file given to
+		// `newsflow extract`): the fetcher's decoder (declared charset checked against the
+		// bytes, else detection) recovers legacy charsets; a BOM or no plausible charset
+		// leaves them to the checks below.
+		if out, d := article.DecodeHTML([]byte(body), raw.ContentType); d.Charset != "utf-8" &&
+			(d.Source == article.CharsetDetected || d.Source == article.CharsetHTTP || d.Source == article.CharsetMeta) {
+			return string(out), nil
+		}
 		bad := 0
 		for i := 0; i < len(body); {
 			r, sz := utf8.DecodeRuneInString(body[i:])
@@ -272,7 +280,32 @@ func (c *Cleaner) body(id string, raw *article.Raw) (string, error) {
 		}
 		body = strings.ToValidUTF8(body, "\uFFFD")
 	}
+	if rep, high := replacementShare(body); rep >= minLostRunes && rep*2 > high {
+		// Text that was decoded with the wrong charset before it reached us (invalid bytes
+		// became U+FFFD when the message was encoded): say so rather than let the
+		// paragraphs of "����" fall to the boilerplate rules.
+		return "", permanent(id, errLostEncoding, "%d of %d non-ASCII characters are U+FFFD: the bytes were not in the charset they were read as", rep, high)
+	}
 	return body, nil
+}
+
+// errLostEncoding is both ErrEncoding (the cause) and ErrDegenerate (what the text is).
+var errLostEncoding = fmt.Errorf("%w (%w)", ErrEncoding, ErrDegenerate)
+
+// minLostRunes: fewer U+FFFD than this are stray characters, not a lost encoding.
+const minLostRunes = 20
+
+// replacementShare counts U+FFFD runes and all non-ASCII runes of s.
+func replacementShare(s string) (rep, high int) {
+	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			high++
+			if r == utf8.RuneError {
+				rep++
+			}
+		}
+	}
+	return rep, high
 }
 
 // kind decides between "html" and "text" from the declared content type and the body.
@@ -410,6 +443,9 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		decls = append(decls, declaration{raw.Feed.Language, "feed"})
 	}
 	decls = append(decls, declaration{ex.htmlLang, "page"}, declaration{ex.contentLang, "page"})
+	if raw.HTTP != nil {
+		decls = append(decls, declaration{raw.HTTP.ContentLanguage, "http"})
+	}
 	out.Language, out.LanguageConf, out.LanguageSource = c.langs.detect(text, decls...)
 	out.WordCount = len(strings.Fields(text))
 	sum := sha256.Sum256([]byte(normLine(text)))

@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
@@ -9,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,10 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/temoto/robotstxt"
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/transform"
 	"golang.org/x/time/rate"
+
+	"github.com/newsflow/newsflow/pkg/article"
 )
 
 // Fetch errors.
@@ -133,7 +134,12 @@ type request struct {
 	MaxBytes     int64
 	// Truncate keeps the first MaxBytes on overflow (pages) instead of failing (feeds).
 	Truncate bool
-	// ToUTF8 converts the body to UTF-8 using the Content-Type charset, BOM or <meta>.
+	// Header holds extra headers (a source's headers and cookies); secret values.
+	Header http.Header
+	// Proxy is the source's proxy URL ("" = direct).
+	Proxy string
+	// ToUTF8 converts an HTML or text body to UTF-8 (article.DecodeHTML: BOM, the declared
+	// charset when the bytes agree, else detection).
 	ToUTF8 bool
 }
 
@@ -148,7 +154,10 @@ type response struct {
 	Body         []byte
 	Truncated    bool
 	Charset      string // original charset when converted
-	WireBytes    int64
+	// CharsetSource is the evidence that decided Charset (article.CharsetHTTP, …).
+	CharsetSource   string
+	ContentLanguage string // the Content-Language header
+	WireBytes       int64
 }
 
 // client is the polite, guarded HTTP client shared by all feeds. Safe for concurrent use.
@@ -160,6 +169,8 @@ type client struct {
 	hosts  map[string]*rate.Limiter
 	paused map[string]time.Time // host → until, after 429/503 (Retry-After, else 1 min)
 	nx     map[string]time.Time // hostname → until: confirmed NXDOMAIN (nxTTL)
+	// proxied are the HTTP clients of per-source proxies, by proxy URL (created on first use).
+	proxied map[string]*http.Client
 }
 
 type robotsEntry struct {
@@ -194,31 +205,61 @@ func newClient(cfg Config) (*client, error) {
 		DisableCompression:     true, // we decode ourselves so the size limit applies after decompression
 		MaxResponseHeaderBytes: 256 << 10,
 	}
-	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}, nx: map[string]time.Time{}}
-	c.hc = &http.Client{
-		Transport: tr,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > cfg.MaxRedirects {
-				return fmt.Errorf("%w (%d)", ErrTooManyRedirects, cfg.MaxRedirects)
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("%w: to scheme %q (%s)", ErrRedirectRefused, req.URL.Scheme, req.URL.Redacted())
-			}
-			if len(via) > 0 {
-				req.Header.Set("User-Agent", via[0].Header.Get("User-Agent"))
-			}
-			// robots.txt applies to every redirect target too (cached per host), except while
-			// fetching robots.txt itself.
-			if req.Context().Value(robotsFetchKey{}) != nil {
-				return nil
-			}
-			return c.allowed(req.Context(), req.URL, req.Header.Get("User-Agent"))
-		},
-	}
+	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}, nx: map[string]time.Time{}, proxied: map[string]*http.Client{}}
+	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
 	return c, nil
 }
 
-func (c *client) close() { c.hc.CloseIdleConnections() }
+// checkRedirect applies the redirect limit, refuses non-http(s) targets and checks
+// robots.txt on every redirect target.
+func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > c.cfg.MaxRedirects {
+		return fmt.Errorf("%w (%d)", ErrTooManyRedirects, c.cfg.MaxRedirects)
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: to scheme %q (%s)", ErrRedirectRefused, req.URL.Scheme, req.URL.Redacted())
+	}
+	if len(via) > 0 {
+		req.Header.Set("User-Agent", via[0].Header.Get("User-Agent"))
+	}
+	// robots.txt applies to every redirect target too (cached per host), except while
+	// fetching robots.txt itself.
+	if req.Context().Value(robotsFetchKey{}) != nil {
+		return nil
+	}
+	return c.allowed(req.Context(), req.URL, req.Header.Get("User-Agent"))
+}
+
+// viaProxy returns the HTTP client that routes through proxy (one per proxy URL, created on
+// first use). Its transport dials only the proxy, which the operator configured and so
+// trusts: the SSRF guard's dial-time check does not apply to it (it could not see the
+// addresses behind the proxy anyway); the scheme, redirect and robots checks still apply.
+func (c *client) viaProxy(proxy string) (*http.Client, error) {
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	if hc := c.proxied[proxy]; hc != nil {
+		return hc, nil
+	}
+	pu, err := parseProxy(proxy)
+	if err != nil {
+		return nil, err
+	}
+	tr := c.hc.Transport.(*http.Transport).Clone()
+	tr.Proxy = http.ProxyURL(pu)
+	tr.DialContext = (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second, Resolver: c.cfg.resolver}).DialContext
+	hc := &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	c.proxied[proxy] = hc
+	return hc, nil
+}
+
+func (c *client) close() {
+	c.hc.CloseIdleConnections()
+	c.hostMu.Lock()
+	defer c.hostMu.Unlock()
+	for _, hc := range c.proxied {
+		hc.CloseIdleConnections()
+	}
+}
 
 type robotsFetchKey struct{}
 
@@ -447,8 +488,11 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch: request %s: %w", r.URL, err)
 	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
 	req.Header.Set("User-Agent", r.UserAgent)
-	req.Header.Set("Accept-Encoding", "gzip, deflate")
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 	if r.ETag != "" {
 		req.Header.Set("If-None-Match", r.ETag)
@@ -456,7 +500,13 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	if r.LastModified != "" {
 		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
-	resp, err := c.hc.Do(req)
+	hc := c.hc
+	if r.Proxy != "" {
+		if hc, err = c.viaProxy(r.Proxy); err != nil {
+			return nil, fmt.Errorf("fetch: %s: %w", r.URL, err)
+		}
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -468,7 +518,7 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	out := &response{
 		URL: resp.Request.URL.String(), Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
 		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
-		Freshness: freshness(resp.Header, time.Now()),
+		Freshness: freshness(resp.Header, time.Now()), ContentLanguage: resp.Header.Get("Content-Language"),
 	}
 	if resp.StatusCode == http.StatusNotModified {
 		return out, nil
@@ -494,8 +544,13 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 		b = b[:r.MaxBytes]
 		out.Truncated = true
 	}
-	if r.ToUTF8 {
-		b, out.Charset = toUTF8(b, out.ContentType)
+	if r.ToUTF8 && textual(out.ContentType) {
+		var d article.Decoding
+		b, d = article.DecodeHTML(b, out.ContentType)
+		if d.Charset != "utf-8" {
+			out.Charset = d.Charset
+		}
+		out.CharsetSource = d.Source
 	}
 	out.Body = b
 	return out, nil
@@ -522,6 +577,8 @@ func decode(r io.Reader, enc string) (io.Reader, error) {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		return zr, nil
+	case "br":
+		return brotli.NewReader(r), nil
 	case "deflate":
 		// "deflate" is zlib-wrapped per RFC 9110 but some servers send raw deflate.
 		br := newPeekReader(r)
@@ -573,18 +630,14 @@ func (p *peekReader) ReadByte() (byte, error) {
 	return b[0], err
 }
 
-// toUTF8 converts an HTML/text body to UTF-8 (Content-Type charset, BOM, <meta charset> or
-// a guess), returning the original charset name when a conversion happened.
-func toUTF8(b []byte, contentType string) ([]byte, string) {
-	enc, name, _ := charset.DetermineEncoding(b, contentType)
-	if name == "utf-8" || enc == nil {
-		return b, ""
-	}
-	out, _, err := transform.Bytes(enc.NewDecoder(), b)
+// textual reports whether a page body of this media type is text to decode (HTML, XHTML,
+// plain text, or undeclared).
+func textual(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		return bytes.ToValidUTF8(b, []byte("\uFFFD")), name
+		mt = strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
 	}
-	return out, name
+	return mt == "" || mt == "text/html" || mt == "application/xhtml+xml" || mt == "text/plain"
 }
 
 // retryAfter parses Retry-After (delta seconds or HTTP date).

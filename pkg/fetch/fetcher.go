@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
@@ -280,6 +281,22 @@ func (f *Fetcher) userAgent(src Source) string {
 	return f.cfg.UserAgent
 }
 
+// sourceRequest is a GET of target on behalf of src: its user agent and proxy, and its
+// headers and cookies when target is on the source's own site (sendsTo).
+func (f *Fetcher) sourceRequest(src Source, target string, maxBytes int64) request {
+	r := request{URL: target, UserAgent: f.userAgent(src), MaxBytes: maxBytes, Proxy: src.Options.Proxy}
+	if (len(src.Options.Headers) > 0 || len(src.Options.Cookies) > 0) && sendsTo(src.URL, target) {
+		r.Header = make(http.Header, len(src.Options.Headers)+1)
+		for k, v := range src.Options.Headers {
+			r.Header.Set(k, v)
+		}
+		if len(src.Options.Cookies) > 0 {
+			r.Header.Set("Cookie", cookieHeader(src.Options.Cookies))
+		}
+	}
+	return r
+}
+
 // poll fetches and processes the feed, updates st and returns the delay to the next poll.
 func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Logger) time.Duration {
 	src := f.sources[idx]
@@ -288,7 +305,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 		feedURL = src.URL
 	}
 	conditional := !st.ValidatorsDisabled && st.PollsSinceFull < f.cfg.FullCheckEvery-1 && (st.ETag != "" || st.LastModified != "")
-	req := request{URL: feedURL, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes}
+	req := f.sourceRequest(src, feedURL, f.cfg.MaxFeedBytes)
 	if conditional {
 		req.ETag, req.LastModified = st.ETag, st.LastModified
 	}
@@ -301,7 +318,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			log.Info("feed autodiscovered", zap.String("feed_url", cands[0]))
 			st.URL, feedURL = cands[0], cands[0]
 			st.ETag, st.LastModified, conditional = "", "", false
-			req = request{URL: feedURL, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes}
+			req = f.sourceRequest(src, feedURL, f.cfg.MaxFeedBytes)
 			resp, err = f.client.get(ctx, req)
 		}
 	}
@@ -480,7 +497,7 @@ func (f *Fetcher) expandIndex(ctx context.Context, src Source, st *FeedState, p 
 			continue
 		}
 		fetched++
-		resp, err := f.client.get(ctx, request{URL: k.Loc, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxFeedBytes})
+		resp, err := f.client.get(ctx, f.sourceRequest(src, k.Loc, f.cfg.MaxFeedBytes))
 		if err != nil {
 			log.Warn("child sitemap", zap.String("loc", k.Loc), zap.Error(err))
 			continue
@@ -723,7 +740,9 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 		return raw, nil
 	}
 	t0 := time.Now()
-	resp, err := f.client.get(ctx, request{URL: it.Link, UserAgent: f.userAgent(src), MaxBytes: f.cfg.MaxPageBytes, Truncate: true, ToUTF8: true})
+	preq := f.sourceRequest(src, it.Link, f.cfg.MaxPageBytes)
+	preq.Truncate, preq.ToUTF8 = true, true
+	resp, err := f.client.get(ctx, preq)
 	f.m.fetchSeconds.WithLabelValues("page").Observe(time.Since(t0).Seconds())
 	if err != nil {
 		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
@@ -736,7 +755,8 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	}
 	mt, _, _ := mime.ParseMediaType(resp.ContentType)
 	raw.URL = resp.URL
-	raw.HTTP = &article.HTTPFacts{Status: resp.Status, ETag: resp.ETag, LastModified: resp.LastModified, Charset: resp.Charset, Bytes: len(resp.Body)}
+	raw.HTTP = &article.HTTPFacts{Status: resp.Status, ETag: resp.ETag, LastModified: resp.LastModified, Charset: resp.Charset,
+		CharsetSource: resp.CharsetSource, ContentLanguage: resp.ContentLanguage, Bytes: len(resp.Body)}
 	if resp.Truncated {
 		raw.Extra["truncated"] = fmt.Sprintf("page exceeded %d bytes", f.cfg.MaxPageBytes)
 	}
