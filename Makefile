@@ -12,7 +12,7 @@ RACE ?= -race
 SHARED ?= $(abspath ../shared)
 
 .PHONY: all build vet test test-unit test-integration bench tidy fmt run stack-up stack-down stack-status \
-	eval-extraction eval-ner eval-alerts models clean-data feedcheck
+	eval-extraction eval-ner eval-alerts models clean-data feedcheck test-cluster chaos
 
 all: build
 
@@ -52,6 +52,27 @@ tidy:
 
 stack-up:
 	$(STACK) up
+
+# Clusters (deploy/local/cluster.sh): 3-node NATS JetStream, 3-broker KRaft Kafka, 2-node
+# Elasticsearch on loopback beside the dev stack; they stay up (`bash deploy/local/cluster.sh down`).
+CLUSTER := bash deploy/local/cluster.sh
+CLUSTER_ENV = eval "$$($(CLUSTER) env)"
+
+# test-cluster: the bus conformance suite on the NATS cluster (R3 streams) and the Kafka cluster
+# (RF 3, min ISR 2), each with a kill -9 of the leader, the fetcher's KV replicas, and the
+# indexer's tests on the ES cluster.
+test-cluster:
+	$(CLUSTER) up
+	@$(CLUSTER_ENV); cd pkg && env -u NEWSFLOW_NATS_URL $(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -run 'Cluster|TestKVStoreReplicas' ./bus/... ./fetch/
+	@$(CLUSTER_ENV); cd pkg && NEWSFLOW_ES_URL=$$NEWSFLOW_TEST_CLUSTER_ES_URL $(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) ./index/...
+
+# chaos: the fault run of the separate services on the clusters with the exactly-once checker
+# (pkg/cmd/chaos); CHAOS_FLAGS="--articles 5000 --duration 10m" for a long run.
+CHAOS_FLAGS ?=
+chaos: build
+	$(CLUSTER) up
+	cd pkg && $(GO) run ./cmd/chaos --bin ../bin --cluster-script ../deploy/local/cluster.sh \
+	  --out $(CURDIR)/data/chaos/$$(date -u +%Y%m%dT%H%M%SZ) $(CHAOS_FLAGS)
 
 stack-down:
 	$(STACK) down

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/bus/natsbus"
+	"github.com/newsflow/newsflow/pkg/dlq"
+	"github.com/newsflow/newsflow/pkg/newsfarm"
+)
+
+// result is one backend's run as the checker saw it.
+type result struct {
+	Backend  string         `json:"backend"`
+	Seed     uint64         `json:"seed"`
+	Replicas int            `json:"replicas"`
+	Faults   map[string]int `json:"faults"`
+	Restarts int            `json:"stage_restarts"`
+	Crashes  int            `json:"stage_crashes"` // replicas that exited by themselves (restarted)
+	Drain    time.Duration  `json:"drain_ns"`
+	Drained  bool           `json:"drained"`
+	MaxLag   int64          `json:"max_lag"`
+
+	Expected     int `json:"expected_articles"` // distinct article IDs the feeds offered (poison excluded)
+	Indexed      int `json:"indexed"`           // of those, in ES
+	Missing      int `json:"missing"`
+	Extra        int `json:"extra"`         // ES documents no feed offered under that ID
+	WrongContent int `json:"wrong_content"` // indexed with another title than the farm's newest
+	Poison       int `json:"poison_planted"`
+	PoisonInDLQ  int `json:"poison_in_dlq"` // with a reason
+	PoisonInES   int `json:"poison_in_es"`
+	OtherDLQ     int `json:"other_dlq"` // dead letters that are not planted poison
+	Episodes     int `json:"alert_episodes"`
+	DupEpisodes  int `json:"duplicated_episodes"`
+
+	Handled      map[string]float64  `json:"handled"`           // messages handled per stage, all replicas and incarnations
+	Inputs       map[string]int64    `json:"inputs"`            // messages on each stage's input subject × its groups
+	Redeliveries int64               `json:"redeliveries"`      // Σ handled − inputs (at least; scrapes miss the last seconds before a kill)
+	Samples      map[string][]string `json:"samples,omitempty"` // a few IDs/reasons per failure class
+	Errors       []string            `json:"errors,omitempty"`
+}
+
+// OK is the checker's verdict.
+func (r *result) OK() bool {
+	return len(r.Errors) == 0 && r.Drained && r.Missing == 0 && r.Extra == 0 && r.WrongContent == 0 &&
+		r.PoisonInDLQ == r.Poison && r.PoisonInES == 0 && r.OtherDLQ == 0 && r.DupEpisodes == 0
+}
+
+func (r *result) verdict() string {
+	if r.OK() {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func (r *result) sample(class, s string) {
+	if r.Samples == nil {
+		r.Samples = map[string][]string{}
+	}
+	if len(r.Samples[class]) < 8 {
+		r.Samples[class] = append(r.Samples[class], s)
+	}
+}
+
+// esSearch returns the hits of index (at most 10,000) with the given _source fields.
+func esSearch(ctx context.Context, esURL, index string, fields []string) ([]map[string]any, error) {
+	body, _ := json.Marshal(map[string]any{"size": 10000, "_source": fields, "query": map[string]any{"match_all": map[string]any{}}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, esURL+"/"+index+"/_search?ignore_unavailable=true&allow_no_indices=true", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("search %s: HTTP %d: %.300s", index, resp.StatusCode, b)
+	}
+	var sr struct {
+		Hits struct {
+			Hits []struct {
+				ID     string         `json:"_id"`
+				Source map[string]any `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(b, &sr); err != nil {
+		return nil, fmt.Errorf("search %s: %w", index, err)
+	}
+	out := make([]map[string]any, 0, len(sr.Hits.Hits))
+	for _, h := range sr.Hits.Hits {
+		h.Source["_id"] = h.ID
+		out = append(out, h.Source)
+	}
+	return out, nil
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// check compares what the farm offered with ES, the DLQ and the alerts index.
+func check(ctx context.Context, r *result, farm *newsfarm.Farm, cl *cluster, backend, indexPrefix string, b bus.Bus, procs []*proc, replicas int) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	want := map[string]string{} // ID → newest title
+	poison := map[string]bool{}
+	for _, e := range farm.Manifest(farm.Epoch()) {
+		if e.Kind == newsfarm.KindPoison {
+			poison[e.ID] = true
+			continue
+		}
+		want[e.ID] = e.Title // oldest first: the last one seen is the newest
+	}
+	r.Expected, r.Poison = len(want), len(poison)
+
+	docs, err := esSearch(ctx, cl.esURL, indexPrefix+"-articles", []string{"title", "url"})
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		id := str(d, "_id")
+		seen[id] = true
+		switch title, ok := want[id]; {
+		case poison[id]:
+			r.PoisonInES++
+			r.sample("poison_in_es", id+" "+str(d, "url"))
+		case !ok:
+			r.Extra++
+			r.sample("extra", id+" "+str(d, "url"))
+		case title != "" && str(d, "title") != title:
+			r.WrongContent++
+			r.sample("wrong_content", fmt.Sprintf("%s %q != %q", id, str(d, "title"), title))
+		default:
+			r.Indexed++
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			r.Missing++
+			r.sample("missing", id)
+		}
+	}
+
+	tool, err := dlq.Open(ctx, dlq.Config{Bus: backend, NATSURL: cl.natsURL, KafkaBrokers: cl.brokers, KafkaReplicas: 3, ClientName: "newsflow-chaos"})
+	if err != nil {
+		r.Errors = append(r.Errors, "dlq: "+err.Error())
+	} else {
+		defer tool.Close()
+		entries, err := tool.List(ctx, dlq.Filter{})
+		if err != nil {
+			r.Errors = append(r.Errors, "dlq list: "+err.Error())
+		}
+		inDLQ := map[string]bool{}
+		for _, e := range entries {
+			switch {
+			case poison[e.Key] && e.Reason != "":
+				if !inDLQ[e.Key] {
+					r.PoisonInDLQ++
+				}
+				inDLQ[e.Key] = true
+			default:
+				r.OtherDLQ++
+				r.sample("other_dlq", fmt.Sprintf("%s %s: %.160s", e.Key, e.Stage, e.Reason))
+			}
+		}
+		for id := range poison {
+			if !inDLQ[id] {
+				r.sample("poison_not_in_dlq", id)
+			}
+		}
+	}
+
+	alerts, err := esSearch(ctx, cl.esURL, indexPrefix+"-alerts", []string{"rule_id", "term", "episode_id", "episode_start", "status"})
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	episodes := map[string]map[string]bool{} // rule|term|start → episode IDs
+	for _, a := range alerts {
+		k := str(a, "rule_id") + "|" + str(a, "term") + "|" + str(a, "episode_start")
+		if episodes[k] == nil {
+			episodes[k] = map[string]bool{}
+		}
+		episodes[k][str(a, "episode_id")+"/"+str(a, "_id")] = true
+	}
+	r.Episodes = len(alerts)
+	for k, ids := range episodes {
+		if len(ids) > 1 {
+			r.DupEpisodes += len(ids) - 1
+			r.sample("duplicated_episode", k)
+		}
+	}
+
+	// redeliveries: messages handled beyond one per message and consuming group.
+	r.Handled, r.Inputs = map[string]float64{}, map[string]int64{}
+	for _, p := range procs {
+		if p.stage != "fetcher" {
+			r.Handled[p.stage] += p.totalHandled()
+		}
+	}
+	groups := map[string]int{"cleaner": 1, "enricher": 1, "indexer": 1, "alerter": replicas}
+	subjects := map[string]string{"cleaner": article.SubjectRaw, "enricher": article.SubjectClean, "indexer": article.SubjectEnriched, "alerter": article.SubjectEnriched}
+	for stage, subj := range subjects {
+		n, err := messagesOn(ctx, b, subj)
+		if err != nil {
+			r.Errors = append(r.Errors, err.Error())
+			continue
+		}
+		if stage == "indexer" {
+			if na, err := messagesOn(ctx, b, article.SubjectAlerts); err == nil {
+				n += na
+			}
+		}
+		r.Inputs[stage] = n * int64(groups[stage])
+		if d := int64(r.Handled[stage]) - r.Inputs[stage]; d > 0 {
+			r.Redeliveries += d
+		}
+	}
+}
+
+// messagesOn counts the messages stored on subject: NATS stream messages; on Kafka Σ log end −
+// log start over partitions (the lag of a group that never consumed).
+func messagesOn(ctx context.Context, b bus.Bus, subject string) (int64, error) {
+	if nb, ok := b.(*natsbus.Bus); ok {
+		s, err := nb.JetStream().Stream(ctx, natsbus.StreamName("NEWSFLOW", subject))
+		if err != nil {
+			return 0, fmt.Errorf("stream of %s: %w", subject, err)
+		}
+		return int64(s.CachedInfo().State.Msgs), nil
+	}
+	l, _, err := b.(bus.LagReporter).Lag(ctx, subject, "newsflow-chaos-never-consumes")
+	return l.Backlog(), err
+}
+
+// writeTable prints the results, one column per backend.
+func writeTable(w io.Writer, rs []*result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, f func(r *result) string) {
+		fmt.Fprint(tw, name+"\t")
+		for _, r := range rs {
+			fmt.Fprint(tw, f(r)+"\t")
+		}
+		fmt.Fprintln(tw)
+	}
+	row("backend", func(r *result) string { return r.Backend })
+	row("verdict", func(r *result) string { return r.verdict() })
+	row("articles expected", func(r *result) string { return fmt.Sprint(r.Expected) })
+	row("indexed once, newest content", func(r *result) string { return fmt.Sprint(r.Indexed) })
+	row("missing", func(r *result) string { return fmt.Sprint(r.Missing) })
+	row("extra / duplicated IDs", func(r *result) string { return fmt.Sprint(r.Extra) })
+	row("wrong content", func(r *result) string { return fmt.Sprint(r.WrongContent) })
+	row("poison planted", func(r *result) string { return fmt.Sprint(r.Poison) })
+	row("poison in DLQ with reason", func(r *result) string { return fmt.Sprint(r.PoisonInDLQ) })
+	row("poison in ES", func(r *result) string { return fmt.Sprint(r.PoisonInES) })
+	row("other dead letters", func(r *result) string { return fmt.Sprint(r.OtherDLQ) })
+	row("alert episodes", func(r *result) string { return fmt.Sprint(r.Episodes) })
+	row("duplicated episodes", func(r *result) string { return fmt.Sprint(r.DupEpisodes) })
+	row("drain time after load", func(r *result) string {
+		if !r.Drained {
+			return fmt.Sprintf(">%v (not drained)", r.Drain)
+		}
+		return r.Drain.String()
+	})
+	row("redeliveries (≥)", func(r *result) string { return fmt.Sprint(r.Redeliveries) })
+	row("max lag (messages)", func(r *result) string { return fmt.Sprint(r.MaxLag) })
+	row("stage kills restarted", func(r *result) string { return fmt.Sprint(r.Restarts) })
+	row("stage crashes (self-exit)", func(r *result) string { return fmt.Sprint(r.Crashes) })
+	kinds := map[string]bool{}
+	for _, r := range rs {
+		for k := range r.Faults {
+			kinds[k] = true
+		}
+	}
+	var ks []string
+	for k := range kinds {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	for _, k := range ks {
+		row("fault "+k, func(r *result) string { return fmt.Sprint(r.Faults[k]) })
+	}
+	tw.Flush()
+	for _, r := range rs {
+		for class, ss := range r.Samples {
+			fmt.Fprintf(w, "%s %s: %s\n", r.Backend, class, strings.Join(ss, "; "))
+		}
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "%s error: %s\n", r.Backend, e)
+		}
+	}
+}
