@@ -32,6 +32,10 @@ type Config struct {
 	// DLQSubject and Stage are used for documents Elasticsearch rejects for good.
 	DLQSubject string
 	Stage      string
+	// ArchiveAfter: articles published more than this before they were fetched go to a
+	// yearly index "<prefix>-articles-YYYY" instead of their month's (0: DefaultArchiveAfter;
+	// negative: always monthly). See Names.ArchiveIndex.
+	ArchiveAfter time.Duration
 }
 
 // Defaults fills zero fields.
@@ -50,6 +54,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Stage == "" {
 		c.Stage = "indexer"
+	}
+	if c.ArchiveAfter == 0 {
+		c.ArchiveAfter = DefaultArchiveAfter
 	}
 	return c
 }
@@ -263,7 +270,7 @@ func (ix *Indexer) item(env *article.Envelope) (esutil.BulkIndexerItem, error) {
 			return esutil.BulkIndexerItem{}, bus.Permanentf("indexer: encode %s: %w", env.ID, err)
 		}
 		v := Version(e)
-		return esutil.BulkIndexerItem{Index: ix.names.ArticleIndex(DocTime(e)), Action: "index", DocumentID: env.ID,
+		return esutil.BulkIndexerItem{Index: ix.names.articleIndex(e, ix.cfg.ArchiveAfter), Action: "index", DocumentID: env.ID,
 			Version: &v, VersionType: "external_gte", Body: bytes.NewReader(body)}, nil
 	case article.StageAlert:
 		a := env.Alert
@@ -316,9 +323,11 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 		if err != nil {
 			return fmt.Errorf("indexer: waiting for elasticsearch: %w", err)
 		}
-		if env.Stage == article.StageEnriched && undated(env.Enriched) {
-			// filed by fetch time: a re-fetch in a later month must overwrite the copy
-			// already indexed, not add a second one in that month's index
+		if env.Stage == article.StageEnriched && (undated(env.Enriched) || archived(env.Enriched, ix.cfg.ArchiveAfter)) {
+			// Undated: filed by fetch time, a re-fetch in a later month must overwrite the
+			// copy already indexed, not add a second one in that month's index. Archived: an
+			// article first indexed in its month may be re-fetched after ArchiveAfter; it
+			// stays where it is.
 			if idx := ix.existingIndex(ctx, env.ID); idx != "" && idx != it.Index {
 				ix.m.rerouted.Inc()
 				it.Index = idx
