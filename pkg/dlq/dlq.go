@@ -27,6 +27,7 @@ package dlq
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
@@ -53,6 +57,11 @@ type Config struct {
 	KafkaReplicas int      // replication factor of the Kafka marker topics (default 1)
 	Subject       string   // the DLQ subject (default news.dlq)
 	ClientName    string   // connection / client name (default newsflow-dlq)
+	// NATSOptions are extra NATS connect options: credentials and TLS (service.NATSBusConfig).
+	NATSOptions []nats.Option
+	// KafkaTLS and KafkaSASL secure every Kafka connection (service.KafkaBusConfig).
+	KafkaTLS  *tls.Config
+	KafkaSASL sasl.Mechanism
 }
 
 // Entry is one dead letter as read from the DLQ.

@@ -20,6 +20,7 @@ import (
 type kafkaBackend struct {
 	b       *kafkabus.Bus
 	brokers []string
+	kc      kafkabus.Config // client ID, TLS and SASL of every connection
 	tr      *kafka.Transport
 	client  *kafka.Client
 	// markers: the marker topics, true once ensured compacted (on their first publish, so
@@ -29,12 +30,13 @@ type kafkaBackend struct {
 }
 
 func openKafka(ctx context.Context, cfg Config) (*kafkaBackend, error) {
-	b, err := kafkabus.New(ctx, kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: cfg.ClientName}, zap.NewNop())
+	kc := kafkabus.Config{Brokers: cfg.KafkaBrokers, ClientID: cfg.ClientName, TLS: cfg.KafkaTLS, SASL: cfg.KafkaSASL}
+	b, err := kafkabus.New(ctx, kc, zap.NewNop())
 	if err != nil {
 		return nil, err
 	}
-	tr := &kafka.Transport{ClientID: cfg.ClientName}
-	k := &kafkaBackend{b: b, brokers: cfg.KafkaBrokers, tr: tr, client: &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: tr, Timeout: 10 * time.Second},
+	tr := kc.Transport()
+	k := &kafkaBackend{b: b, brokers: cfg.KafkaBrokers, kc: kc, tr: tr, client: &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: tr, Timeout: 10 * time.Second},
 		replicas: max(cfg.KafkaReplicas, 1), markers: map[string]bool{cfg.Subject + ".requeued": false, cfg.Subject + ".purged": false}}
 	return k, nil
 }
@@ -91,7 +93,7 @@ func (k *kafkaBackend) read(ctx context.Context, subject string) ([]raw, error) 
 	}
 	// A transport of its own: kafka-go caches topic metadata per transport, and a topic
 	// created since (the DLQ's first dead letter) would read as unknown.
-	tr := &kafka.Transport{ClientID: k.tr.ClientID}
+	tr := k.kc.Transport()
 	defer tr.CloseIdleConnections()
 	client := &kafka.Client{Addr: kafka.TCP(k.brokers...), Transport: tr, Timeout: 10 * time.Second}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})

@@ -23,7 +23,7 @@ func openNATS(ctx context.Context, cfg Config) (*natsBackend, error) {
 	if cfg.StreamPrefix == "" {
 		cfg.StreamPrefix = "NEWSFLOW"
 	}
-	b, err := natsbus.New(ctx, natsbus.Config{URL: cfg.NATSURL, StreamPrefix: cfg.StreamPrefix, ConnectName: cfg.ClientName, MaxReconnects: 2, ConnectTimeout: 5 * time.Second}, zap.NewNop())
+	b, err := natsbus.New(ctx, natsbus.Config{URL: cfg.NATSURL, StreamPrefix: cfg.StreamPrefix, ConnectName: cfg.ClientName, MaxReconnects: 2, ConnectTimeout: 5 * time.Second, Options: cfg.NATSOptions}, zap.NewNop())
 	if err != nil {
 		return nil, err
 	}

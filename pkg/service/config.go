@@ -30,6 +30,7 @@ type Config struct {
 	NATSReplicas    int           // NEWSFLOW_NATS_STREAM_REPLICAS: JetStream stream replicas (1..5)
 	KafkaPartitions int           // NEWSFLOW_KAFKA_PARTITIONS: partitions of topics newsflow creates
 	KafkaReplicas   int           // NEWSFLOW_KAFKA_REPLICATION_FACTOR: replication of topics newsflow creates
+	Security        Security      // credentials, TLS and the HTTP API token (auth.go, docs/security.md)
 }
 
 // DefaultConfig returns the defaults for service name.
@@ -98,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("NEWSFLOW_SHUTDOWN_TIMEOUT=%s: want > 0", c.ShutdownTimeout))
+	}
+	if err := c.Security.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config for %s: %w", c.Service, errors.Join(errs...))
@@ -204,6 +208,7 @@ func LoadConfig(name string, getenv func(string) string) (Config, error) {
 	c.NATSReplicas = e.Int("NEWSFLOW_NATS_STREAM_REPLICAS", c.NATSReplicas)
 	c.KafkaPartitions = e.Int("NEWSFLOW_KAFKA_PARTITIONS", c.KafkaPartitions)
 	c.KafkaReplicas = e.Int("NEWSFLOW_KAFKA_REPLICATION_FACTOR", c.KafkaReplicas)
+	c.Security = LoadSecurity(e)
 	// Report parse errors and validation errors together, so one run lists every problem.
 	if perr := e.Err(); perr != nil {
 		return c, errors.Join(fmt.Errorf("config for %s: %w", name, perr), c.Validate())

@@ -59,6 +59,9 @@ type Runtime struct {
 	onStop   []func()
 	onForce  []func()
 	stopOnce sync.Once
+	// hasAPI, metricsAddr: the endpoints' guard and the metrics listener (apiauth.go)
+	hasAPI      atomic.Bool
+	metricsAddr atomic.Value
 }
 
 // New builds a Runtime with a fresh registry (Go and process collectors included) and the
@@ -77,7 +80,8 @@ func New(cfg Config, log *zap.Logger) *Runtime {
 }
 
 // Handle registers an extra HTTP handler on the service's server (e.g. POST /v1/urls).
-func (r *Runtime) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h) }
+// Write requests need the API token when one is set (apiauth.go).
+func (r *Runtime) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, r.guardAPI(h)) }
 
 // AddReadyCheck adds a check that /readyz runs (e.g. bus connected, ES reachable).
 func (r *Runtime) AddReadyCheck(check func(context.Context) error) {
@@ -160,6 +164,14 @@ var ErrDrainTimeout = errors.New("service: drain exceeded the shutdown timeout")
 // finally stops the HTTP server. A signal- or ctx-initiated clean stop returns nil, so the
 // process exits 0.
 func (r *Runtime) Run(ctx context.Context) error {
+	if err := r.checkExposure(); err != nil {
+		return err
+	}
+	stopMetrics, err := r.startMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", r.Cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("service: listen %s: %w", r.Cfg.HTTPAddr, err)
@@ -167,7 +179,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.addr = ln.Addr().String()
 	r.mu.Unlock()
-	srv := &http.Server{Handler: r.mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: r.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {

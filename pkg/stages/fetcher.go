@@ -64,9 +64,18 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 			if nb, ok := c.Bus.(*natsbus.Bus); ok {
 				js = nb.JetStream()
 			} else {
-				nc, err := nats.Connect(cfg.StateNATSURL, nats.Name("newsflow-fetcher-state"), nats.MaxReconnects(-1))
+				sec := c.RT.Cfg.Security
+				secOpts, err := sec.NATS.Options()
 				if err != nil {
-					return nil, redact.Error(fmt.Errorf("fetcher: state store at %s: %w", redact.URL(cfg.StateNATSURL), err), redact.Credentials(cfg.StateNATSURL)...)
+					return nil, redact.Error(err, sec.Secrets()...)
+				}
+				nc, err := nats.Connect(cfg.StateNATSURL, append([]nats.Option{nats.Name("newsflow-fetcher-state"), nats.MaxReconnects(-1)}, secOpts...)...)
+				if err != nil {
+					secrets := append(redact.Credentials(cfg.StateNATSURL), sec.Secrets()...)
+					if ce := service.ConnFailure("nats "+redact.URL(cfg.StateNATSURL)+" (fetcher state store)", sec.NATS.Describe(), err); ce != nil {
+						return nil, redact.Error(ce, secrets...)
+					}
+					return nil, redact.Error(fmt.Errorf("fetcher: state store at %s: %w", redact.URL(cfg.StateNATSURL), err), secrets...)
 				}
 				c.RT.OnStop(nc.Close)
 				if js, err = jetstream.New(nc); err != nil {

@@ -2,8 +2,10 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -38,17 +40,72 @@ func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
 	return c
 }
 
-// NewESClient builds the official client for url (it refuses servers that are not
-// Elasticsearch).
-func NewESClient(url string) (*elasticsearch.Client, error) { return newESClient(url, nil) }
+// NewESClient builds the official client for url (or sec.CloudID) with the credentials and
+// TLS settings of sec (it refuses servers that are not Elasticsearch).
+func NewESClient(url string, sec service.ESSecurity) (*elasticsearch.Client, error) {
+	return newESClient(url, sec, nil)
+}
 
 // newESClient is NewESClient over tr (nil: a clone of http.DefaultTransport).
-func newESClient(url string, tr http.RoundTripper) (*elasticsearch.Client, error) {
-	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}, MaxRetries: 2, Transport: tr})
+func newESClient(url string, sec service.ESSecurity, tr *http.Transport) (*elasticsearch.Client, error) {
+	if tr == nil {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	secrets := append(redact.Credentials(url), service.Security{ES: sec}.Secrets()...)
+	cfg := elasticsearch.Config{
+		MaxRetries:             2,
+		Transport:              tr,
+		APIKey:                 sec.EncodedAPIKey(),
+		Username:               sec.Username,
+		Password:               sec.Password,
+		CloudID:                sec.CloudID,
+		CertificateFingerprint: sec.NormalizedFingerprint(),
+	}
+	if sec.CloudID == "" {
+		cfg.Addresses = []string{url}
+	}
+	if sec.CAFingerprint == "" && (sec.TLS.CAFile != "" || sec.TLS.CertFile != "" || sec.TLS.ServerName != "") {
+		tc, err := sec.TLS.Config()
+		if err != nil {
+			return nil, &service.ConnError{Server: "elasticsearch " + esWhere(url, sec), Mechanism: sec.Describe(), What: "TLS settings", Err: err}
+		}
+		tr.TLSClientConfig = tc
+	}
+	es, err := elasticsearch.NewClient(cfg)
 	if err != nil {
-		return nil, redact.Error(fmt.Errorf("elasticsearch client for %s: %w", redact.URL(url), err), redact.Credentials(url)...)
+		return nil, redact.Error(fmt.Errorf("elasticsearch client for %s: %w", esWhere(url, sec), err), secrets...)
 	}
 	return es, nil
+}
+
+// esWhere names the Elasticsearch newsflow talks to: the URL (redacted) or the Cloud ID's
+// deployment name.
+func esWhere(url string, sec service.ESSecurity) string {
+	if sec.CloudID != "" {
+		name, _, _ := strings.Cut(sec.CloudID, ":")
+		return "cloud " + name
+	}
+	return redact.URL(url)
+}
+
+// checkESAuth asks Elasticsearch who the client is: rejected credentials (401/403), an
+// untrusted certificate or a failed handshake return a *service.ConnError (a configuration
+// error: the service exits 2); a server that does not answer returns nil (set-up retries).
+func checkESAuth(ctx context.Context, es *elasticsearch.Client, url string, sec service.ESSecurity) error {
+	server := "elasticsearch " + esWhere(url, sec)
+	res, err := es.Info(es.Info.WithContext(ctx))
+	if err != nil {
+		return service.ConnFailure(server, sec.Describe(), err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+		what := "credentials rejected"
+		if sec.APIKey == "" && sec.Username == "" {
+			what = "credentials required"
+		}
+		return &service.ConnError{Server: server, Mechanism: sec.Describe(), What: fmt.Sprintf("%s (HTTP %d)", what, res.StatusCode), Err: errors.New(res.Status())}
+	}
+	return nil
 }
 
 // AddIndexer installs the templates (retrying until Elasticsearch answers or ctx ends) and
@@ -58,15 +115,20 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	log := c.log("indexer")
 	// The client's own transport, so its idle connections close when the stage stops.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	es, err := newESClient(cfg.ESURL, tr)
+	sec := c.RT.Cfg.Security.ES
+	es, err := newESClient(cfg.ESURL, sec, tr)
 	if err != nil {
 		return nil, err
+	}
+	secrets := append(redact.Credentials(cfg.ESURL), c.RT.Cfg.Security.Secrets()...)
+	if err := checkESAuth(ctx, es, cfg.ESURL, sec); err != nil {
+		tr.CloseIdleConnections()
+		return nil, redact.Error(err, secrets...)
 	}
 	ix, err := index.New(cfg.Index, es, c.Bus, log, c.RT.Reg)
 	if err != nil {
 		return nil, err
 	}
-	secrets := redact.Credentials(cfg.ESURL)
 	for attempt := 1; ; attempt++ {
 		err = redact.Error(ix.Setup(ctx), secrets...)
 		if err == nil {
@@ -75,7 +137,7 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 		if attempt >= 30 || ctx.Err() != nil {
 			_ = ix.Close(context.Background()) // stops the bulk indexer's workers
 			tr.CloseIdleConnections()
-			return nil, redact.Error(fmt.Errorf("indexer: install templates at %s: %w", redact.URL(cfg.ESURL), err), secrets...)
+			return nil, redact.Error(fmt.Errorf("indexer: install templates at %s: %w", esWhere(cfg.ESURL, sec), err), secrets...)
 		}
 		log.Warn("elasticsearch not ready, retrying template setup", zap.Error(err))
 		select {
@@ -86,9 +148,15 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	c.RT.AddReadyCheck(func(ctx context.Context) error {
 		res, err := es.Ping(es.Ping.WithContext(ctx))
 		if err != nil {
+			if ce := service.ConnFailure("elasticsearch "+esWhere(cfg.ESURL, sec), sec.Describe(), err); ce != nil {
+				err = ce
+			}
 			return redact.Error(fmt.Errorf("elasticsearch: %w", err), secrets...)
 		}
 		res.Body.Close()
+		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+			return fmt.Errorf("elasticsearch %s: credentials rejected (HTTP %d) with %s", esWhere(cfg.ESURL, sec), res.StatusCode, sec.Describe())
+		}
 		return nil
 	})
 	opts := c.RT.Cfg.ConsumeOptions("indexer")

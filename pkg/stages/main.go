@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -73,7 +74,7 @@ func serve(name string, getenv func(string) string, configure Configure) error {
 	cancel()
 	if err != nil {
 		log.Error("bus unavailable", zap.Error(err))
-		return cli.Reported(cli.ExitFailure)
+		return cli.Reported(exitCode(err))
 	}
 	rt.OnStop(func() { _ = b.Close() })
 	rt.OnForce(func() { _ = b.Close() }) // cancels handlers still running past the drain budget
@@ -81,13 +82,22 @@ func serve(name string, getenv func(string) string, configure Configure) error {
 	if err := wire(c); err != nil {
 		log.Error("stage setup failed", zap.Error(err))
 		_ = b.Close()
-		return cli.Reported(cli.ExitFailure)
+		return cli.Reported(exitCode(err))
 	}
 	if err := rt.Run(context.Background()); err != nil {
 		log.Error("service failed", zap.Error(err))
-		return cli.Reported(cli.ExitFailure)
+		return cli.Reported(exitCode(err))
 	}
 	return nil
+}
+
+// exitCode is 2 for a failure configuration must fix (credentials rejected, certificate not
+// trusted, a file missing, an unprotected API: service.ConnError), else 1.
+func exitCode(err error) int {
+	if service.IsConnError(err) {
+		return cli.ExitUsage
+	}
+	return cli.ExitFailure
 }
 
 // IndexerSubcommands is the indexer's `setup`: install the index templates and exit.
@@ -112,17 +122,18 @@ func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
 // Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
 func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
 	cfg := IndexerConfigFromEnv(e, esURL)
-	if err := e.Err(); err != nil {
+	sec := service.LoadSecurity(e)
+	if err := errors.Join(e.Err(), sec.Validate()); err != nil {
 		return index.Names{}, cli.ConfigError(err)
 	}
-	es, err := NewESClient(esURL)
+	es, err := NewESClient(esURL, sec.ES)
 	if err != nil {
 		return index.Names{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
-		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), redact.Credentials(esURL)...)
+		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), append(redact.Credentials(esURL), sec.Secrets()...)...)
 	}
 	return cfg.Index.Setup.Names, nil
 }

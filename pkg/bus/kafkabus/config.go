@@ -1,9 +1,13 @@
 package kafkabus
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // Config configures the Kafka bus. Zero fields get defaults from Defaults.
@@ -51,6 +55,17 @@ type Config struct {
 	MaxUnsettled int
 	// DialTimeout bounds connecting to a broker (default 5s).
 	DialTimeout time.Duration
+	// TLS, when set, encrypts every broker connection (SSL or SASL_SSL listeners).
+	TLS *tls.Config
+	// SASL, when set, authenticates every broker connection (PLAIN or SCRAM; kafka-go's
+	// sasl/plain and sasl/scram).
+	SASL sasl.Mechanism
+}
+
+// Transport returns a kafka-go transport with c's client ID, dial timeout, TLS and SASL:
+// every kafka.Client of newsflow is built on one.
+func (c Config) Transport() *kafka.Transport {
+	return &kafka.Transport{ClientID: c.ClientID, DialTimeout: c.DialTimeout, TLS: c.TLS, SASL: c.SASL}
 }
 
 // headroom is added to MaxMessageBytes for key, headers and record-batch framing.

@@ -87,17 +87,14 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 		log = zap.NewNop()
 	}
 	log = log.With(zap.String("bus", "kafka"))
-	tr := &kafka.Transport{
-		ClientID:    cfg.ClientID,
-		DialTimeout: cfg.DialTimeout,
-		IdleTimeout: 30 * time.Second,
-		MetadataTTL: 2 * time.Second,
-	}
+	tr := cfg.Transport()
+	tr.IdleTimeout = 30 * time.Second
+	tr.MetadataTTL = 2 * time.Second
 	b := &Bus{
 		cfg:       cfg,
 		log:       log,
 		transport: tr,
-		dialer:    &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout, DualStack: true},
+		dialer:    &kafka.Dialer{ClientID: cfg.ClientID, Timeout: cfg.DialTimeout, DualStack: true, TLS: cfg.TLS, SASLMechanism: cfg.SASL},
 		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 10 * time.Second},
 		topics:    map[string]bool{},
 		done:      make(chan struct{}),

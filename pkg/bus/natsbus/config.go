@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Config configures the NATS JetStream backend. Zero fields take the values in Defaults.
@@ -51,6 +53,10 @@ type Config struct {
 	// Default false: acks are sent without waiting and flushed when Consume drains, which
 	// keeps at-least-once (a lost ack means a redelivery, never a loss).
 	AckSync bool
+	// Options are extra connect options: credentials (nats.UserInfo, nats.Token,
+	// nats.UserCredentials, nats.Nkey) and TLS (nats.Secure), built by the service from its
+	// NEWSFLOW_NATS_* security settings. They are applied after the bus's own options.
+	Options []nats.Option
 }
 
 // Defaults returns c with zero fields filled.

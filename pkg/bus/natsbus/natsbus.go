@@ -89,6 +89,7 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Bus, error) {
 			log.Warn("nats async error", zap.String("subscription", subj), zap.Error(err))
 		}),
 	}
+	opts = append(opts, cfg.Options...)
 	type result struct {
 		nc  *nats.Conn
 		err error
