@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -335,24 +334,5 @@ func checkES(ctx context.Context, r *checkReport, getenv func(string) string, ur
 
 // esGet GETs path and decodes the JSON answer into v; a non-2xx status is an error.
 func esGet(ctx context.Context, es *elasticsearch.Client, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	res, err := es.Perform(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("GET %s: %s: %s", path, res.Status, oneLine(string(body[:min(len(body), 300)])))
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	return nil
+	return esDo(ctx, es, http.MethodGet, path, nil, v)
 }
