@@ -46,6 +46,12 @@ test-unit:
 bench: stack-up
 	@$(STACK_ENV); for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -benchtime=$${BENCHTIME:-1x} ./...) || exit 1; done
 
+# bench-e2e: the end-to-end benchmark on the real stack with news-please in the same run
+# (15-30 minutes; not part of make test). README "Benchmarks: end to end".
+.PHONY: bench-e2e
+bench-e2e:
+	bash scripts/bench-e2e.sh
+
 tidy:
 	@for m in $(MODULES); do echo "tidy $$m"; (cd $$m && GOWORK=off GOFLAGS=-mod=mod $(GO) mod tidy) || exit 1; done
 	$(GO) work sync

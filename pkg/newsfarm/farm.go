@@ -82,6 +82,9 @@ type Config struct {
 	Burst         Burst // Count 0: no burst
 	// Languages of the sites in turn (default en, en, de, es, en, fr).
 	Languages []string
+	// RSSOnly gives every site an RSS feed (default: RSS and Atom in turn), for crawlers that
+	// read RSS only (news-please's RssCrawler).
+	RSSOnly bool
 }
 
 // Defaults returns c with zero fields filled.
@@ -191,7 +194,7 @@ func New(cfg Config) (*Farm, error) {
 	for i := 0; i < cfg.Sites; i++ {
 		r := rand.New(rand.NewPCG(cfg.Seed, uint64(1<<50+i)))
 		kind := "rss"
-		if i%2 == 1 {
+		if i%2 == 1 && !cfg.RSSOnly {
 			kind = "atom"
 		}
 		f.sites = append(f.sites, Site{

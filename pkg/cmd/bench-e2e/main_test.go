@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsflow/newsflow/pkg/newsfarm"
+)
+
+func TestPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Second)
+	}
+	for _, tt := range []struct {
+		p    int
+		want time.Duration
+	}{{50, 50 * time.Second}, {95, 95 * time.Second}, {99, 99 * time.Second}, {100, 100 * time.Second}} {
+		if got := pct(ds, tt.p); got != tt.want {
+			t.Errorf("p%d = %s, want %s", tt.p, got, tt.want)
+		}
+	}
+	if pct(nil, 50) != 0 {
+		t.Error("p50 of nothing")
+	}
+}
+
+func TestExpectedIDsAndTable(t *testing.T) {
+	m := []newsfarm.Entry{{ID: "a", Kind: newsfarm.KindArticle}, {ID: "a", Kind: newsfarm.KindTracking}, {ID: "b", Kind: newsfarm.KindPoison}, {ID: "c", Kind: newsfarm.KindReprint}}
+	if got := expectedIDs(m); len(got) != 2 {
+		t.Errorf("expected ids %v, want a and c", got)
+	}
+	var b bytes.Buffer
+	printTable(&b, []row{
+		{run: "backlog, all-in-one", articles: 100, wall: 10 * time.Second, cpu: 2 * time.Second, articlesPerCPUSecond: 50},
+		{run: "backlog, news-please", articles: 100, wall: 20 * time.Second, cpu: 4 * time.Second, articlesPerCPUSecond: 25},
+	})
+	if !strings.Contains(b.String(), "2.0× articles per CPU-second, 0.50× wall time") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
