@@ -241,8 +241,14 @@ func runBackend(ctx context.Context, o options, cl *cluster, backend string) (*r
 	}
 	res.Faults = fz.counts
 	res.Restarts = fz.restarts
-	check(ctx, res, farm, cl, backend, indexPrefix, b, procs, o.Replicas)
+	check(ctx, res, farm, loadEnd, cl, backend, indexPrefix, b, procs, o.Replicas)
 	h.add("checked", backend, res.verdict())
+	var sb strings.Builder
+	writeTable(&sb, []*result{res})
+	fmt.Fprint(os.Stderr, sb.String())
+	if err := os.WriteFile(filepath.Join(dir, "report.txt"), []byte(sb.String()), 0o644); err != nil {
+		return res, err
+	}
 	fz.esWG.Wait() // leave the ES cluster whole for the next backend
 	return res, nil
 }

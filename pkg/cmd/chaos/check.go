@@ -34,6 +34,7 @@ type result struct {
 	Expected     int `json:"expected_articles"` // distinct article IDs the feeds offered (poison excluded)
 	Indexed      int `json:"indexed"`           // of those, in ES
 	Missing      int `json:"missing"`
+	Late         int `json:"late"`          // offered after the load ended, not indexed yet (not a failure)
 	Extra        int `json:"extra"`         // ES documents no feed offered under that ID
 	WrongContent int `json:"wrong_content"` // indexed with another title than the farm's newest
 	Poison       int `json:"poison_planted"`
@@ -114,17 +115,22 @@ func esSearch(ctx context.Context, esURL, index string, fields []string) ([]map[
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 // check compares what the farm offered with ES, the DLQ and the alerts index.
-func check(ctx context.Context, r *result, farm *newsfarm.Farm, cl *cluster, backend, indexPrefix string, b bus.Bus, procs []*proc, replicas int) {
+func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Time, cl *cluster, backend, indexPrefix string, b bus.Bus, procs []*proc, replicas int) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	// The farm's stories end at its epoch, but a wire story's reprints may appear on other
+	// sites later; the site keeps serving them. Everything offered until now counts; what
+	// appeared after the load ended and is not indexed yet is "late", not missing.
 	want := map[string]string{} // ID → newest title
+	late := map[string]bool{}
 	poison := map[string]bool{}
-	for _, e := range farm.Manifest(farm.Epoch()) {
+	for _, e := range farm.Manifest(time.Now()) {
 		if e.Kind == newsfarm.KindPoison {
 			poison[e.ID] = true
 			continue
 		}
 		want[e.ID] = e.Title // oldest first: the last one seen is the newest
+		late[e.ID] = e.Published.After(loadEnd)
 	}
 	r.Expected, r.Poison = len(want), len(poison)
 
@@ -151,7 +157,9 @@ func check(ctx context.Context, r *result, farm *newsfarm.Farm, cl *cluster, bac
 		}
 	}
 	for id := range want {
-		if !seen[id] {
+		if !seen[id] && late[id] {
+			r.Late++
+		} else if !seen[id] {
 			r.Missing++
 			r.sample("missing", id)
 		}
@@ -262,6 +270,7 @@ func writeTable(w io.Writer, rs []*result) {
 	row("articles expected", func(r *result) string { return fmt.Sprint(r.Expected) })
 	row("indexed once, newest content", func(r *result) string { return fmt.Sprint(r.Indexed) })
 	row("missing", func(r *result) string { return fmt.Sprint(r.Missing) })
+	row("offered after the load, not yet indexed", func(r *result) string { return fmt.Sprint(r.Late) })
 	row("extra / duplicated IDs", func(r *result) string { return fmt.Sprint(r.Extra) })
 	row("wrong content", func(r *result) string { return fmt.Sprint(r.WrongContent) })
 	row("poison planted", func(r *result) string { return fmt.Sprint(r.Poison) })
