@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +31,9 @@ import (
 
 // TestNoSecretInOutput plants a distinct secret in every secret-bearing setting (the NATS URL's
 // password and token, the fetcher's state-store NATS URL, the Elasticsearch URL's password,
-// webhook and Slack webhook URLs), drives start-up, connect failures, wrong credentials and
+// webhook and Slack webhook URLs, NEWSFLOW_NATS_PASSWORD/TOKEN/NKEY_SEED_FILE,
+// NEWSFLOW_KAFKA_SASL_PASSWORD, NEWSFLOW_ES_PASSWORD/API_KEY, NEWSFLOW_API_TOKEN, directly and
+// as _FILE; the secured servers of deploy/local/secure.sh when their variables are set), drives start-up, connect failures, wrong credentials and
 // normal work of the stages on the real servers, and checks that no byte of what they wrote
 // (every log line at debug level, every returned error, /metrics, /readyz, /healthz) holds one.
 func TestNoSecretInOutput(t *testing.T) {
@@ -262,6 +266,120 @@ func TestNoSecretInOutput(t *testing.T) {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			fmt.Fprintf(out, "GET %s: %s\n%s\n", p, res.Status, body)
+		}
+		http.DefaultClient.CloseIdleConnections()
+		stop()
+		record("run", <-done)
+	}
+
+	// The credential variables (NEWSFLOW_NATS_*, NEWSFLOW_KAFKA_SASL_*, NEWSFLOW_ES_*,
+	// NEWSFLOW_API_TOKEN), each holding its own secret, directly and as _FILE: wrong
+	// credentials, unreachable servers, a server without SASL, unparsable files, both set.
+	{
+		secretFile := func(v string) string {
+			f := filepath.Join(t.TempDir(), "secret")
+			if err := os.WriteFile(f, []byte(v+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		envPass, envToken := secret("EnvNatsPass"), secret("EnvNatsToken")
+		envSeed, envKafka, envKafkaFile := secret("EnvNkeySeed"), secret("EnvKafkaPass"), secret("EnvKafkaPassFile")
+		envESPass, envESKey, envAPI := secret("EnvEsPass"), secret("EnvEsApiKey"), secret("EnvApiToken")
+		envESKeyFile := secret("EnvEsApiKeyFile")
+		deniedHost := deniedURL.Host
+		cases := []map[string]string{
+			{"NEWSFLOW_NATS_URL": "nats://" + natsUser, "NEWSFLOW_NATS_USER": "newsflow", "NEWSFLOW_NATS_PASSWORD": envPass},
+			{"NEWSFLOW_NATS_URL": "nats://" + natsUser, "NEWSFLOW_NATS_USER": "newsflow", "NEWSFLOW_NATS_PASSWORD_FILE": secretFile(envPass)},
+			{"NEWSFLOW_NATS_URL": "nats://" + natsAuth, "NEWSFLOW_NATS_TOKEN": envToken},
+			{"NEWSFLOW_NATS_URL": "nats://127.0.0.1:" + closed, "NEWSFLOW_NATS_TOKEN_FILE": secretFile(envToken)},
+			{"NEWSFLOW_NATS_URL": "nats://" + natsUser, "NEWSFLOW_NATS_NKEY_SEED_FILE": secretFile("SU" + envSeed)},
+			{"NEWSFLOW_NATS_URL": "tls://127.0.0.1:" + closed, "NEWSFLOW_NATS_TOKEN": envToken, "NEWSFLOW_NATS_TOKEN_FILE": secretFile(envToken)},
+			{"NEWSFLOW_BUS": "kafka", "NEWSFLOW_KAFKA_BROKERS": brokers, "NEWSFLOW_KAFKA_SASL_MECHANISM": "PLAIN",
+				"NEWSFLOW_KAFKA_SASL_USERNAME": "newsflow", "NEWSFLOW_KAFKA_SASL_PASSWORD": envKafka},
+			{"NEWSFLOW_BUS": "kafka", "NEWSFLOW_KAFKA_BROKERS": "127.0.0.1:" + closed, "NEWSFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+				"NEWSFLOW_KAFKA_SASL_USERNAME": "newsflow", "NEWSFLOW_KAFKA_SASL_PASSWORD_FILE": secretFile(envKafkaFile), "NEWSFLOW_KAFKA_TLS": "true"},
+		}
+		if sb := os.Getenv("NEWSFLOW_TEST_SECURE_KAFKA_BROKERS"); sb != "" { // the SASL_SSL listener of secure.sh
+			cases = append(cases, map[string]string{"NEWSFLOW_BUS": "kafka", "NEWSFLOW_KAFKA_BROKERS": sb, "NEWSFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+				"NEWSFLOW_KAFKA_SASL_USERNAME": "newsflow-scram", "NEWSFLOW_KAFKA_SASL_PASSWORD": envKafka,
+				"NEWSFLOW_KAFKA_TLS_CA_FILE": os.Getenv("NEWSFLOW_TEST_SECURE_CA_FILE")})
+		}
+		if su := os.Getenv("NEWSFLOW_TEST_SECURE_NATS_URL"); su != "" { // TLS + accounts of secure.sh
+			cases = append(cases, map[string]string{"NEWSFLOW_NATS_URL": su, "NEWSFLOW_NATS_USER": "newsflow", "NEWSFLOW_NATS_PASSWORD": envPass,
+				"NEWSFLOW_NATS_TLS_CA_FILE": os.Getenv("NEWSFLOW_TEST_SECURE_CA_FILE")})
+		}
+		for _, env := range cases {
+			cfg, err := service.LoadConfig("secrets", func(k string) string { return env[k] })
+			record("config", err)
+			if err != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			b, err := service.OpenBus(ctx, cfg, log)
+			cancel()
+			if err == nil {
+				_ = b.Close()
+				t.Errorf("bus %v: connected, want an error", env["NEWSFLOW_NATS_URL"]+env["NEWSFLOW_KAFKA_BROKERS"])
+			}
+			record("open bus", err)
+		}
+		// Elasticsearch refusing an API key and a password, unreachable with both as files.
+		for _, env := range []map[string]string{
+			{"NEWSFLOW_ES_API_KEY": "keyid:" + envESKey},
+			{"NEWSFLOW_ES_USERNAME": "elastic", "NEWSFLOW_ES_PASSWORD": envESPass},
+			{"NEWSFLOW_ES_API_KEY_FILE": secretFile(envESKeyFile), "down": "1"},
+			{"NEWSFLOW_ES_USERNAME": "elastic", "NEWSFLOW_ES_PASSWORD_FILE": secretFile(envESPass), "down": "1"},
+		} {
+			cfg, err := service.LoadConfig("indexer", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.HTTPAddr, cfg.ShutdownTimeout = "127.0.0.1:0", 10*time.Second
+			u := "http://" + deniedHost
+			if env["down"] != "" {
+				u = "http://127.0.0.1:" + closed
+			}
+			icfg := stages.IndexerConfigFromEnv(&service.Env{Get: func(string) string { return "" }}, u)
+			icfg.Index.Setup.Names.Prefix = "secrets" + strings.ToLower(uniquePrefix()[1:7])
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			_, err = stages.AddIndexer(ctx, stages.Common{RT: service.New(cfg, log)}, icfg)
+			cancel()
+			if err == nil {
+				t.Errorf("indexer on %s with %v started", u, env)
+			}
+			record("indexer", err)
+		}
+		// The API token: requests with a wrong one and without, answered 401.
+		cfg, err := service.LoadConfig("fetcher", func(k string) string {
+			return map[string]string{"NEWSFLOW_API_TOKEN_FILE": secretFile(envAPI), "NEWSFLOW_HTTP_ADDR": "127.0.0.1:0"}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := service.New(cfg, log)
+		rt.Handle("/v1/urls", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+		rctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- rt.Run(rctx) }()
+		for deadline := time.Now().Add(30 * time.Second); rt.Addr() == "" && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, auth := range []string{"", "Bearer wrong", "Bearer " + envAPI} {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+rt.Addr()+"/v1/urls", strings.NewReader("{}"))
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			fmt.Fprintf(out, "POST /v1/urls: %s\n%s\n", res.Status, body)
+			if want := map[bool]int{true: http.StatusAccepted, false: http.StatusUnauthorized}[strings.HasSuffix(auth, envAPI)]; res.StatusCode != want {
+				t.Errorf("POST /v1/urls with %q: %d, want %d", strings.ReplaceAll(auth, envAPI, "<token>"), res.StatusCode, want)
+			}
 		}
 		http.DefaultClient.CloseIdleConnections()
 		stop()
