@@ -7,11 +7,15 @@ SERVICES := fetcher cleaner enricher indexer alerter newsflow
 STACK := bash deploy/local/stack.sh
 # The servers' URLs come from the stack script (ports overridable with NEWSFLOW_STACK_*_PORT).
 STACK_ENV = eval "$$($(STACK) env)"
+# The secured servers (TLS/mTLS NATS with accounts, SASL_SSL Kafka; docs/security.md) of the
+# secured-server tests; their NEWSFLOW_TEST_SECURE_* variables come from `secure.sh env`.
+SECURE := bash deploy/local/secure.sh
+SECURE_ENV = eval "$$($(SECURE) env)"
 TEST_TIMEOUT ?= 30m
 RACE ?= -race
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all build vet test test-unit test-integration bench tidy fmt run stack-up stack-down stack-status \
+.PHONY: all build vet test test-unit test-integration bench tidy fmt run stack-up stack-down stack-status secure-up \
 	eval-extraction eval-ner eval-alerts models clean-data feedcheck test-cluster chaos
 
 all: build
@@ -31,8 +35,8 @@ fmt:
 
 # test: everything, against real servers started by deploy/local/stack.sh. In CI an
 # unreachable server fails the run (the tests check CI=true).
-test: stack-up vet
-	@$(STACK_ENV); export GO=$(GO) RACE=$(RACE) TEST_TIMEOUT=$(TEST_TIMEOUT); \
+test: stack-up secure-up vet
+	@$(STACK_ENV); $(SECURE_ENV); export GO=$(GO) RACE=$(RACE) TEST_TIMEOUT=$(TEST_TIMEOUT); \
 	  echo "=== test pkg/bus (alone: its tests restart the brokers)"; LOG_SUFFIX=-bus bash scripts/test-module.sh pkg ./bus/... || exit 1; \
 	  echo "=== test pkg (the rest)"; bash scripts/test-module.sh pkg $$(cd pkg && $(GO) list ./... | grep -v '/pkg/bus') || exit 1; \
 	  for m in $(filter-out pkg,$(MODULES)); do echo "=== test $$m"; bash scripts/test-module.sh $$m || exit 1; done
@@ -58,6 +62,11 @@ tidy:
 
 stack-up:
 	$(STACK) up
+
+# secure-up: the secured servers beside the dev stack (other ports, .stack/secure); they stay up
+# (`bash deploy/local/secure.sh down`). NEWSFLOW_SECURE_ES=1 adds Elasticsearch with security.
+secure-up:
+	$(SECURE) up
 
 # Clusters (deploy/local/cluster.sh): 3-node NATS JetStream, 3-broker KRaft Kafka, 2-node
 # Elasticsearch on loopback beside the dev stack; they stay up (`bash deploy/local/cluster.sh down`).
