@@ -113,7 +113,7 @@ func Extract(text string, opt Options) []article.Keyword {
 			prev = ""
 			continue
 		}
-		if !textutil.IsWord(t.Text) || t.Text == "'s" || t.Text == "’s" {
+		if !textutil.IsWord(t.Text) || textutil.IsClitic(t.Text) {
 			flush()
 			if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {
 				sent++

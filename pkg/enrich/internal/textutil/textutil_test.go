@@ -20,7 +20,8 @@ func TestTokenize(t *testing.T) {
 	}{
 		{"U.S. President Biden's call.", []string{"U.S.", "President", "Biden", "'s", "call", "."}},
 		{"Zelensky’s “support”", []string{"Zelensky", "’s", "“", "support", "”"}},
-		{"don't stop", []string{"don't", "stop"}},
+		{"don't stop", []string{"do", "n't", "stop"}},
+		{"AT&T paid $1,000.50 to Mr. Smith", []string{"AT&T", "paid", "$", "1,000.50", "to", "Mr.", "Smith"}},
 		{"ThursdayThe official", []string{"ThursdayThe", "official"}},
 	}
 	for _, tt := range tests {
