@@ -16,7 +16,7 @@ RACE ?= -race
 SHARED ?= $(abspath ../shared)
 
 .PHONY: all build vet test test-unit test-integration bench tidy fmt run stack-up stack-down stack-status secure-up \
-	eval-extraction eval-ner eval-alerts models clean-data feedcheck test-cluster chaos
+	eval-extraction eval-ner eval-alerts models clean-data feedcheck chromium test-cluster chaos
 
 all: build
 
@@ -35,7 +35,7 @@ fmt:
 
 # test: everything, against real servers started by deploy/local/stack.sh. In CI an
 # unreachable server fails the run (the tests check CI=true).
-test: stack-up secure-up vet
+test: stack-up secure-up chromium vet
 	@$(STACK_ENV); $(SECURE_ENV); export GO=$(GO) RACE=$(RACE) TEST_TIMEOUT=$(TEST_TIMEOUT); \
 	  echo "=== test pkg/bus (alone: its tests restart the brokers)"; LOG_SUFFIX=-bus bash scripts/test-module.sh pkg ./bus/... || exit 1; \
 	  echo "=== test pkg (the rest)"; bash scripts/test-module.sh pkg $$(cd pkg && $(GO) list ./... | grep -v '/pkg/bus') || exit 1; \
@@ -67,6 +67,11 @@ stack-up:
 # (`bash deploy/local/secure.sh down`). NEWSFLOW_SECURE_ES=1 adds Elasticsearch with security.
 secure-up:
 	$(SECURE) up
+
+# chromium: headless Chromium from Debian's package for the JavaScript-rendering tests
+# (pkg/fetch TestRenderJavaScriptPages); does nothing when one is installed.
+chromium:
+	@bash deploy/local/chromium.sh >/dev/null
 
 # Clusters (deploy/local/cluster.sh): 3-node NATS JetStream, 3-broker KRaft Kafka, 2-node
 # Elasticsearch on loopback beside the dev stack; they stay up (`bash deploy/local/cluster.sh down`).

@@ -171,6 +171,8 @@ type client struct {
 	nx     map[string]time.Time // hostname → until: confirmed NXDOMAIN (nxTTL)
 	// proxied are the HTTP clients of per-source proxies, by proxy URL (created on first use).
 	proxied map[string]*http.Client
+	// render is the shared headless Chromium (started on first use).
+	render *renderer
 }
 
 type robotsEntry struct {
@@ -207,6 +209,7 @@ func newClient(cfg Config) (*client, error) {
 	}
 	c := &client{cfg: cfg, hosts: map[string]*rate.Limiter{}, paused: map[string]time.Time{}, nx: map[string]time.Time{}, proxied: map[string]*http.Client{}}
 	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	c.render = newRenderer(cfg, g)
 	return c, nil
 }
 
@@ -253,6 +256,7 @@ func (c *client) viaProxy(proxy string) (*http.Client, error) {
 }
 
 func (c *client) close() {
+	c.render.close()
 	c.hc.CloseIdleConnections()
 	c.hostMu.Lock()
 	defer c.hostMu.Unlock()

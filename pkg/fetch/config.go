@@ -35,6 +35,18 @@ type Config struct {
 	// resolver replaces the system resolver (tests: a loopback DNS server).
 	resolver *net.Resolver
 
+	// JavaScript rendering (sources with `render: js`; see renderer). ChromiumPath is the
+	// browser binary (default: chromium, chromium-browser or google-chrome in PATH, as
+	// installed by deploy/local/chromium.sh). RenderConcurrency tabs at once (default 2),
+	// RenderTimeout per page (default 20s), RenderHeapMB caps each page's JavaScript heap
+	// (default 256). RenderAuto also renders pages of other sources that look like
+	// JavaScript shells (scripts and almost no text) when a Chromium is available.
+	ChromiumPath      string
+	RenderConcurrency int
+	RenderTimeout     time.Duration
+	RenderHeapMB      int
+	RenderAuto        bool
+
 	MinInterval     time.Duration // adaptive poll interval bounds (default 5m .. 12h)
 	MaxInterval     time.Duration
 	DefaultInterval time.Duration // first interval (default 30m)
@@ -127,6 +139,9 @@ func (c Config) Defaults() Config {
 	i(&c.MaxSitemapURLs, 50000)
 	i(&c.MaxSitemapKids, 20)
 	d(&c.SubmitTimeout, 10*time.Second)
+	i(&c.RenderConcurrency, 2)
+	d(&c.RenderTimeout, 20*time.Second)
+	i(&c.RenderHeapMB, 256)
 	d(&c.StoreTimeout, 5*time.Second)
 	d(&c.DrainTimeout, 20*time.Second)
 	return c

@@ -83,6 +83,14 @@ func New(cfg Config, sources []Source, store Store, pub bus.Publisher, log *zap.
 	if err != nil {
 		return nil, err
 	}
+	for _, s := range sources {
+		if strings.EqualFold(s.Options.Render, RenderJS) {
+			if _, err := chromiumPath(cfg.ChromiumPath); err != nil {
+				log.Warn("sources ask for javascript rendering but there is no chromium: their pages are fetched without it", zap.String("feed", s.Name), zap.Error(err))
+			}
+			break
+		}
+	}
 	return &Fetcher{
 		cfg: cfg, sources: sources, store: store, pub: pub,
 		log: log.Named("fetch"), m: m, client: c, policy: policy{cfg},
@@ -128,7 +136,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	var sched schedule
 	now := time.Now()
 	for i := range f.sources {
-		sched.push(i, now.Add(time.Duration(rand.Int64N(int64(f.cfg.StartSpread)))))
+		sched.push(i, f.policy.startAt(now, len(f.sources)))
 	}
 	f.log.Info("fetcher started", zap.Int("sources", len(f.sources)), zap.Int("workers", f.cfg.Workers), zap.String("replica", f.cfg.ReplicaID))
 	var pending []int
@@ -279,6 +287,20 @@ func (f *Fetcher) userAgent(src Source) string {
 		return src.Options.UserAgent
 	}
 	return f.cfg.UserAgent
+}
+
+// wantsRender reports whether a page of src is loaded in headless Chromium: the source says
+// render: js, or Config.RenderAuto is on, a Chromium is installed and the page looks like a
+// JavaScript shell.
+func (f *Fetcher) wantsRender(src Source, body []byte) bool {
+	if strings.EqualFold(src.Options.Render, RenderJS) {
+		return true
+	}
+	if !f.cfg.RenderAuto || !needsJS(body) {
+		return false
+	}
+	_, err := chromiumPath(f.cfg.ChromiumPath)
+	return err == nil
 }
 
 // sourceRequest is a GET of target on behalf of src: its user agent and proxy, and its
@@ -767,6 +789,19 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 		}
 		raw.ContentType, raw.Body = mt, string(resp.Body)
 		raw.Extra["body_source"] = "page"
+		if mt != "text/plain" && f.wantsRender(src, resp.Body) {
+			html, final, err := f.client.render.render(ctx, resp.URL, preq.UserAgent, preq.Header)
+			if err != nil {
+				raw.Extra["render_error"] = err.Error()
+				f.log.Warn("javascript rendering failed, keeping the HTTP body", zap.String("feed", src.Name), zap.Error(err))
+			} else {
+				raw.ContentType, raw.Body = "text/html", html
+				raw.Extra["rendered"] = "js"
+				if final != "" && final != "about:blank" {
+					raw.URL = final
+				}
+			}
+		}
 	default:
 		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
 		raw.Extra["body_source"] = "feed_fallback"
