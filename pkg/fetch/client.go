@@ -464,13 +464,7 @@ func (c *client) confirmNX(ctx context.Context, err error) error {
 	case <-ctx.Done():
 		return err
 	}
-	res := c.cfg.resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
-	lctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
-	defer cancel()
-	_, lerr := res.LookupNetIP(lctx, "ip", de.Name)
+	_, lerr := c.cfg.lookup(ctx, de.Name)
 	var de2 *net.DNSError
 	if !errors.As(lerr, &de2) || !de2.IsNotFound {
 		return err

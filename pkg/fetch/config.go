@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -176,6 +177,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fetch: config: %w", err)
 	}
 	return nil
+}
+
+// lookup resolves host with the configured resolver (the system's by default), bounded by
+// DialTimeout.
+func (c Config) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	res := c.resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.DialTimeout)
+	defer cancel()
+	return res.LookupNetIP(ctx, "ip", host)
 }
 
 // DefaultItemAttempts is the default Config.ItemAttempts.

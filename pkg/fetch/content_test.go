@@ -57,15 +57,7 @@ func TestPageEncodings(t *testing.T) {
 			}
 			pub := &capture{}
 			newTestFetcher(t, testConfig(), []Source{{Name: "enc", URL: s.url("/rss")}}, NewMemStore(), pub).PollFeed(context.Background(), 0)
-			env := pub.envelopes(t)
-			if len(env) != 1 {
-				t.Fatalf("%d envelopes", len(env))
-			}
-			raw := env[0].Raw
-			body, err := raw.Text()
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw, body := onlyRaw(t, pub)
 			if !strings.Contains(body, tt.want) {
 				t.Errorf("body = %.200q", body)
 			}
@@ -74,6 +66,20 @@ func TestPageEncodings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onlyRaw returns the one raw article published and its body.
+func onlyRaw(t *testing.T, pub *capture) (*article.Raw, string) {
+	t.Helper()
+	env := pub.envelopes(t)
+	if len(env) != 1 {
+		t.Fatalf("%d envelopes, want 1", len(env))
+	}
+	body, err := env[0].Raw.Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env[0].Raw, body
 }
 
 // TestBrotli: br bodies are decoded, with the same decompressed-size limit as gzip.

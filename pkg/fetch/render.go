@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -214,13 +213,7 @@ func (r *renderer) allowedURL(ctx context.Context, raw string) error {
 		}
 		return nil
 	}
-	res := r.cfg.resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
-	lctx, cancel := context.WithTimeout(ctx, r.cfg.DialTimeout)
-	defer cancel()
-	ips, err := res.LookupNetIP(lctx, "ip", host)
+	ips, err := r.cfg.lookup(ctx, host)
 	if err != nil || len(ips) == 0 {
 		return fmt.Errorf("%w: %s does not resolve", ErrBlockedAddress, host)
 	}

@@ -92,15 +92,7 @@ func TestRenderJavaScriptPages(t *testing.T) {
 			pub := &capture{}
 			src := Source{Name: "spa", URL: s.url("/rss"), Options: SourceOptions{Render: tt.render}}
 			newTestFetcher(t, cfg, []Source{src}, NewMemStore(), pub).PollFeed(context.Background(), 0)
-			env := pub.envelopes(t)
-			if len(env) != 1 {
-				t.Fatalf("%d envelopes", len(env))
-			}
-			raw := env[0].Raw
-			body, err := raw.Text()
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw, body := onlyRaw(t, pub)
 			if got := strings.Contains(body, "<h1>Ferry terminal delayed</h1>"); got != tt.want {
 				t.Fatalf("article in body = %v, want %v (extra %v): %.300q", got, tt.want, raw.Extra, body)
 			}
