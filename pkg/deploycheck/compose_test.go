@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsflow/newsflow/pkg/alert"
 	"github.com/newsflow/newsflow/pkg/fetch"
+	"github.com/newsflow/newsflow/pkg/service"
 )
 
 const dockerfilePath = "deploy/docker/Dockerfile"
@@ -39,6 +40,12 @@ func codeEnv(t *testing.T, root string) map[string][]string {
 	for _, must := range []string{"NEWSFLOW_BUS", "NEWSFLOW_NATS_URL", "NEWSFLOW_HTTP_ADDR", "NEWSFLOW_ES_URL"} {
 		if len(vars[must]) == 0 {
 			t.Fatalf("code scan found no %s: the scanner is broken (found %d names)", must, len(vars))
+		}
+	}
+	// A secret read by the code is also read from <NAME>_FILE (the registry's getters do it).
+	for _, v := range service.Vars() {
+		if v.Secret && len(vars[v.Name]) > 0 {
+			vars[v.Name+service.FileSuffix] = vars[v.Name]
 		}
 	}
 	return vars

@@ -93,18 +93,18 @@ func (r *Runtime) checkExposure() error {
 		Err:  errors.New("set NEWSFLOW_API_TOKEN (or NEWSFLOW_API_TOKEN_FILE), listen on 127.0.0.1, or set NEWSFLOW_API_ALLOW_UNAUTHENTICATED=true behind an authenticating proxy")}
 }
 
-// metricsPaths are served on NEWSFLOW_METRICS_ADDR when it is set (and then not on the API
-// listener, except /healthz).
+// metricsPaths are served on NEWSFLOW_METRICS_ADDR when it is set (and then /metrics is not
+// served on the API listener; the probes stay on both).
 var metricsPaths = []string{"/metrics", "/healthz", "/readyz"}
 
-// httpHandler is the handler of the main listener: everything, or without /metrics and
-// /readyz when they have their own listener.
+// httpHandler is the handler of the main listener: everything, or all but /metrics when it
+// has its own listener.
 func (r *Runtime) httpHandler() http.Handler {
 	if r.Cfg.Security.API.MetricsAddr == "" {
 		return r.mux
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.URL.Path == "/metrics" || req.URL.Path == "/readyz" {
+		if req.URL.Path == "/metrics" {
 			http.Error(w, "served on NEWSFLOW_METRICS_ADDR "+r.Cfg.Security.API.MetricsAddr, http.StatusNotFound)
 			return
 		}

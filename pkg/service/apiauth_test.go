@@ -165,7 +165,7 @@ func TestMetricsAddr(t *testing.T) {
 		want       int
 	}{
 		{rt.MetricsAddr(), "/metrics", 200}, {rt.MetricsAddr(), "/healthz", 200}, {rt.MetricsAddr(), "/v1/urls", 404},
-		{rt.Addr(), "/metrics", 404}, {rt.Addr(), "/readyz", 404}, {rt.Addr(), "/healthz", 200}, {rt.Addr(), "/v1/urls", 202},
+		{rt.Addr(), "/metrics", 404}, {rt.Addr(), "/readyz", 200}, {rt.Addr(), "/healthz", 200}, {rt.Addr(), "/v1/urls", 202},
 	} {
 		if got := get(tc.addr, tc.path); got != tc.want {
 			t.Errorf("GET %s%s = %d, want %d", tc.addr, tc.path, got, tc.want)

@@ -66,12 +66,12 @@ func LoadSecurity(e *Env) Security {
 	n.Token = e.String("NEWSFLOW_NATS_TOKEN", "")
 	n.CredsFile = e.String("NEWSFLOW_NATS_CREDS_FILE", "")
 	n.NKeyFile = e.String("NEWSFLOW_NATS_NKEY_SEED_FILE", "")
-	n.TLS = loadTLSFiles(e, "NEWSFLOW_NATS_TLS")
+	n.TLS = loadTLSFiles(e, natsTLSVars)
 	k := &s.Kafka
 	k.SASLMechanism = strings.ToUpper(e.String("NEWSFLOW_KAFKA_SASL_MECHANISM", ""))
 	k.Username = e.String("NEWSFLOW_KAFKA_SASL_USERNAME", "")
 	k.Password = e.String("NEWSFLOW_KAFKA_SASL_PASSWORD", "")
-	k.TLSFiles = loadTLSFiles(e, "NEWSFLOW_KAFKA_TLS")
+	k.TLSFiles = loadTLSFiles(e, kafkaTLSVars)
 	k.TLSFiles.InsecureSkipVerify = e.Bool("NEWSFLOW_KAFKA_TLS_INSECURE_SKIP_VERIFY", false)
 	k.TLS = e.Bool("NEWSFLOW_KAFKA_TLS", false) || k.TLSFiles.set()
 	es := &s.ES
@@ -80,22 +80,27 @@ func LoadSecurity(e *Env) Security {
 	es.Password = e.String("NEWSFLOW_ES_PASSWORD", "")
 	es.CAFingerprint = e.String("NEWSFLOW_ES_CA_FINGERPRINT", "")
 	es.CloudID = e.String("NEWSFLOW_ES_CLOUD_ID", "")
-	es.TLS = loadTLSFiles(e, "NEWSFLOW_ES_TLS")
+	es.TLS = loadTLSFiles(e, esTLSVars)
 	es.CAFile = es.TLS.CAFile
 	s.API = loadAPISecurity(e)
 	return s
 }
 
-func loadTLSFiles(e *Env, prefix string) TLSFiles {
-	caVar := prefix + "_CA_FILE"
-	if prefix == "NEWSFLOW_ES_TLS" {
-		caVar = "NEWSFLOW_ES_CA_FILE"
-	}
+// tlsVars names the variables of one server kind's TLSFiles.
+type tlsVars struct{ CA, Cert, Key, ServerName string }
+
+var (
+	natsTLSVars  = tlsVars{"NEWSFLOW_NATS_TLS_CA_FILE", "NEWSFLOW_NATS_TLS_CERT_FILE", "NEWSFLOW_NATS_TLS_KEY_FILE", "NEWSFLOW_NATS_TLS_SERVER_NAME"}
+	kafkaTLSVars = tlsVars{"NEWSFLOW_KAFKA_TLS_CA_FILE", "NEWSFLOW_KAFKA_TLS_CERT_FILE", "NEWSFLOW_KAFKA_TLS_KEY_FILE", "NEWSFLOW_KAFKA_TLS_SERVER_NAME"}
+	esTLSVars    = tlsVars{"NEWSFLOW_ES_CA_FILE", "NEWSFLOW_ES_TLS_CERT_FILE", "NEWSFLOW_ES_TLS_KEY_FILE", "NEWSFLOW_ES_TLS_SERVER_NAME"}
+)
+
+func loadTLSFiles(e *Env, v tlsVars) TLSFiles {
 	return TLSFiles{
-		CAFile:     e.String(caVar, ""),
-		CertFile:   e.String(prefix+"_CERT_FILE", ""),
-		KeyFile:    e.String(prefix+"_KEY_FILE", ""),
-		ServerName: e.String(prefix+"_SERVER_NAME", ""),
+		CAFile:     e.String(v.CA, ""),
+		CertFile:   e.String(v.Cert, ""),
+		KeyFile:    e.String(v.Key, ""),
+		ServerName: e.String(v.ServerName, ""),
 	}
 }
 
@@ -116,7 +121,7 @@ func (s Security) Validate() error {
 		errs = append(errs, errors.New("NATS: NEWSFLOW_NATS_USER and NEWSFLOW_NATS_PASSWORD go together"))
 	}
 	errs = append(errs, readable("NEWSFLOW_NATS_CREDS_FILE", n.CredsFile), readable("NEWSFLOW_NATS_NKEY_SEED_FILE", n.NKeyFile))
-	errs = append(errs, n.TLS.validate("NEWSFLOW_NATS_TLS"))
+	errs = append(errs, n.TLS.validate(natsTLSVars))
 	k := s.Kafka
 	switch k.SASLMechanism {
 	case "":
@@ -130,7 +135,7 @@ func (s Security) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("Kafka: NEWSFLOW_KAFKA_SASL_MECHANISM=%q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", k.SASLMechanism))
 	}
-	errs = append(errs, k.TLSFiles.validate("NEWSFLOW_KAFKA_TLS"))
+	errs = append(errs, k.TLSFiles.validate(kafkaTLSVars))
 	es := s.ES
 	if es.APIKey != "" && (es.Username != "" || es.Password != "") {
 		errs = append(errs, errors.New("Elasticsearch: set NEWSFLOW_ES_API_KEY or NEWSFLOW_ES_USERNAME/PASSWORD, not both"))
@@ -144,7 +149,7 @@ func (s Security) Validate() error {
 	if fp := normFingerprint(es.CAFingerprint); es.CAFingerprint != "" && (len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "") {
 		errs = append(errs, errors.New("Elasticsearch: NEWSFLOW_ES_CA_FINGERPRINT: want the 64 hex digits of a SHA-256 fingerprint"))
 	}
-	errs = append(errs, es.TLS.validate("NEWSFLOW_ES_TLS"))
+	errs = append(errs, es.TLS.validate(esTLSVars))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("security settings: %w", err)
 	}

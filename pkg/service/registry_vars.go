@@ -202,5 +202,5 @@ var registry = []Var{
 	{Name: "NEWSFLOW_API_ALLOW_UNAUTHENTICATED", Type: Bool, Default: "false", Binaries: allBinaries,
 		Doc: "Serve write endpoints on a non-loopback address without `NEWSFLOW_API_TOKEN` (e.g. behind an authenticating proxy); refused at start otherwise."},
 	{Name: "NEWSFLOW_METRICS_ADDR", Type: String, Binaries: allBinaries,
-		Doc: "Separate listen address of /metrics, /healthz and /readyz; then `NEWSFLOW_HTTP_ADDR` serves only the API (and /healthz)."},
+		Doc: "Separate listen address of /metrics, /healthz and /readyz; then `NEWSFLOW_HTTP_ADDR` no longer serves /metrics (a NetworkPolicy can open metrics to monitoring and keep the API closed)."},
 }

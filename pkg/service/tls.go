@@ -30,15 +30,12 @@ func (t TLSFiles) set() bool {
 }
 
 // validate reports unreadable files and a certificate without its key, naming the variables.
-func (t TLSFiles) validate(prefix string) error {
+func (t TLSFiles) validate(v tlsVars) error {
 	var errs []error
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		errs = append(errs, fmt.Errorf("%s_CERT_FILE and %s_KEY_FILE go together", prefix, prefix))
+		errs = append(errs, fmt.Errorf("%s and %s go together", v.Cert, v.Key))
 	}
-	errs = append(errs, readable(prefix+"_CA_FILE", t.CAFile), readable(prefix+"_CERT_FILE", t.CertFile), readable(prefix+"_KEY_FILE", t.KeyFile))
-	if prefix == "NEWSFLOW_ES_TLS" { // the CA file of ES is NEWSFLOW_ES_CA_FILE
-		errs[1] = readable("NEWSFLOW_ES_CA_FILE", t.CAFile)
-	}
+	errs = append(errs, readable(v.CA, t.CAFile), readable(v.Cert, t.CertFile), readable(v.Key, t.KeyFile))
 	return errors.Join(errs...)
 }
 
