@@ -138,7 +138,8 @@ type Clean struct {
 	LanguageConf float64    `json:"language_confidence,omitempty"`
 	// LanguageSource names what decided Language: "detected" (the text), or a declaration the
 	// detector rated plausible: "source" (sources file / sitemap), "feed" (the feed's
-	// <language>/xml:lang), "page" (<html lang>/xml:lang, Content-Language meta).
+	// <language>/xml:lang), "page" (<html lang>/xml:lang, Content-Language meta), "http"
+	// (the Content-Language response header).
 	LanguageSource string   `json:"language_source,omitempty"`
 	SiteName       string   `json:"site_name,omitempty"`
 	Description    string   `json:"description,omitempty"`

@@ -61,3 +61,28 @@ func TestMisdeclaredEncoding(t *testing.T) {
 		})
 	}
 }
+
+// TestContentLanguageHeaderIsAPrior: the HTTP Content-Language header (raw.http) decides a
+// weak guess when the page declares nothing, and is reported as source "http".
+func TestContentLanguageHeaderIsAPrior(t *testing.T) {
+	c := newTestCleaner(t)
+	const title, desc = "Troubleshoot AKS cluster issues with AKS Diagnostics and AKS Periscope", "Yun Jung Choi shows Scott Hanselman..."
+	for _, tc := range []struct {
+		name, header, wantLang, wantSrc string
+	}{
+		{"header beats a weak guess", "en-GB", "en", "http"},
+		{"no header", "", "sv", "detected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := &article.Raw{URL: "https://news.example/a/3", ContentType: "text/html", HTTP: &article.HTTPFacts{Status: 200, ContentLanguage: tc.header},
+				Body: `<html><head><title>` + title + `</title></head><body><article><h1>` + title + `</h1><p>` + desc + `</p></article></body></html>`}
+			out, err := c.Clean(t.Context(), "id", raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Language != tc.wantLang || out.LanguageSource != tc.wantSrc {
+				t.Errorf("language %q source %q, want %q from %q", out.Language, out.LanguageSource, tc.wantLang, tc.wantSrc)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -201,5 +202,38 @@ func TestPerSourceHeadersCookiesProxy(t *testing.T) {
 	}
 	if strings.Join(proxied, ",") != "/rss,/a/1,/b/2" && len(proxied) != 3 {
 		t.Errorf("proxy carried %v, want the feed and both pages", proxied)
+	}
+}
+
+func TestCheckSourcesFile(t *testing.T) {
+	dir := t.TempDir()
+	yml := dir + "/sources.yaml"
+	if err := os.WriteFile(yml, []byte("sources:\n  - url: https://a.example.com/rss\n    langauge: de\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+		wantN            int
+	}{
+		{"yaml with a misspelt key", yml, "line 3: source #1: field langauge not found", 0},
+		{"opml", "testdata/sources.opml", "", 3},
+		{"missing file", dir + "/nope.yaml", "no such file", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srcs, probs := CheckSourcesFile(tt.path)
+			if len(srcs) != tt.wantN {
+				t.Errorf("%d sources, want %d", len(srcs), tt.wantN)
+			}
+			if tt.want == "" {
+				if len(probs) > 0 {
+					t.Errorf("problems %v", probs)
+				}
+				return
+			}
+			if len(probs) != 1 || !strings.Contains(probs[0].Error(), tt.want) {
+				t.Errorf("problems %v, want one with %q", probs, tt.want)
+			}
+		})
 	}
 }

@@ -122,6 +122,24 @@ func LoadSources(path string) ([]Source, error) {
 	return ParseSourcesYAML(b)
 }
 
+// CheckSourcesFile reads a sources file like LoadSources and returns the valid sources and
+// every problem found (YAML: each with its line, see CheckSourcesYAML; OPML: the parse or
+// validation error). For `newsflow check`.
+func CheckSourcesFile(path string) ([]Source, []SourceError) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []SourceError{{Msg: fmt.Sprintf("sources: %v", err)}}
+	}
+	if strings.EqualFold(filepath.Ext(path), ".opml") || bytes.HasPrefix(bytes.TrimSpace(b), []byte("<")) {
+		srcs, err := ParseOPML(b)
+		if err != nil {
+			return nil, []SourceError{{Msg: err.Error()}}
+		}
+		return srcs, nil
+	}
+	return CheckSourcesYAML(b)
+}
+
 // ParseSourcesYAML parses the YAML sources format strictly: every problem CheckSourcesYAML
 // finds is returned, joined, one "line N: ..." each.
 func ParseSourcesYAML(b []byte) ([]Source, error) {
