@@ -105,6 +105,29 @@ func cadence(items []Item) time.Duration {
 	return newest.Sub(oldest) / time.Duration(n-1)
 }
 
+// backlogRepoll is the delay before polling a feed again whose last poll published new items
+// but left more for the next poll (the per-poll item limit) without any failing item: a
+// backlog already in the feed is drained at the pipeline's speed, not one batch of
+// MaxItemsPerPoll per interval. Feeds with failing items keep their interval, so a page's
+// ItemAttempts stay spread over polls.
+const backlogRepoll = 100 * time.Millisecond
+
+// startSpread is the window the first polls are spread over: one second per Workers feeds,
+// at most StartSpread. Thousands of feeds do not all hit the network at once; a handful are
+// polled right away instead of up to StartSpread later.
+func startSpread(sources, workers int, most time.Duration) time.Duration {
+	return min(time.Duration(sources/max(workers, 1))*time.Second, most)
+}
+
+// startAt is when feed i of n is first polled: uniformly within startSpread from now.
+func (p policy) startAt(now time.Time, n int) time.Time {
+	spread := startSpread(n, p.cfg.Workers, p.cfg.StartSpread)
+	if spread <= 0 {
+		return now
+	}
+	return now.Add(time.Duration(rand.Int64N(int64(spread))))
+}
+
 // success returns the next interval after a successful poll. fixed is the source's own
 // interval (0 = adaptive); hint is max(ttl, Cache-Control/Expires freshness).
 func (p policy) success(st *FeedState, fixed time.Duration, newItems int, observed, hint time.Duration) time.Duration {
@@ -134,6 +157,9 @@ func (p policy) success(st *FeedState, fixed time.Duration, newItems int, observ
 		iv = clampDur(iv, c.MinInterval, c.MaxInterval)
 	}
 	st.Interval = iv
+	if st.Pending && newItems > 0 && len(st.ItemFailures) == 0 {
+		return backlogRepoll // the interval above applies once the backlog is drained
+	}
 	if hint > iv {
 		iv = min(hint, c.MaxInterval)
 	}
