@@ -7,7 +7,8 @@ SERVICES := fetcher cleaner enricher indexer alerter newsflow
 STACK := bash deploy/local/stack.sh
 # The servers' URLs come from the stack script (ports overridable with NEWSFLOW_STACK_*_PORT).
 STACK_ENV = eval "$$($(STACK) env)"
-# The secured servers (TLS/mTLS NATS with accounts, SASL_SSL Kafka; docs/security.md) of the
+# The secured servers (TLS/mTLS NATS with accounts, SASL_SSL Kafka, HTTPS Elasticsearch with a
+# user and an API key; docs/security.md) of the
 # secured-server tests; their NEWSFLOW_TEST_SECURE_* variables come from `secure.sh env`.
 SECURE := bash deploy/local/secure.sh
 SECURE_ENV = eval "$$($(SECURE) env)"
@@ -63,10 +64,10 @@ tidy:
 stack-up:
 	$(STACK) up
 
-# secure-up: the secured servers beside the dev stack (other ports, .stack/secure); they stay up
-# (`bash deploy/local/secure.sh down`). NEWSFLOW_SECURE_ES=1 adds Elasticsearch with security.
+# secure-up: the secured servers beside the dev stack (other ports, .stack/secure), Elasticsearch
+# with security included; they stay up (`bash deploy/local/secure.sh down`).
 secure-up:
-	$(SECURE) up
+	$(SECURE) up nats nats-mtls kafka es
 
 # chromium: headless Chromium from Debian's package for the JavaScript-rendering tests
 # (pkg/fetch TestRenderJavaScriptPages); does nothing when one is installed.
