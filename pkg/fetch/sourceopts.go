@@ -43,6 +43,15 @@ func (s Secrets) MarshalJSON() ([]byte, error) {
 	return []byte("{" + strings.Join(keys, ",") + "}"), nil
 }
 
+// MarshalYAML keeps YAML dumps from printing the values.
+func (s Secrets) MarshalYAML() (any, error) {
+	out := make(map[string]string, len(s))
+	for k := range s {
+		out[k] = "[redacted]"
+	}
+	return out, nil
+}
+
 // Render modes of SourceOptions.Render.
 const (
 	RenderNone = ""

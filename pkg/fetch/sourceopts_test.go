@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	"gopkg.in/yaml.v3"
 )
 
 // TestCheckSourcesYAML: unknown keys and invalid sources are all reported, each with its line.
@@ -111,7 +112,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	zap.New(core).Info("source", zap.Any("src", src), zap.Stringer("headers", src.Options.Headers))
 	j, _ := json.Marshal(src)
-	outputs := []string{fmt.Sprintf("%v %+v %#v %s", src, src, src, src.Options.Cookies), string(j)}
+	y, _ := yaml.Marshal(src)
+	outputs := []string{fmt.Sprintf("%v %+v %#v %s", src, src, src, src.Options.Cookies), string(j), string(y)}
 	for _, e := range logs.All() {
 		b, _ := json.Marshal(e.ContextMap())
 		outputs = append(outputs, string(b))
