@@ -48,175 +48,234 @@ func Extract(text string, opt Options) []article.Keyword {
 	if opt.MaxWords <= 0 {
 		opt.MaxWords = 3
 	}
-	toks := textutil.Tokenize(text)
-	words := map[string]*wstat{}
-	cands := map[string]*cand{}
-	pairs := map[[2]string]bool{}
-	sent := 0
-	var chunk []textutil.Token // run of words without punctuation between
-	var chunkIsStart []bool
-	newSentence := true
-	flush := func() {
-		// candidates: n-grams of the chunk not starting/ending with a stopword
-		for i := range chunk {
-			for n := 1; n <= opt.MaxWords && i+n <= len(chunk); n++ {
-				first, last := strings.ToLower(chunk[i].Text), strings.ToLower(chunk[i+n-1].Text)
-				if IsStopword(opt.Lang, first) || IsStopword(opt.Lang, last) || !useful(first) || !useful(last) {
-					continue
-				}
-				caps := 0
-				for k := 0; k < n; k++ {
-					if textutil.IsAllCaps(chunk[i+k].Text) {
-						caps++
-					}
-				}
-				if caps >= 2 { // shouted headlines, credits
-					continue
-				}
-				if !homogeneous(chunk[i : i+n]) {
-					continue // "Rafael Nadal kept", "rusher Myles Garrett": half a name, half not
-				}
-				if i+n < len(chunk) && textutil.IsCap(chunk[i+n-1].Text) && textutil.IsCap(chunk[i+n].Text) {
-					continue // would cut a name: "Ukrainian President Volodymyr | Zelensky"
-				}
-				ws := make([]string, n)
-				forms := make([]string, n)
-				for k := 0; k < n; k++ {
-					ws[k] = strings.ToLower(chunk[i+k].Text)
-					forms[k] = chunk[i+k].Text
-				}
-				key := strings.Join(ws, " ")
-				c := cands[key]
-				if c == nil {
-					c = &cand{words: ws, forms: map[string]int{}}
-					cands[key] = c
-				}
-				c.tf++
-				c.forms[strings.Join(forms, " ")]++
-			}
-		}
-		chunk, chunkIsStart = chunk[:0], chunkIsStart[:0]
+	sc := newScanner(opt)
+	for _, t := range textutil.Tokenize(text) {
+		sc.token(t)
 	}
-	var prev string
-	paren := 0 // parenthetical asides (credits, captions) give poor keyphrases
-	for _, t := range toks {
-		switch t.Text {
-		case "(", "[":
-			paren++
-		case ")", "]":
-			if paren > 0 {
-				paren--
-			}
-		}
-		if paren > 0 && textutil.IsWord(t.Text) {
-			flush()
-			prev = ""
-			continue
-		}
-		if !textutil.IsWord(t.Text) || textutil.IsClitic(t.Text) {
-			flush()
-			if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {
-				sent++
-				newSentence = true
-			}
-			prev = ""
-			continue
-		}
-		lw := strings.ToLower(t.Text)
-		w := words[lw]
-		if w == nil {
-			w = &wstat{lastSent: -1}
-			words[lw] = w
-		}
-		w.tf++
-		if textutil.IsAllCaps(t.Text) {
-			w.acro++
-		} else if textutil.IsCap(t.Text) && !newSentence {
-			w.upper++
-		}
-		if w.lastSent != sent {
-			w.nSents++
-			w.lastSent = sent
-		}
-		if len(w.firstSents) < 50 {
-			w.firstSents = append(w.firstSents, sent)
-		}
-		if prev != "" {
-			if k := [2]string{prev, lw}; !pairs[k] {
-				pairs[k] = true
-				w.nLeft++
-				if pw := words[prev]; pw != nil {
-					pw.nRight++
-				}
-			}
-		}
-		prev = lw
-		chunk = append(chunk, t)
-		chunkIsStart = append(chunkIsStart, newSentence)
-		newSentence = false
-	}
-	flush()
-	if len(cands) == 0 {
+	sc.flush()
+	if len(sc.cands) == 0 {
 		return nil
 	}
-	nSent := float64(sent + 1)
-	// frequency stats over non-stopwords
+	ws := newWordScorer(sc, opt)
+	return selectKeywords(ws.rank(sc.cands), opt.Max)
+}
+
+// scanner collects word statistics and candidate phrases token by token.
+type scanner struct {
+	opt         Options
+	words       map[string]*wstat
+	cands       map[string]*cand
+	pairs       map[[2]string]bool // distinct adjacent word pairs seen
+	sent        int                // current sentence index
+	chunk       []textutil.Token   // run of words without punctuation between
+	newSentence bool
+	prev        string // previous word in the chunk, lower-cased
+	paren       int    // parenthetical asides (credits, captions) give poor keyphrases
+}
+
+func newScanner(opt Options) *scanner {
+	return &scanner{opt: opt, words: map[string]*wstat{}, cands: map[string]*cand{}, pairs: map[[2]string]bool{}, newSentence: true}
+}
+
+// token processes one token: brackets, punctuation and clitics end the
+// current chunk; words update their statistics and join it.
+func (s *scanner) token(t textutil.Token) {
+	switch t.Text {
+	case "(", "[":
+		s.paren++
+	case ")", "]":
+		if s.paren > 0 {
+			s.paren--
+		}
+	}
+	if s.paren > 0 && textutil.IsWord(t.Text) {
+		s.flush()
+		s.prev = ""
+		return
+	}
+	if !textutil.IsWord(t.Text) || textutil.IsClitic(t.Text) {
+		s.flush()
+		if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {
+			s.sent++
+			s.newSentence = true
+		}
+		s.prev = ""
+		return
+	}
+	lw := strings.ToLower(t.Text)
+	s.countWord(t.Text, lw)
+	s.prev = lw
+	s.chunk = append(s.chunk, t)
+	s.newSentence = false
+}
+
+// countWord updates the statistics of word text (lower-cased lw): frequency,
+// casing, sentences and distinct left/right neighbours.
+func (s *scanner) countWord(text, lw string) {
+	w := s.words[lw]
+	if w == nil {
+		w = &wstat{lastSent: -1}
+		s.words[lw] = w
+	}
+	w.tf++
+	if textutil.IsAllCaps(text) {
+		w.acro++
+	} else if textutil.IsCap(text) && !s.newSentence {
+		w.upper++
+	}
+	if w.lastSent != s.sent {
+		w.nSents++
+		w.lastSent = s.sent
+	}
+	if len(w.firstSents) < 50 {
+		w.firstSents = append(w.firstSents, s.sent)
+	}
+	if s.prev != "" {
+		if k := [2]string{s.prev, lw}; !s.pairs[k] {
+			s.pairs[k] = true
+			w.nLeft++
+			if pw := s.words[s.prev]; pw != nil {
+				pw.nRight++
+			}
+		}
+	}
+}
+
+// flush adds the candidate phrases of the current chunk and empties it.
+func (s *scanner) flush() {
+	for i := range s.chunk {
+		for n := 1; n <= s.opt.MaxWords && i+n <= len(s.chunk); n++ {
+			if s.candidate(i, n) {
+				s.addCandidate(s.chunk[i : i+n])
+			}
+		}
+	}
+	s.chunk = s.chunk[:0]
+}
+
+// candidate reports whether the n words of the chunk from i make a
+// candidate phrase: no stopword or non-word at either end, not shouted,
+// homogeneous in case, and not cutting a name.
+func (s *scanner) candidate(i, n int) bool {
+	c := s.chunk
+	first, last := strings.ToLower(c[i].Text), strings.ToLower(c[i+n-1].Text)
+	if IsStopword(s.opt.Lang, first) || IsStopword(s.opt.Lang, last) || !useful(first) || !useful(last) {
+		return false
+	}
+	caps := 0
+	for k := 0; k < n; k++ {
+		if textutil.IsAllCaps(c[i+k].Text) {
+			caps++
+		}
+	}
+	if caps >= 2 { // shouted headlines, credits
+		return false
+	}
+	if !homogeneous(c[i : i+n]) {
+		return false // "Rafael Nadal kept", "rusher Myles Garrett": half a name, half not
+	}
+	if i+n < len(c) && textutil.IsCap(c[i+n-1].Text) && textutil.IsCap(c[i+n].Text) {
+		return false // would cut a name: "Ukrainian President Volodymyr | Zelensky"
+	}
+	return true
+}
+
+// addCandidate counts one occurrence of phrase and its surface form.
+func (s *scanner) addCandidate(phrase []textutil.Token) {
+	ws := make([]string, len(phrase))
+	forms := make([]string, len(phrase))
+	for k, t := range phrase {
+		ws[k] = strings.ToLower(t.Text)
+		forms[k] = t.Text
+	}
+	key := strings.Join(ws, " ")
+	c := s.cands[key]
+	if c == nil {
+		c = &cand{words: ws, forms: map[string]int{}}
+		s.cands[key] = c
+	}
+	c.tf++
+	c.forms[strings.Join(forms, " ")]++
+}
+
+// wordScorer computes YAKE word scores (lower is better), cached per word.
+type wordScorer struct {
+	opt        Options
+	words      map[string]*wstat
+	nSent      float64
+	mean, std  float64 // of non-stopword frequencies
+	maxTF      float64
+	titleWords map[string]bool
+	cache      map[string]float64
+}
+
+func newWordScorer(sc *scanner, opt Options) *wordScorer {
+	ws := &wordScorer{opt: opt, words: sc.words, nSent: float64(sc.sent + 1), titleWords: map[string]bool{}, cache: make(map[string]float64, len(sc.words))}
 	var tfs []float64
-	maxTF := 0.0
-	for lw, w := range words {
+	for lw, w := range sc.words {
 		if IsStopword(opt.Lang, lw) {
 			continue
 		}
 		tfs = append(tfs, w.tf)
-		maxTF = math.Max(maxTF, w.tf)
+		ws.maxTF = math.Max(ws.maxTF, w.tf)
 	}
-	mean, std := meanStd(tfs)
-	var wscore0 func(string) float64
-	titleWords := map[string]bool{}
+	ws.mean, ws.std = meanStd(tfs)
 	for _, t := range textutil.Tokenize(opt.Title) {
-		titleWords[strings.ToLower(t.Text)] = true
+		ws.titleWords[strings.ToLower(t.Text)] = true
 	}
-	wcache := make(map[string]float64, len(words))
-	wscore := func(lw string) float64 {
-		if v, ok := wcache[lw]; ok {
-			return v
-		}
-		v := wscore0(lw)
-		wcache[lw] = v
+	return ws
+}
+
+// score returns lw's word score.
+func (ws *wordScorer) score(lw string) float64 {
+	if v, ok := ws.cache[lw]; ok {
 		return v
 	}
-	wscore0 = func(lw string) float64 {
-		w := words[lw]
-		if IsStopword(opt.Lang, lw) {
-			return 1 // neutral inside a phrase
-		}
-		tCase := math.Max(w.upper, w.acro) / (1 + math.Log(w.tf))
-		tPos := math.Log(math.Log(3 + median(w.firstSents)))
-		tFreq := w.tf / (mean + std + 1e-9)
-		dl := float64(w.nLeft) / w.tf
-		dr := float64(w.nRight) / w.tf
-		tRel := 1 + (dl+dr)*w.tf/(maxTF+1e-9)
-		tSent := float64(w.nSents) / nSent
-		s := tRel * tPos / (tCase + tFreq/tRel + tSent/tRel + 1e-9)
-		if titleWords[lw] {
-			s /= 2
-		}
-		if opt.DF != nil {
-			s /= opt.DF.IDFWeight(lw)
-		}
-		return s
+	v := ws.compute(lw)
+	ws.cache[lw] = v
+	return v
+}
+
+// compute combines casing, position, frequency, context relatedness and
+// sentence spread; title words and (with DF) common words score better.
+func (ws *wordScorer) compute(lw string) float64 {
+	w := ws.words[lw]
+	if IsStopword(ws.opt.Lang, lw) {
+		return 1 // neutral inside a phrase
 	}
-	type scored struct {
-		key, form string
-		s         float64
+	tCase := math.Max(w.upper, w.acro) / (1 + math.Log(w.tf))
+	tPos := math.Log(math.Log(3 + median(w.firstSents)))
+	tFreq := w.tf / (ws.mean + ws.std + 1e-9)
+	dl := float64(w.nLeft) / w.tf
+	dr := float64(w.nRight) / w.tf
+	tRel := 1 + (dl+dr)*w.tf/(ws.maxTF+1e-9)
+	tSent := float64(w.nSents) / ws.nSent
+	s := tRel * tPos / (tCase + tFreq/tRel + tSent/tRel + 1e-9)
+	if ws.titleWords[lw] {
+		s /= 2
 	}
+	if ws.opt.DF != nil {
+		s /= ws.opt.DF.IDFWeight(lw)
+	}
+	return s
+}
+
+// scored is a candidate phrase with its most frequent surface form and its
+// score (lower is better).
+type scored struct {
+	key, form string
+	s         float64
+}
+
+// rank scores every candidate and sorts them best first (ties by key).
+func (ws *wordScorer) rank(cands map[string]*cand) []scored {
 	var list []scored
 	for key, c := range cands {
 		prod, sum := 1.0, 0.0
 		for _, w := range c.words {
-			ws := wscore(w)
-			prod *= ws
-			sum += ws
+			v := ws.score(w)
+			prod *= v
+			sum += v
 		}
 		s := prod / (c.tf * (1 + sum))
 		list = append(list, scored{key, bestForm(c.forms), s})
@@ -227,11 +286,17 @@ func Extract(text string, opt Options) []article.Keyword {
 		}
 		return list[i].key < list[j].key
 	})
+	return list
+}
+
+// selectKeywords takes up to limit phrases from the ranked list, skipping
+// near-duplicates of those already taken, scored relative to the best.
+func selectKeywords(list []scored, limit int) []article.Keyword {
 	var out []article.Keyword
 	var keys []string
 	best := 0.0
 	for _, c := range list {
-		if len(out) >= opt.Max {
+		if len(out) >= limit {
 			break
 		}
 		dup := false
