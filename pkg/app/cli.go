@@ -255,7 +255,11 @@ func searchCommand(getenv func(string) string) *cobra.Command {
 		Short: "search the indexed articles, with highlights",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return search(cmd.Context(), cmd.OutOrStdout(), es, envOr(getenv, "NEWSFLOW_INDEX_PREFIX", "newsflow"), strings.Join(args, " "), n)
+			sec, err := service.SecurityFromEnv(getenv)
+			if err != nil {
+				return cli.ConfigError(err)
+			}
+			return search(cmd.Context(), cmd.OutOrStdout(), es, sec.ES, envOr(getenv, "NEWSFLOW_INDEX_PREFIX", "newsflow"), strings.Join(args, " "), n)
 		},
 	}
 	cmd.Flags().IntVarP(&n, "limit", "n", 10, "number of results")
@@ -263,8 +267,8 @@ func searchCommand(getenv func(string) string) *cobra.Command {
 	return cmd
 }
 
-func search(ctx context.Context, out io.Writer, es, prefix, q string, n int) error {
-	client, err := stages.NewESClient(es)
+func search(ctx context.Context, out io.Writer, es string, sec service.ESSecurity, prefix, q string, n int) error {
+	client, err := stages.NewESClient(es, sec)
 	if err != nil {
 		return err
 	}
@@ -477,7 +481,16 @@ func dlqCommand(getenv func(string) string) *cobra.Command {
 		}
 		ctx, cancel := context.WithTimeout(c.Context(), 15*time.Second)
 		defer cancel()
-		tool, err := dlq.Open(ctx, dlq.Config{Bus: cfg.Bus, NATSURL: cfg.NATSURL, KafkaBrokers: cfg.KafkaBrokers, KafkaReplicas: cfg.KafkaReplicas, StreamPrefix: prefix, Subject: subject})
+		nb, err := service.NATSBusConfig(cfg)
+		if err != nil {
+			return nil, f, cli.ConfigError(err)
+		}
+		kb, err := service.KafkaBusConfig(cfg, nil)
+		if err != nil {
+			return nil, f, cli.ConfigError(err)
+		}
+		tool, err := dlq.Open(ctx, dlq.Config{Bus: cfg.Bus, NATSURL: cfg.NATSURL, KafkaBrokers: cfg.KafkaBrokers, KafkaReplicas: cfg.KafkaReplicas, StreamPrefix: prefix, Subject: subject,
+			NATSOptions: nb.Options, KafkaTLS: kb.TLS, KafkaSASL: kb.SASL})
 		if err != nil {
 			return nil, f, err
 		}
