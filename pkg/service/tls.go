@@ -146,8 +146,8 @@ func classifyConn(err error) string {
 		return "SASL authentication failed"
 	case errors.As(err, &recErr) || strings.Contains(msg, "first record does not look like a tls handshake"):
 		return "TLS handshake failed (the server does not speak TLS on this port)"
-	case errors.As(err, &alert) || strings.Contains(msg, "tls: "):
-		return "TLS handshake failed"
+	case errors.As(err, &alert) || strings.Contains(msg, "tls: ") || strings.Contains(msg, "tls error"):
+		return "TLS handshake failed (a client certificate required? the server closed the connection)"
 	case errors.Is(err, nats.ErrSecureConnRequired):
 		return "the server requires TLS (set a tls:// URL or a TLS setting)"
 	case errors.Is(err, nats.ErrSecureConnWanted):
