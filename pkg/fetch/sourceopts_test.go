@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/zap"
@@ -237,5 +238,105 @@ func TestCheckSourcesFile(t *testing.T) {
 				t.Errorf("problems %v, want one with %q", probs, tt.want)
 			}
 		})
+	}
+}
+
+// socks5Server is a minimal SOCKS5 proxy (RFC 1928, no auth or username/password, CONNECT
+// only) counting the connections it carried.
+func socks5Server(t *testing.T) (addr string, carried *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carried = &atomic.Int32{}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, 262)
+				if _, err := io.ReadFull(c, buf[:2]); err != nil {
+					return
+				}
+				if _, err := io.ReadFull(c, buf[:buf[1]]); err != nil {
+					return
+				}
+				method := byte(0)
+				for _, m := range buf[:buf[1]] {
+					if m == 2 {
+						method = 2
+					}
+				}
+				c.Write([]byte{5, method})
+				if method == 2 { // username/password: accept any
+					io.ReadFull(c, buf[:2])
+					io.ReadFull(c, buf[:buf[1]])
+					io.ReadFull(c, buf[:1])
+					io.ReadFull(c, buf[:buf[0]])
+					c.Write([]byte{1, 0})
+				}
+				if _, err := io.ReadFull(c, buf[:4]); err != nil {
+					return
+				}
+				var host string
+				switch buf[3] {
+				case 1:
+					io.ReadFull(c, buf[:4])
+					host = net.IP(buf[:4]).String()
+				case 3:
+					io.ReadFull(c, buf[:1])
+					n := int(buf[0])
+					io.ReadFull(c, buf[:n])
+					host = string(buf[:n])
+				default:
+					return
+				}
+				io.ReadFull(c, buf[:2])
+				port := int(buf[0])<<8 | int(buf[1])
+				up, err := net.Dial("tcp", net.JoinHostPort(host, fmt.Sprint(port)))
+				if err != nil {
+					c.Write([]byte{5, 5, 0, 1, 0, 0, 0, 0, 0, 0})
+					return
+				}
+				defer up.Close()
+				carried.Add(1)
+				c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
+				done := make(chan struct{})
+				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite(); close(done) }()
+				io.Copy(c, up)
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String(), carried
+}
+
+// TestSOCKS5Proxy: a source's socks5:// proxy (with credentials) carries its feed and pages.
+func TestSOCKS5Proxy(t *testing.T) {
+	addr, carried := socks5Server(t)
+	s := newSite(t)
+	s.add("/rss", "s1")
+	cfg := testConfig()
+	cfg.IgnoreRobots = true
+	pub := &capture{}
+	src := Source{Name: "socks", URL: s.url("/rss"), Options: SourceOptions{Proxy: "socks5://user:pw@" + addr}}
+	f := newTestFetcher(t, cfg, []Source{src}, NewMemStore(), pub)
+	f.PollFeed(context.Background(), 0)
+	f.client.close() // drop pooled proxy connections before the server stops
+	if pub.count() != 1 {
+		t.Fatalf("%d published, want 1", pub.count())
+	}
+	if n := carried.Load(); n < 1 {
+		t.Errorf("the SOCKS5 proxy carried %d connections", n)
 	}
 }
