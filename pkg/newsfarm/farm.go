@@ -412,9 +412,11 @@ func (f *Farm) pagesUntil(t time.Time) []page {
 	return ps
 }
 
-// Manifest lists every URL the feeds have offered up to t (all published pages and their
-// tracking duplicates), oldest first. Distinct IDs of the non-poison entries are exactly
-// the documents a correct pipeline indexes.
+// Manifest lists every URL published up to t (all published pages and their tracking
+// duplicates), oldest first. Distinct IDs of the non-poison entries are exactly the
+// documents a correct pipeline indexes — provided every page was in its feed at some point:
+// a backlog larger than FeedItems per site leaves its oldest pages out of the feeds (the
+// first site of a language also carries the others' reprints).
 func (f *Farm) Manifest(t time.Time) []Entry {
 	var out []Entry
 	for _, p := range f.pagesUntil(t) {

@@ -155,7 +155,9 @@ func run(o options) error {
 
 // farmConfig is the benchmark's farm: realistic mix of reprints, tracking duplicates and poison.
 func (o options) farmConfig(backlog int) newsfarm.Config {
-	return newsfarm.Config{Seed: 42, Sites: o.sites, Backlog: backlog, FeedItems: backlog/o.sites + 50, RSSOnly: true}
+	// Every page of the backlog must be in its feed (the first site also carries the
+	// reprints): FeedItems covers a whole backlog.
+	return newsfarm.Config{Seed: 42, Sites: o.sites, Backlog: backlog, FeedItems: backlog + 50, RSSOnly: true}
 }
 
 // expectedIDs is the set of documents a correct pipeline indexes from a manifest.
