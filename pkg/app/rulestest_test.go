@@ -32,14 +32,7 @@ func TestRulesTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, p := range []string{"/" + prefix + "-*", "/_index_template/" + prefix + "-*", "/_component_template/" + prefix + "-*", "/_ilm/policy/" + prefix + "-retention"} {
-			req, _ := http.NewRequest(http.MethodDelete, p, nil)
-			if res, err := es.Perform(req); err == nil {
-				res.Body.Close()
-			}
-		}
-	})
+	t.Cleanup(func() { deleteESPrefix(t, env, esURL, prefix) })
 	// Six articles a minute apart an hour ago, each naming Acme, plus two about something else.
 	base := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	var bulk bytes.Buffer

@@ -75,6 +75,8 @@ func Run(opts RunOptions, getenv func(string) string) error {
 	}
 	defer b.Close() // idempotent: also closed by OnStop; this covers setup failures below
 	rt := service.New(cfg, log)
+	// A set-up failing half way stops what the stages wired so far started (no-op after Run).
+	defer rt.Abort()
 	rt.OnStop(func() { _ = b.Close() })
 	rt.OnForce(func() { _ = b.Close() })
 	c := stages.Common{RT: rt, Bus: b, State: service.StateDir(filepath.Join(opts.DataDir, "state"))}

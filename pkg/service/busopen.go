@@ -114,6 +114,7 @@ func (c Config) ConsumeOptions(group string) bus.ConsumeOptions {
 
 // Consume adds an actor that consumes subject with h until the service stops (then drains).
 func (r *Runtime) Consume(b bus.Bus, subject string, opts bus.ConsumeOptions, h bus.Handler) {
+	r.WatchConsumer(b, subject, opts.Group) // /readyz: consumer set up, bus answering
 	r.Go("consume "+subject, func(ctx context.Context) error {
 		return b.Consume(ctx, subject, opts, h)
 	})

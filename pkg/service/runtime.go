@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -89,6 +90,32 @@ func (r *Runtime) AddReadyCheck(check func(context.Context) error) {
 	r.checks = append(r.checks, check)
 	r.mu.Unlock()
 }
+
+// WatchConsumer makes readiness depend on the consumer group of subject: /readyz answers 503
+// until the bus reports the group's stream/topic and consumer (set up by Consume), and
+// whenever the bus does not answer. Backends without bus.LagReporter are not checked.
+// Runtime.Consume calls it; stages that call Bus.Consume themselves call it too.
+func (r *Runtime) WatchConsumer(b bus.Bus, subject, group string) {
+	lr, ok := b.(bus.LagReporter)
+	if !ok {
+		return
+	}
+	r.AddReadyCheck(func(ctx context.Context) error {
+		_, found, err := lr.Lag(ctx, subject, group)
+		if err != nil {
+			return fmt.Errorf("bus: %w", err)
+		}
+		if !found {
+			return fmt.Errorf("consumer %s of %s is not set up yet", group, subject)
+		}
+		return nil
+	})
+}
+
+// Abort runs the OnStop hooks of a runtime whose Run was never called or failed to start:
+// a set-up that fails half way stops what the stages wired so far had started (bulk workers,
+// alert publishing, connections). It is a no-op after Run's own stop.
+func (r *Runtime) Abort() { r.stop() }
 
 // SetReady flips readiness; Run sets it once every actor has started and clears it on stop.
 func (r *Runtime) SetReady(v bool) { r.ready.Store(v) }

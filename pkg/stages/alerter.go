@@ -173,6 +173,7 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		}
 		return nil, bus.ErrDeferred
 	}, log, m)
+	c.RT.WatchConsumer(c.Bus, article.SubjectEnriched, opts.Group)
 	c.RT.Go("consume "+article.SubjectEnriched, func(ctx context.Context) error {
 		ck.Start()
 		// The checkpoint loop keeps acking while the consumer drains (kafkabus waits for

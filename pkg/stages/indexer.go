@@ -163,6 +163,11 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	opts.MaxDeliver = cfg.MaxDeliver
 	alertOpts := c.RT.Cfg.ConsumeOptions("indexer-alerts")
 	alertOpts.MaxDeliver = cfg.MaxDeliver
+	c.RT.WatchConsumer(c.Bus, article.SubjectEnriched, opts.Group)
+	c.RT.OnStop(func() { // a set-up failing later (Runtime.Abort): stop the bulk workers
+		_ = ix.Close(context.Background())
+		tr.CloseIdleConnections()
+	})
 	c.RT.Go("index "+article.SubjectEnriched, func(ctx context.Context) error {
 		// On stop, handlers blocked by an Elasticsearch outage give up so both consumers
 		// (this one and news.alerts, same Indexer) can drain.

@@ -81,7 +81,7 @@ func serve(name string, getenv func(string) string, configure Configure) error {
 	c := Common{RT: rt, Bus: b, State: service.StateDir(e.String("NEWSFLOW_STATE_DIR", "data/"+name))}
 	if err := wire(c); err != nil {
 		log.Error("stage setup failed", zap.Error(err))
-		_ = b.Close()
+		rt.Abort() // stops what the stage started, closes the bus
 		return cli.Reported(exitCode(err))
 	}
 	if err := rt.Run(context.Background()); err != nil {
