@@ -94,6 +94,7 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
 	c.RT.Handle("/v1/urls", f.Handler())
+	c.RT.Handle("/v1/feeds", f.StatusHandler()) // feed health (?problems=1: failing or parked only)
 	c.RT.Go("fetcher", f.Run)
 	c.RT.Consume(c.Bus, article.SubjectSubmit, SubmitConsumeOptions(c.RT.Cfg), f.HandleSubmission)
 	log.Info("fetcher configured", zap.Int("sources", len(sources)), zap.Duration("default_interval", cfg.Fetch.DefaultInterval))
