@@ -313,6 +313,17 @@ func (f *featurizer) add(h uint64) {
 // f.feats[f.off[i]:f.off[i+1]].
 func (f *featurizer) extract(words []string) {
 	n := len(words)
+	f.reset(n)
+	sentCase := f.tokenInfo(words)
+	f.matchSentence(words)
+	for i := 0; i < n; i++ {
+		f.tokenFeatures(words, i, sentCase)
+		f.off = append(f.off, len(f.feats))
+	}
+}
+
+// reset sizes the per-token buffers for n tokens and empties the features.
+func (f *featurizer) reset(n int) {
 	if cap(f.info) < n {
 		f.info = make([]tokInfo, n)
 		f.lw = make([]string, n)
@@ -325,6 +336,11 @@ func (f *featurizer) extract(words []string) {
 	f.bm, f.im, f.lm, f.um = f.bm[:n], f.im[:n], f.lm[:n], f.um[:n]
 	f.feats = f.feats[:0]
 	f.off = append(f.off[:0], 0)
+}
+
+// tokenInfo fills f.info and f.lw for words and returns the sentence case
+// style: 0 mostly lower, 1 mixed, 2 title-case headline, 3 no letters.
+func (f *featurizer) tokenInfo(words []string) uint64 {
 	capCount, alpha := 0, 0
 	for i, w := range words {
 		in := &f.info[i]
@@ -341,21 +357,33 @@ func (f *featurizer) extract(words []string) {
 			}
 		}
 	}
-	// sentence case style: 0 mostly lower, 1 mixed, 2 title-case headline, 3 no letters
-	sentCase := uint64(3)
-	if alpha > 0 {
-		switch fr := float64(capCount) / float64(alpha); {
-		case fr < 0.15:
-			sentCase = 0
-		case fr < 0.6:
-			sentCase = 1
-		default:
-			sentCase = 2
-		}
-		if alpha < 4 {
-			sentCase = 1
-		}
+	return sentenceCase(capCount, alpha)
+}
+
+// sentenceCase classifies a sentence by the share of its alphabetic tokens
+// that start upper case (see tokenInfo).
+func sentenceCase(capCount, alpha int) uint64 {
+	if alpha == 0 {
+		return 3
 	}
+	if alpha < 4 {
+		return 1
+	}
+	switch fr := float64(capCount) / float64(alpha); {
+	case fr < 0.15:
+		return 0
+	case fr < 0.6:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// matchSentence runs the sentence-level matchers the feature set needs:
+// gazetteer, longest gazetteer phrase, capitalised runs, company lexicon and
+// word lexicon.
+func (f *featurizer) matchSentence(words []string) {
+	n := len(words)
 	f.gaz.match(f.lw, f.bm, f.im, f.lm, f.um)
 	if f.set&FeatRunGaz != 0 {
 		f.longest(n)
@@ -367,258 +395,331 @@ func (f *featurizer) extract(words []string) {
 	if f.lex != nil && f.set&FeatLexicon != 0 {
 		f.lexPrepare(words)
 	}
-	get := func(i int) *tokInfo {
-		if i < 0 || i >= n {
-			return nil
-		}
-		return &f.info[i]
+}
+
+// Sentence boundary stand-ins for context features.
+const bos, eos = "<s>", "</s>"
+
+// lwAt returns token i's lower-cased form, or a boundary marker outside the
+// sentence.
+func (f *featurizer) lwAt(i int) string {
+	if i < 0 {
+		return bos
 	}
-	const bos, eos = "<s>", "</s>"
-	lwAt := func(i int) string {
-		if i < 0 {
-			return bos
-		}
-		if i >= n {
-			return eos
-		}
-		return f.lw[i]
+	if i >= len(f.lw) {
+		return eos
 	}
-	ssAt := func(i int) string {
-		if i < 0 {
-			return bos
-		}
-		if i >= n {
-			return eos
-		}
-		return f.info[i].sshape
+	return f.lw[i]
+}
+
+// ssAt returns token i's short shape, or a boundary marker outside the
+// sentence.
+func (f *featurizer) ssAt(i int) string {
+	if i < 0 {
+		return bos
 	}
-	for i := 0; i < n; i++ {
-		in := get(i)
-		f.add(hseed(tBias))
-		f.add(hstr(hseed(tWord), in.w))
-		f.add(hstr(hseed(tLower), in.lw))
-		f.add(hstr(hseed(tLowerM1), lwAt(i-1)))
-		f.add(hstr(hseed(tLowerP1), lwAt(i+1)))
-		f.add(hstr(hseed(tLowerM2), lwAt(i-2)))
-		f.add(hstr(hseed(tLowerP2), lwAt(i+2)))
-		f.add(hstr(hseed(tShape), in.shape))
-		f.add(hstr(hseed(tSShape), in.sshape))
-		f.add(hstr(hseed(tSShapeM1), ssAt(i-1)))
-		f.add(hstr(hseed(tSShapeP1), ssAt(i+1)))
-		f.add(hstr(hstr(hstr(hseed(tSShape3), ssAt(i-1)), "|"+in.sshape+"|"), ssAt(i+1)))
-		// affixes over runes
-		lw := in.lw
-		nr := utf8.RuneCountInString(lw)
-		if nr > 1 {
-			k, p := 0, 0
-			for p < len(lw) && k < 4 {
-				_, sz := utf8.DecodeRuneInString(lw[p:])
-				p += sz
-				k++
-				if k < nr {
-					f.add(hstr(hint(hseed(tPrefix), uint64(k)), lw[:p]))
-				}
-			}
-			k, p = 0, len(lw)
-			for p > 0 && k < 4 {
-				_, sz := utf8.DecodeLastRuneInString(lw[:p])
-				p -= sz
-				k++
-				if k < nr {
-					f.add(hstr(hint(hseed(tSuffix), uint64(k)), lw[p:]))
-				}
-			}
+	if i >= len(f.info) {
+		return eos
+	}
+	return f.info[i].sshape
+}
+
+// capAt reports whether token i exists and starts upper case.
+func (f *featurizer) capAt(i int) bool {
+	return i >= 0 && i < len(f.info) && f.info[i].cap
+}
+
+// tokenFeatures appends token i's features, family by family, in the order
+// the models were trained with.
+func (f *featurizer) tokenFeatures(words []string, i int, sentCase uint64) {
+	in := &f.info[i]
+	f.wordFeatures(i, in)
+	nr := f.affixFeatures(in.lw)
+	f.ngramFeatures(i, in.lw)
+	capb := f.shapeFeatures(i, in, nr, sentCase)
+	if f.runS[i] >= 0 {
+		f.runFeatures(i)
+	}
+	f.gazFeatures(i, capb)
+	if f.set&FeatOrgLex != 0 {
+		f.orgLexFeatures(i, in, sentCase)
+	}
+	f.gazNeighbourFeatures(i)
+	if f.clus != nil {
+		f.clusterFeatures(i)
+	}
+	if f.lex != nil && f.set&FeatLexicon != 0 {
+		f.lexFeatures(words, i)
+	}
+	if f.extraOff != nil {
+		for _, h := range f.extra[f.extraOff[i]:f.extraOff[i+1]] {
+			f.add(h)
 		}
-		f.add(hstr(hstr(hseed(tBigramL), lwAt(i-1)), "|"+lw))
-		f.add(hstr(hstr(hseed(tBigramR), lw+"|"), lwAt(i+1)))
-		if f.set&FeatHanChars != 0 {
-			f.add(hstr(hstr(hseed(tHanSkip), lwAt(i-1)), "|"+lwAt(i+1)))
-			f.add(hstr(hstr(hseed(tHanBiM2), lwAt(i-2)), "|"+lwAt(i-1)))
-			f.add(hstr(hstr(hseed(tHanBiP2), lwAt(i+1)), "|"+lwAt(i+2)))
-			f.add(hstr(hstr(hstr(hseed(tHanTri), lwAt(i-1)), "|"+lw+"|"), lwAt(i+1)))
-			f.add(hstr(hstr(hstr(hseed(tHanTriM), lwAt(i-2)), "|"+lwAt(i-1)+"|"), lw))
-			f.add(hstr(hstr(hstr(hseed(tHanTriP), lw+"|"), lwAt(i+1)+"|"), lwAt(i+2)))
+	}
+}
+
+// wordFeatures adds the bias, the word, its lower-cased form and those of
+// two neighbours each side, its shapes and its neighbours' short shapes.
+func (f *featurizer) wordFeatures(i int, in *tokInfo) {
+	f.add(hseed(tBias))
+	f.add(hstr(hseed(tWord), in.w))
+	f.add(hstr(hseed(tLower), in.lw))
+	f.add(hstr(hseed(tLowerM1), f.lwAt(i-1)))
+	f.add(hstr(hseed(tLowerP1), f.lwAt(i+1)))
+	f.add(hstr(hseed(tLowerM2), f.lwAt(i-2)))
+	f.add(hstr(hseed(tLowerP2), f.lwAt(i+2)))
+	f.add(hstr(hseed(tShape), in.shape))
+	f.add(hstr(hseed(tSShape), in.sshape))
+	f.add(hstr(hseed(tSShapeM1), f.ssAt(i-1)))
+	f.add(hstr(hseed(tSShapeP1), f.ssAt(i+1)))
+	f.add(hstr(hstr(hstr(hseed(tSShape3), f.ssAt(i-1)), "|"+in.sshape+"|"), f.ssAt(i+1)))
+}
+
+// affixFeatures adds the prefixes and suffixes of up to four runes of lw
+// (shorter than lw itself) and returns lw's length in runes.
+func (f *featurizer) affixFeatures(lw string) int {
+	nr := utf8.RuneCountInString(lw)
+	if nr <= 1 {
+		return nr
+	}
+	k, p := 0, 0
+	for p < len(lw) && k < 4 {
+		_, sz := utf8.DecodeRuneInString(lw[p:])
+		p += sz
+		k++
+		if k < nr {
+			f.add(hstr(hint(hseed(tPrefix), uint64(k)), lw[:p]))
 		}
-		pos := uint64(0)
-		if i == 0 {
-			pos = 1
-		} else if i == n-1 {
-			pos = 2
+	}
+	k, p = 0, len(lw)
+	for p > 0 && k < 4 {
+		_, sz := utf8.DecodeLastRuneInString(lw[:p])
+		p -= sz
+		k++
+		if k < nr {
+			f.add(hstr(hint(hseed(tSuffix), uint64(k)), lw[p:]))
 		}
-		f.add(hstr(hint(hseed(tPos), pos), in.sshape))
-		if nr > 12 {
-			nr = 12
+	}
+	return nr
+}
+
+// ngramFeatures adds the word bigrams with each neighbour and, for the
+// character model (FeatHanChars), the skip bigram, the bigrams two away and
+// the trigrams.
+func (f *featurizer) ngramFeatures(i int, lw string) {
+	f.add(hstr(hstr(hseed(tBigramL), f.lwAt(i-1)), "|"+lw))
+	f.add(hstr(hstr(hseed(tBigramR), lw+"|"), f.lwAt(i+1)))
+	if f.set&FeatHanChars == 0 {
+		return
+	}
+	f.add(hstr(hstr(hseed(tHanSkip), f.lwAt(i-1)), "|"+f.lwAt(i+1)))
+	f.add(hstr(hstr(hseed(tHanBiM2), f.lwAt(i-2)), "|"+f.lwAt(i-1)))
+	f.add(hstr(hstr(hseed(tHanBiP2), f.lwAt(i+1)), "|"+f.lwAt(i+2)))
+	f.add(hstr(hstr(hstr(hseed(tHanTri), f.lwAt(i-1)), "|"+lw+"|"), f.lwAt(i+1)))
+	f.add(hstr(hstr(hstr(hseed(tHanTriM), f.lwAt(i-2)), "|"+f.lwAt(i-1)+"|"), lw))
+	f.add(hstr(hstr(hstr(hseed(tHanTriP), lw+"|"), f.lwAt(i+1)+"|"), f.lwAt(i+2)))
+}
+
+// shapeFeatures adds the position-in-sentence, length, shape-in-context,
+// sentence-case and capitalisation-pattern features, and returns the
+// capitalisation pattern (1 token, 2 next token, 4 previous token upper case).
+func (f *featurizer) shapeFeatures(i int, in *tokInfo, nr int, sentCase uint64) uint64 {
+	pos := uint64(0)
+	if i == 0 {
+		pos = 1
+	} else if i == len(f.info)-1 {
+		pos = 2
+	}
+	f.add(hstr(hint(hseed(tPos), pos), in.sshape))
+	f.add(hint(hseed(tLen), uint64(min(nr, 12))))
+	f.add(hstr(hstr(hseed(tLowerM1Shape), f.lwAt(i-1)), "|"+in.sshape))
+	f.add(hstr(hstr(hseed(tShapeLowerP1), in.sshape+"|"), f.lwAt(i+1)))
+	f.add(hstr(hint(hseed(tSentCase), sentCase), in.sshape))
+	capb := uint64(0)
+	if in.cap {
+		capb = 1
+	}
+	if f.capAt(i + 1) {
+		capb |= 2
+	}
+	if f.capAt(i - 1) {
+		capb |= 4
+	}
+	f.add(hint(hint(hseed(tCapNext), capb), pos))
+	f.add(hstr(hseed(tSShapeM2), f.ssAt(i-2)))
+	f.add(hstr(hseed(tSShapeP2), f.ssAt(i+2)))
+	return capb
+}
+
+// runPosition is a token's place in its capitalised run [rs, re): 0 alone,
+// 1 first, 2 last, 3 inside.
+func runPosition(i, rs, re int) uint64 {
+	switch {
+	case re-rs == 1:
+		return 0
+	case i == rs:
+		return 1
+	case i == re-1:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// runFeatures adds the features of a token inside a capitalised run: its
+// position and the run's length, and, per feature set, the gazetteer
+// categories and keywords of the run (FeatRunCats) and of an entry spanning
+// exactly the run (FeatRunGaz).
+func (f *featurizer) runFeatures(i int) {
+	rs, re := int(f.runS[i]), int(f.runE[i])
+	L := re - rs
+	rp := runPosition(i, rs, re)
+	f.add(hint(hint(hint(hseed(tRunPos), rp), uint64(min(L, 5))), min(uint64(rs), 1)))
+	if L > 1 && f.set&FeatRunCats != 0 {
+		f.runCatFeatures(rs, re, rp)
+	}
+	if re < len(f.info) && f.set&FeatRunCats != 0 {
+		// keyword just after the run ("Ford Motor Company" split, "X River")
+		if m := f.um[re] & keyCats; m != 0 {
+			f.addKeyCats(tRunNextCat, m, rp)
 		}
-		f.add(hint(hseed(tLen), uint64(nr)))
-		f.add(hstr(hstr(hseed(tLowerM1Shape), lwAt(i-1)), "|"+in.sshape))
-		f.add(hstr(hstr(hseed(tShapeLowerP1), in.sshape+"|"), lwAt(i+1)))
-		f.add(hstr(hint(hseed(tSentCase), sentCase), in.sshape))
-		capb := uint64(0)
-		if in.cap {
-			capb = 1
+	}
+	if f.set&FeatRunGaz != 0 && L <= gazMaxLen {
+		if i == rs {
+			f.runMask = f.gaz.lookupWords(f.lw[rs:re])
 		}
-		if nx := get(i + 1); nx != nil && nx.cap {
-			capb |= 2
+		f.addCats(tRunExact, f.runMask, rp)
+	}
+	if L > 1 && withRunWords {
+		f.add(hint(hstr(hseed(tRunHead), f.lw[re-1]), rp))
+		f.add(hint(hstr(hseed(tRunFirst), f.lw[rs]), rp))
+	}
+}
+
+// runCatFeatures adds the gazetteer categories of the run's last and first
+// tokens, and the keywords anywhere in the run.
+func (f *featurizer) runCatFeatures(rs, re int, rp uint64) {
+	f.addCats(tRunHeadCat, f.um[re-1], rp)
+	f.addCats(tRunFirstCat, f.um[rs], rp)
+	var km uint16
+	for q := rs; q < re; q++ {
+		km |= f.um[q] & keyCats
+	}
+	f.addKeyCats(tRunKeyCat, km, rp)
+}
+
+// addCats adds template tpl with each gazetteer category set in mask and x.
+func (f *featurizer) addCats(tpl uint64, mask uint16, x uint64) {
+	for k := 0; k < numGaz; k++ {
+		if mask&(1<<k) != 0 {
+			f.add(hint(hint(hseed(tpl), uint64(k)), x))
 		}
-		if pv := get(i - 1); pv != nil && pv.cap {
-			capb |= 4
+	}
+}
+
+// addKeyCats is addCats over the keyword categories only.
+func (f *featurizer) addKeyCats(tpl uint64, mask uint16, x uint64) {
+	for k := GazOrgKey; k <= GazPerTitle; k++ {
+		if mask&(1<<k) != 0 {
+			f.add(hint(hint(hseed(tpl), uint64(k)), x))
 		}
-		f.add(hint(hint(hseed(tCapNext), capb), pos))
-		f.add(hstr(hseed(tSShapeM2), ssAt(i-2)))
-		f.add(hstr(hseed(tSShapeP2), ssAt(i+2)))
-		if rs := int(f.runS[i]); rs >= 0 {
-			re := int(f.runE[i])
-			L := re - rs
-			var rp uint64
-			switch {
-			case L == 1:
-				rp = 0
-			case i == rs:
-				rp = 1
-			case i == re-1:
-				rp = 2
-			default:
-				rp = 3
-			}
-			f.add(hint(hint(hint(hseed(tRunPos), rp), uint64(min(L, 5))), min(uint64(rs), 1)))
-			if L > 1 && f.set&FeatRunCats != 0 {
-				// gazetteer categories of the run's last and first tokens,
-				// and keywords anywhere in the run
-				for c, m := range [2]uint16{f.um[re-1], f.um[rs]} {
-					tpl := uint64(tRunHeadCat)
-					if c == 1 {
-						tpl = tRunFirstCat
-					}
-					for k := 0; k < numGaz; k++ {
-						if m&(1<<k) != 0 {
-							f.add(hint(hint(hseed(tpl), uint64(k)), rp))
-						}
-					}
-				}
-				var km uint16
-				for q := rs; q < re; q++ {
-					km |= f.um[q] & keyCats
-				}
-				for k := GazOrgKey; k <= GazPerTitle; k++ {
-					if km&(1<<k) != 0 {
-						f.add(hint(hint(hseed(tRunKeyCat), uint64(k)), rp))
-					}
-				}
-			}
-			if re < n && f.set&FeatRunCats != 0 {
-				// keyword just after the run ("Ford Motor Company" split, "X River")
-				if m := f.um[re] & keyCats; m != 0 {
-					for k := GazOrgKey; k <= GazPerTitle; k++ {
-						if m&(1<<k) != 0 {
-							f.add(hint(hint(hseed(tRunNextCat), uint64(k)), rp))
-						}
-					}
-				}
-			}
-			if f.set&FeatRunGaz != 0 && L <= gazMaxLen {
-				if i == rs {
-					f.runMask = f.gaz.lookupWords(f.lw[rs:re])
-				}
-				for k := 0; k < numGaz; k++ {
-					if f.runMask&(1<<k) != 0 {
-						f.add(hint(hint(hseed(tRunExact), uint64(k)), rp))
-					}
-				}
-			}
-			if L > 1 && withRunWords {
-				f.add(hint(hstr(hseed(tRunHead), f.lw[re-1]), rp))
-				f.add(hint(hstr(hseed(tRunFirst), f.lw[rs]), rp))
-			}
-		}
-		// gazetteer
-		any := f.bm[i] | f.im[i] | f.lm[i] | f.um[i]
-		if any != 0 {
-			cb := capb & 1
-			for c := 0; c < numGaz; c++ {
-				bit := uint16(1) << c
-				if any&bit == 0 {
-					continue
-				}
-				var pt uint64
-				switch {
-				case f.um[i]&bit != 0:
-					pt = 0
-				case f.bm[i]&bit != 0:
-					pt = 1
-				case f.lm[i]&bit != 0:
-					pt = 2
-				default:
-					pt = 3
-				}
-				f.add(hint(hint(hint(hseed(tGaz), uint64(c)), pt), cb))
-				f.add(hint(hint(hseed(tGazCat), uint64(c)), capb))
-			}
-		}
-		if f.set&FeatRunGaz != 0 && f.longCat[i] != 0 {
-			lc := f.longCat[i]
-			for k := 0; k < numGaz; k++ {
-				if lc&(1<<k) != 0 {
-					f.add(hint(hint(hint(hseed(tGazLong), uint64(k)), uint64(f.longPos[i])), uint64(capb&1)))
-				}
-			}
-		}
-		if f.set&FeatOrgLex != 0 {
-			if p := f.olPos[i]; p != 0 {
-				allCaps := uint64(0)
-				if in.w == strings.ToUpper(in.w) {
-					allCaps = 1
-				}
-				f.add(hint(hint(hseed(tOrgLex), uint64(p)), sentCase))
-				f.add(hint(hint(hint(hseed(tOrgLex), uint64(p)), allCaps), 9))
-				f.add(hstr(hint(hseed(tOrgLexCase), uint64(p)), in.sshape))
-			}
-			var nb uint64
-			if i > 0 && f.olPos[i-1] != 0 {
-				nb |= 1
-			}
-			if i+1 < n && f.olPos[i+1] != 0 {
-				nb |= 2
-			}
-			if nb != 0 && f.olPos[i] == 0 {
-				f.add(hstr(hint(hseed(tOrgLexNb), nb), in.lw))
-			}
-		}
-		for d, tpl := range [2]uint64{tGazM1, tGazP1} {
-			j := i - 1 + 2*d
-			if j < 0 || j >= n {
+	}
+}
+
+// gazFeatures adds, for each gazetteer category matching the token, its
+// place in the match with the token's case and the category with the
+// capitalisation pattern, then the longest covering phrase's categories
+// (FeatRunGaz).
+func (f *featurizer) gazFeatures(i int, capb uint64) {
+	if anyM := f.bm[i] | f.im[i] | f.lm[i] | f.um[i]; anyM != 0 {
+		cb := capb & 1
+		for c := 0; c < numGaz; c++ {
+			bit := uint16(1) << c
+			if anyM&bit == 0 {
 				continue
 			}
-			m := f.bm[j] | f.im[j] | f.lm[j] | f.um[j]
-			for c := 0; c < numGaz; c++ {
-				if m&(1<<c) != 0 {
-					f.add(hint(hseed(tpl), uint64(c)))
-				}
+			var pt uint64
+			switch {
+			case f.um[i]&bit != 0:
+				pt = 0
+			case f.bm[i]&bit != 0:
+				pt = 1
+			case f.lm[i]&bit != 0:
+				pt = 2
+			default:
+				pt = 3
+			}
+			f.add(hint(hint(hint(hseed(tGaz), uint64(c)), pt), cb))
+			f.add(hint(hint(hseed(tGazCat), uint64(c)), capb))
+		}
+	}
+	if f.set&FeatRunGaz != 0 && f.longCat[i] != 0 {
+		lc := f.longCat[i]
+		for k := 0; k < numGaz; k++ {
+			if lc&(1<<k) != 0 {
+				f.add(hint(hint(hint(hseed(tGazLong), uint64(k)), uint64(f.longPos[i])), uint64(capb&1)))
 			}
 		}
-		if f.clus != nil {
-			for d, tpl := range [3]uint64{tClusM1, tClus, tClusP1} {
-				j := i - 1 + d
-				if j < 0 || j >= n {
-					continue
-				}
-				if c, ok := f.clus[f.lw[j]]; ok {
-					f.add(hint(hint(hseed(tpl), uint64(c)), 16))
-					f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
-					if tpl == tClus {
-						f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
-					}
-				}
+	}
+}
+
+// orgLexFeatures adds the company-lexicon features: the token's place in a
+// lexicon match with the sentence case and with all-caps, and its shape;
+// or, for a token next to a match, the side(s) and the word.
+func (f *featurizer) orgLexFeatures(i int, in *tokInfo, sentCase uint64) {
+	if p := f.olPos[i]; p != 0 {
+		allCaps := uint64(0)
+		if in.w == strings.ToUpper(in.w) {
+			allCaps = 1
+		}
+		f.add(hint(hint(hseed(tOrgLex), uint64(p)), sentCase))
+		f.add(hint(hint(hint(hseed(tOrgLex), uint64(p)), allCaps), 9))
+		f.add(hstr(hint(hseed(tOrgLexCase), uint64(p)), in.sshape))
+	}
+	var nb uint64
+	if i > 0 && f.olPos[i-1] != 0 {
+		nb |= 1
+	}
+	if i+1 < len(f.info) && f.olPos[i+1] != 0 {
+		nb |= 2
+	}
+	if nb != 0 && f.olPos[i] == 0 {
+		f.add(hstr(hint(hseed(tOrgLexNb), nb), in.lw))
+	}
+}
+
+// gazNeighbourFeatures adds the gazetteer categories matching the previous
+// and the next token.
+func (f *featurizer) gazNeighbourFeatures(i int) {
+	for d, tpl := range [2]uint64{tGazM1, tGazP1} {
+		j := i - 1 + 2*d
+		if j < 0 || j >= len(f.info) {
+			continue
+		}
+		m := f.bm[j] | f.im[j] | f.lm[j] | f.um[j]
+		for c := 0; c < numGaz; c++ {
+			if m&(1<<c) != 0 {
+				f.add(hint(hseed(tpl), uint64(c)))
 			}
 		}
-		if f.lex != nil && f.set&FeatLexicon != 0 {
-			f.lexFeatures(words, i)
+	}
+}
+
+// clusterFeatures adds the word-cluster prefixes (16 and 12 bits, and 8 for
+// the token itself) of the token and its neighbours.
+func (f *featurizer) clusterFeatures(i int) {
+	for d, tpl := range [3]uint64{tClusM1, tClus, tClusP1} {
+		j := i - 1 + d
+		if j < 0 || j >= len(f.info) {
+			continue
 		}
-		if f.extraOff != nil {
-			for _, h := range f.extra[f.extraOff[i]:f.extraOff[i+1]] {
-				f.add(h)
+		if c, ok := f.clus[f.lw[j]]; ok {
+			f.add(hint(hint(hseed(tpl), uint64(c)), 16))
+			f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
+			if tpl == tClus {
+				f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
 			}
 		}
-		f.off = append(f.off, len(f.feats))
 	}
 }
 
