@@ -232,59 +232,124 @@ const (
 	magicV1 = "NFNER1\n"
 )
 
-// WriteTo writes the model gzip-compressed.
+// WriteTo writes the model gzip-compressed: the header (language, feature
+// set, hash bits, scale, transitions), the gazetteer, the word clusters, the
+// weights, then, per feature set, the first pass, the company lexicon and
+// the word lexicon.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
 	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
 	if err != nil {
 		return 0, err
 	}
-	bw := bufio.NewWriter(zw)
-	var buf [binary.MaxVarintLen64]byte
-	uv := func(x uint64) { bw.Write(buf[:binary.PutUvarint(buf[:], x)]) }
-	sv := func(x int64) { bw.Write(buf[:binary.PutVarint(buf[:], x)]) }
-	str := func(s string) { uv(uint64(len(s))); bw.WriteString(s) }
-	f32 := func(f float32) { binary.Write(bw, binary.LittleEndian, f) }
-	bw.WriteString(magic)
-	str(m.Lang)
-	uv(uint64(m.feats))
-	uv(uint64(m.bits))
-	f32(m.scale)
+	mw := &modelWriter{bw: bufio.NewWriter(zw)}
+	mw.bw.WriteString(magic)
+	m.writeHeader(mw)
+	writeHashMap(mw, m.gaz.m)
+	m.writeClusters(mw)
+	m.writeWeights(mw)
+	if m.feats&FeatStacked != 0 {
+		b, err := m.encodeFirst()
+		if err != nil {
+			return cw.n, err
+		}
+		mw.uv(uint64(len(b)))
+		mw.bw.Write(b)
+	}
+	if m.feats&FeatOrgLex != 0 {
+		m.writeOrgLex(mw)
+	}
+	if m.feats&FeatLexicon != 0 {
+		m.writeLexicon(mw)
+	}
+	if err := mw.bw.Flush(); err != nil {
+		return cw.n, err
+	}
+	if err := zw.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+// modelWriter encodes model fields; write errors surface at Flush.
+type modelWriter struct {
+	bw  *bufio.Writer
+	buf [binary.MaxVarintLen64]byte
+}
+
+func (w *modelWriter) uv(x uint64) { w.bw.Write(w.buf[:binary.PutUvarint(w.buf[:], x)]) }
+func (w *modelWriter) sv(x int64)  { w.bw.Write(w.buf[:binary.PutVarint(w.buf[:], x)]) }
+func (w *modelWriter) str(s string) {
+	w.uv(uint64(len(s)))
+	w.bw.WriteString(s)
+}
+func (w *modelWriter) f32(f float32) { binary.Write(w.bw, binary.LittleEndian, f) }
+
+// writeHashMap writes a hash-keyed map (gazetteer, company lexicon): the
+// count, the sorted keys delta-coded, then the values in key order.
+func writeHashMap[V uint8 | uint16](w *modelWriter, hm map[uint64]V) {
+	keys := sortedKeys(hm)
+	w.deltaKeys(keys)
+	for _, k := range keys {
+		w.uv(uint64(hm[k]))
+	}
+}
+
+// deltaKeys writes the count of sorted keys, then each key's difference
+// from the previous one.
+func (w *modelWriter) deltaKeys(keys []uint64) {
+	w.uv(uint64(len(keys)))
+	var prev uint64
+	for _, k := range keys {
+		w.uv(k - prev)
+		prev = k
+	}
+}
+
+// sortedKeys returns the keys of hm in increasing order.
+func sortedKeys[V any](hm map[uint64]V) []uint64 {
+	keys := make([]uint64, 0, len(hm))
+	for k := range hm {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// writeHeader writes the language, feature set, hash bits, weight scale,
+// transition and start scores.
+func (m *Model) writeHeader(w *modelWriter) {
+	w.str(m.Lang)
+	w.uv(uint64(m.feats))
+	w.uv(uint64(m.bits))
+	w.f32(m.scale)
 	for a := range m.trans {
 		for b := range m.trans[a] {
-			f32(m.trans[a][b])
+			w.f32(m.trans[a][b])
 		}
 	}
 	for _, v := range m.start {
-		f32(v)
+		w.f32(v)
 	}
-	// gazetteer, sorted keys delta-coded
-	gk := make([]uint64, 0, m.gaz.Len())
-	for k := range m.gaz.m {
-		gk = append(gk, k)
-	}
-	sort.Slice(gk, func(i, j int) bool { return gk[i] < gk[j] })
-	uv(uint64(len(gk)))
-	var prev uint64
-	for _, k := range gk {
-		uv(k - prev)
-		prev = k
-	}
-	for _, k := range gk {
-		uv(uint64(m.gaz.m[k]))
-	}
-	// clusters
+}
+
+// writeClusters writes the word clusters sorted by word.
+func (m *Model) writeClusters(w *modelWriter) {
 	ck := make([]string, 0, len(m.clus))
 	for k := range m.clus {
 		ck = append(ck, k)
 	}
 	sort.Strings(ck)
-	uv(uint64(len(ck)))
+	w.uv(uint64(len(ck)))
 	for _, k := range ck {
-		str(k)
-		uv(uint64(m.clus[k]))
+		w.str(k)
+		w.uv(uint64(m.clus[k]))
 	}
-	// weight rows sorted by row id
+}
+
+// writeWeights writes the weight rows sorted by row id, delta-coded, then
+// the weights column-major by label (it compresses better).
+func (m *Model) writeWeights(w *modelWriter) {
 	type rw struct {
 		row uint32
 		off int32
@@ -296,64 +361,42 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].row < rows[j].row })
-	uv(uint64(len(rows)))
+	w.uv(uint64(len(rows)))
 	var pr uint32
 	for _, r := range rows {
-		uv(uint64(r.row - pr))
+		w.uv(uint64(r.row - pr))
 		pr = r.row
 	}
-	// weights column-major by label for better compression
 	for l := 0; l < numLabels; l++ {
 		for _, r := range rows {
-			sv(int64(m.w[int(r.off)*numLabels+l]))
+			w.sv(int64(m.w[int(r.off)*numLabels+l]))
 		}
 	}
-	if m.feats&FeatStacked != 0 {
-		b, err := m.encodeFirst()
-		if err != nil {
-			return cw.n, err
-		}
-		uv(uint64(len(b)))
-		bw.Write(b)
+}
+
+// writeOrgLex writes the company lexicon like the gazetteer.
+func (m *Model) writeOrgLex(w *modelWriter) {
+	var hm map[uint64]uint8
+	if m.olex != nil {
+		hm = m.olex.m
 	}
-	if m.feats&FeatOrgLex != 0 {
-		ok := make([]uint64, 0, m.olex.Len())
-		if m.olex != nil {
-			for k := range m.olex.m {
-				ok = append(ok, k)
-			}
-		}
-		sort.Slice(ok, func(i, j int) bool { return ok[i] < ok[j] })
-		uv(uint64(len(ok)))
-		var prev uint64
-		for _, k := range ok {
-			uv(k - prev)
-			prev = k
-		}
-		for _, k := range ok {
-			uv(uint64(m.olex.m[k]))
-		}
+	writeHashMap(w, hm)
+}
+
+// writeLexicon writes 1 when the word lexicon is the first pass's, else 0
+// and the lexicon.
+func (m *Model) writeLexicon(w *modelWriter) {
+	if m.lex != nil && m.first != nil && m.first.lex == m.lex {
+		w.uv(1) // shared with the first pass
+		return
 	}
-	if m.feats&FeatLexicon != 0 {
-		if m.lex != nil && m.first != nil && m.first.lex == m.lex {
-			uv(1) // shared with the first pass
-		} else {
-			uv(0)
-			ks := m.lex.keys()
-			uv(uint64(len(ks)))
-			for _, k := range ks {
-				str(k)
-				uv(uint64(m.lex.m[k]))
-			}
-		}
+	w.uv(0)
+	ks := m.lex.keys()
+	w.uv(uint64(len(ks)))
+	for _, k := range ks {
+		w.str(k)
+		w.uv(uint64(m.lex.m[k]))
 	}
-	if err := bw.Flush(); err != nil {
-		return cw.n, err
-	}
-	if err := zw.Close(); err != nil {
-		return cw.n, err
-	}
-	return cw.n, nil
 }
 
 type countWriter struct {
@@ -367,189 +410,103 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// modelReader decodes model fields; after the first error every read
+// returns a zero value and err keeps that error.
+type modelReader struct {
+	br  *bufio.Reader
+	err error
+}
+
+func (r *modelReader) fail(err error) {
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *modelReader) uv() uint64 {
+	x, err := binary.ReadUvarint(r.br)
+	r.fail(err)
+	return x
+}
+
+func (r *modelReader) sv() int64 {
+	x, err := binary.ReadVarint(r.br)
+	r.fail(err)
+	return x
+}
+
+func (r *modelReader) str() string {
+	n := r.uv()
+	if n > 1<<20 {
+		r.err = errors.New("string too long")
+		return ""
+	}
+	b := make([]byte, n)
+	_, err := io.ReadFull(r.br, b)
+	r.fail(err)
+	return string(b)
+}
+
+func (r *modelReader) f32() float32 {
+	var f float32
+	r.fail(binary.Read(r.br, binary.LittleEndian, &f))
+	return f
+}
+
+// deltaKeys reads n delta-coded keys. The slice grows as data arrives (no
+// allocation sized by an untrusted count), and reading stops at the first
+// error.
+func (r *modelReader) deltaKeys(n uint64) []uint64 {
+	keys := make([]uint64, 0, min(n, 1<<16))
+	var prev uint64
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		prev += r.uv()
+		keys = append(keys, prev)
+	}
+	return keys
+}
+
 // ReadModel reads a model written by WriteTo.
-func ReadModel(r io.Reader) (*Model, error) {
-	zr, err := gzip.NewReader(r)
+func ReadModel(rd io.Reader) (*Model, error) {
+	zr, err := gzip.NewReader(rd)
 	if err != nil {
 		return nil, fmt.Errorf("ner: model: %w", err)
 	}
-	br := bufio.NewReader(zr)
+	r := &modelReader{br: bufio.NewReader(zr)}
 	hdr := make([]byte, len(magic))
-	if _, err := io.ReadFull(br, hdr); err != nil || (string(hdr) != magic && string(hdr) != magicV1) {
+	if _, err := io.ReadFull(r.br, hdr); err != nil || (string(hdr) != magic && string(hdr) != magicV1) {
 		return nil, errors.New("ner: model: bad magic")
 	}
-	var rerr error
-	uv := func() uint64 {
-		x, err := binary.ReadUvarint(br)
-		if err != nil && rerr == nil {
-			rerr = err
-		}
-		return x
-	}
-	sv := func() int64 {
-		x, err := binary.ReadVarint(br)
-		if err != nil && rerr == nil {
-			rerr = err
-		}
-		return x
-	}
-	str := func() string {
-		n := uv()
-		if n > 1<<20 {
-			rerr = errors.New("string too long")
-			return ""
-		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(br, b); err != nil && rerr == nil {
-			rerr = err
-		}
-		return string(b)
-	}
-	f32 := func() float32 {
-		var f float32
-		if err := binary.Read(br, binary.LittleEndian, &f); err != nil && rerr == nil {
-			rerr = err
-		}
-		return f
-	}
 	m := &Model{consistency: true}
-	m.Lang = str()
-	if string(hdr) == magic {
-		m.feats = FeatureSet(uv())
-		if unknown := m.feats &^ featKnown; unknown != 0 {
-			return nil, fmt.Errorf("ner: model: unknown feature bits %b (model from a newer newsflow?)", unknown)
-		}
+	if err := m.readHeader(r, string(hdr) == magic); err != nil {
+		return nil, err
 	}
-	m.bits = uint(uv())
-	if m.bits < 8 || m.bits > 30 {
-		return nil, fmt.Errorf("ner: model: bad hash bits %d", m.bits)
+	if err := m.readGazetteer(r); err != nil {
+		return nil, err
 	}
-	m.scale = f32()
-	for a := range m.trans {
-		for b := range m.trans[a] {
-			m.trans[a][b] = f32()
-		}
+	if err := m.readClusters(r); err != nil {
+		return nil, err
 	}
-	for i := range m.start {
-		m.start[i] = f32()
-	}
-	ng := uv()
-	if rerr != nil || ng > 1<<26 {
-		return nil, fmt.Errorf("ner: model: header: %v", rerr)
-	}
-	// slices grow as data arrives (no allocation sized by an untrusted
-	// count), and reading stops at the first error
-	gk := make([]uint64, 0, min(ng, 1<<16))
-	var prev uint64
-	for i := uint64(0); i < ng && rerr == nil; i++ {
-		prev += uv()
-		gk = append(gk, prev)
-	}
-	m.gaz = &Gazetteer{m: make(map[uint64]uint16, len(gk))}
-	for _, k := range gk {
-		if rerr != nil {
-			break
-		}
-		m.gaz.m[k] = uint16(uv())
-	}
-	nc := uv()
-	if rerr != nil || nc > 1<<24 {
-		return nil, fmt.Errorf("ner: model: gazetteer: %v", rerr)
-	}
-	if nc > 0 {
-		m.clus = make(map[string]uint16, min(nc, 1<<16))
-		for i := uint64(0); i < nc && rerr == nil; i++ {
-			k := str()
-			m.clus[k] = uint16(uv())
-		}
-	}
-	nr := uv()
-	if rerr != nil || nr > 1<<28 {
-		return nil, fmt.Errorf("ner: model: clusters: %v", rerr)
-	}
-	rows := make([]uint32, 0, min(nr, 1<<16))
-	var pr uint32
-	for i := uint64(0); i < nr && rerr == nil; i++ {
-		pr += uint32(uv())
-		rows = append(rows, pr)
-	}
-	if rerr != nil {
-		return nil, fmt.Errorf("ner: model: rows: %w", rerr)
-	}
-	m.w = make([]int16, len(rows)*numLabels)
-	for l := 0; l < numLabels && rerr == nil; l++ {
-		for i := range rows {
-			m.w[i*numLabels+l] = int16(sv())
-		}
-	}
-	if rerr != nil {
-		return nil, fmt.Errorf("ner: model: weights: %w", rerr)
+	rows, err := m.readWeights(r)
+	if err != nil {
+		return nil, err
 	}
 	if m.feats&FeatStacked != 0 {
-		n := uv()
-		if rerr != nil || n > 1<<30 {
-			return nil, fmt.Errorf("ner: model: first pass: bad length (%v)", rerr)
+		if err := m.readFirst(r); err != nil {
+			return nil, err
 		}
-		var b bytes.Buffer
-		if _, err := io.CopyN(&b, br, int64(n)); err != nil {
-			return nil, fmt.Errorf("ner: model: first pass: %w", err)
-		}
-		first, err := LoadModelBytes(b.Bytes())
-		if err != nil {
-			return nil, fmt.Errorf("ner: model: first pass: %w", err)
-		}
-		if first.feats&FeatStacked != 0 {
-			return nil, errors.New("ner: model: nested stacked model")
-		}
-		m.first = first
 	}
 	if m.feats&FeatOrgLex != 0 {
-		n := uv()
-		if rerr != nil || n > 1<<24 {
-			return nil, fmt.Errorf("ner: model: org lexicon: bad length (%v)", rerr)
-		}
-		ok := make([]uint64, 0, min(n, 1<<16))
-		var prev uint64
-		for i := uint64(0); i < n && rerr == nil; i++ {
-			prev += uv()
-			ok = append(ok, prev)
-		}
-		m.olex = &OrgLex{m: make(map[uint64]uint8, len(ok))}
-		for _, k := range ok {
-			if rerr != nil {
-				break
-			}
-			m.olex.m[k] = uint8(uv())
-		}
-		if rerr != nil {
-			return nil, fmt.Errorf("ner: model: org lexicon: %w", rerr)
+		if err := m.readOrgLex(r); err != nil {
+			return nil, err
 		}
 	}
 	if m.feats&FeatLexicon != 0 {
-		switch uv() {
-		case 1:
-			if m.first == nil || m.first.lex == nil {
-				return nil, errors.New("ner: model: lexicon: shared, but no first pass with a lexicon")
-			}
-			m.lex = m.first.lex
-		case 0:
-			n := uv()
-			if rerr != nil || n > 1<<24 {
-				return nil, fmt.Errorf("ner: model: lexicon: bad length (%v)", rerr)
-			}
-			m.lex = &WordLexicon{m: make(map[string]uint32, min(n, 1<<16))}
-			for i := uint64(0); i < n && rerr == nil; i++ {
-				k := str()
-				m.lex.m[k] = uint32(uv())
-			}
-		default:
-			rerr = errors.New("bad lexicon flag")
-		}
-		if rerr != nil {
-			return nil, fmt.Errorf("ner: model: lexicon: %w", rerr)
+		if err := m.readLexicon(r); err != nil {
+			return nil, err
 		}
 	}
-	switch _, err := br.ReadByte(); err {
+	switch _, err := r.br.ReadByte(); err {
 	case io.EOF:
 	case nil:
 		return nil, errors.New("ner: model: trailing data after the last section")
@@ -558,6 +515,161 @@ func ReadModel(r io.Reader) (*Model, error) {
 	}
 	m.buildTable(rows)
 	return m, nil
+}
+
+// readHeader reads the language, the feature set (version 2 files), hash
+// bits, weight scale, transition and start scores.
+func (m *Model) readHeader(r *modelReader, v2 bool) error {
+	m.Lang = r.str()
+	if v2 {
+		m.feats = FeatureSet(r.uv())
+		if unknown := m.feats &^ featKnown; unknown != 0 {
+			return fmt.Errorf("ner: model: unknown feature bits %b (model from a newer newsflow?)", unknown)
+		}
+	}
+	m.bits = uint(r.uv())
+	if m.bits < 8 || m.bits > 30 {
+		return fmt.Errorf("ner: model: bad hash bits %d", m.bits)
+	}
+	m.scale = r.f32()
+	for a := range m.trans {
+		for b := range m.trans[a] {
+			m.trans[a][b] = r.f32()
+		}
+	}
+	for i := range m.start {
+		m.start[i] = r.f32()
+	}
+	return nil
+}
+
+// readGazetteer reads the gazetteer.
+func (m *Model) readGazetteer(r *modelReader) error {
+	ng := r.uv()
+	if r.err != nil || ng > 1<<26 {
+		return fmt.Errorf("ner: model: header: %v", r.err)
+	}
+	m.gaz = &Gazetteer{m: readHashMap[uint16](r, ng)}
+	return nil
+}
+
+// readHashMap reads n delta-coded keys, then their values, as written by
+// writeHashMap.
+func readHashMap[V uint8 | uint16](r *modelReader, n uint64) map[uint64]V {
+	keys := r.deltaKeys(n)
+	hm := make(map[uint64]V, len(keys))
+	for _, k := range keys {
+		if r.err != nil {
+			break
+		}
+		hm[k] = V(r.uv())
+	}
+	return hm
+}
+
+// readClusters reads the word clusters.
+func (m *Model) readClusters(r *modelReader) error {
+	nc := r.uv()
+	if r.err != nil || nc > 1<<24 {
+		return fmt.Errorf("ner: model: gazetteer: %v", r.err)
+	}
+	if nc > 0 {
+		m.clus = make(map[string]uint16, min(nc, 1<<16))
+		for i := uint64(0); i < nc && r.err == nil; i++ {
+			k := r.str()
+			m.clus[k] = uint16(r.uv())
+		}
+	}
+	return nil
+}
+
+// readWeights reads the weight rows and weights; it returns the row ids for
+// buildTable.
+func (m *Model) readWeights(r *modelReader) ([]uint32, error) {
+	nr := r.uv()
+	if r.err != nil || nr > 1<<28 {
+		return nil, fmt.Errorf("ner: model: clusters: %v", r.err)
+	}
+	rows := make([]uint32, 0, min(nr, 1<<16))
+	var pr uint32
+	for i := uint64(0); i < nr && r.err == nil; i++ {
+		pr += uint32(r.uv())
+		rows = append(rows, pr)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("ner: model: rows: %w", r.err)
+	}
+	m.w = make([]int16, len(rows)*numLabels)
+	for l := 0; l < numLabels && r.err == nil; l++ {
+		for i := range rows {
+			m.w[i*numLabels+l] = int16(r.sv())
+		}
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("ner: model: weights: %w", r.err)
+	}
+	return rows, nil
+}
+
+// readFirst reads the first-pass model of a stacked model.
+func (m *Model) readFirst(r *modelReader) error {
+	n := r.uv()
+	if r.err != nil || n > 1<<30 {
+		return fmt.Errorf("ner: model: first pass: bad length (%v)", r.err)
+	}
+	var b bytes.Buffer
+	if _, err := io.CopyN(&b, r.br, int64(n)); err != nil {
+		return fmt.Errorf("ner: model: first pass: %w", err)
+	}
+	first, err := LoadModelBytes(b.Bytes())
+	if err != nil {
+		return fmt.Errorf("ner: model: first pass: %w", err)
+	}
+	if first.feats&FeatStacked != 0 {
+		return errors.New("ner: model: nested stacked model")
+	}
+	m.first = first
+	return nil
+}
+
+// readOrgLex reads the company lexicon.
+func (m *Model) readOrgLex(r *modelReader) error {
+	n := r.uv()
+	if r.err != nil || n > 1<<24 {
+		return fmt.Errorf("ner: model: org lexicon: bad length (%v)", r.err)
+	}
+	m.olex = &OrgLex{m: readHashMap[uint8](r, n)}
+	if r.err != nil {
+		return fmt.Errorf("ner: model: org lexicon: %w", r.err)
+	}
+	return nil
+}
+
+// readLexicon reads the word lexicon, or takes the first pass's when shared.
+func (m *Model) readLexicon(r *modelReader) error {
+	switch r.uv() {
+	case 1:
+		if m.first == nil || m.first.lex == nil {
+			return errors.New("ner: model: lexicon: shared, but no first pass with a lexicon")
+		}
+		m.lex = m.first.lex
+	case 0:
+		n := r.uv()
+		if r.err != nil || n > 1<<24 {
+			return fmt.Errorf("ner: model: lexicon: bad length (%v)", r.err)
+		}
+		m.lex = &WordLexicon{m: make(map[string]uint32, min(n, 1<<16))}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			k := r.str()
+			m.lex.m[k] = uint32(r.uv())
+		}
+	default:
+		r.err = errors.New("bad lexicon flag")
+	}
+	if r.err != nil {
+		return fmt.Errorf("ner: model: lexicon: %w", r.err)
+	}
+	return nil
 }
 
 func (m *Model) buildTable(rows []uint32) {

@@ -1,0 +1,6 @@
+//go:build !race
+
+package ner
+
+// raceEnabled reports a -race build (slow gzip: see TestShippedModelRoundTrip).
+const raceEnabled = false
