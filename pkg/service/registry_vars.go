@@ -51,6 +51,8 @@ var registry = []Var{
 	// All-in-one.
 	{Name: "NEWSFLOW_DATA_DIR", Type: String, Default: "data", Binaries: []string{BinNewsflow},
 		Doc: "`newsflow run`: embedded NATS store, stage state and log file (flag `--data`)."},
+	{Name: "NEWSFLOW_IMPORT_STATE", Type: String, Default: "data/import-state.json", Binaries: []string{BinNewsflow},
+		Doc: "`newsflow import`: resume state file of WARC imports (flag `--state`; empty disables resuming)."},
 	{Name: "NEWSFLOW_EMBEDDED_NATS_PORT", Type: Int, Binaries: []string{BinNewsflow},
 		Doc: "`newsflow run`: client port of the embedded NATS (default 4223, flag `--nats-port`; -1: random)."},
 
