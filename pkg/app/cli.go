@@ -53,7 +53,7 @@ func Command(getenv func(string) string, stdin io.Reader) *cobra.Command {
 	}
 	root.AddCommand(runCommand(getenv), extractCommand(stdin), searchCommand(getenv), replayCommand(getenv), setupCommand(getenv), dlqCommand(getenv))
 	root.AddCommand(importCommand(getenv))
-	root.AddCommand(checkCommand(getenv), rulesCommand(getenv)) // operator commands: check, rules test, status (issue 16)
+	root.AddCommand(checkCommand(getenv), rulesCommand(getenv), statusCommand(getenv)) // operator commands: check, rules test, status (issue 16)
 	return root
 }
 
