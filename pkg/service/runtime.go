@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,6 +64,10 @@ type Runtime struct {
 	// hasAPI, metricsAddr: the endpoints' guard and the metrics listener (apiauth.go)
 	hasAPI      atomic.Bool
 	metricsAddr atomic.Value
+	// lag exports the backlog of every watched consumer group (one collector per runtime,
+	// over the first bus that can report lag); lagBus is that bus.
+	lag    *bus.LagCollector
+	lagBus bus.Bus
 }
 
 // New builds a Runtime with a fresh registry (Go and process collectors included) and the
@@ -100,6 +105,7 @@ func (r *Runtime) WatchConsumer(b bus.Bus, subject, group string) {
 	if !ok {
 		return
 	}
+	r.watchLag(b, subject, group)
 	r.AddReadyCheck(func(ctx context.Context) error {
 		_, found, err := lr.Lag(ctx, subject, group)
 		if err != nil {
@@ -110,6 +116,26 @@ func (r *Runtime) WatchConsumer(b bus.Bus, subject, group string) {
 		}
 		return nil
 	})
+}
+
+// watchLag adds the group to newsflow_bus_consumer_lag_messages (registered on first use).
+// Groups of a second bus instance are not exported: one collector per registry.
+func (r *Runtime) watchLag(b bus.Bus, subject, group string) {
+	r.mu.Lock()
+	if r.lag == nil {
+		if c := bus.NewLagCollector(b, r.Log, 0); c != nil {
+			if err := r.Reg.Register(c); err != nil {
+				r.Log.Warn("consumer lag metric not registered", zap.Error(err))
+			} else {
+				r.lag, r.lagBus = c, b
+			}
+		}
+	}
+	c, same := r.lag, r.lagBus == b
+	r.mu.Unlock()
+	if same {
+		c.Watch(strings.TrimPrefix(group, "newsflow-"), subject, group)
+	}
 }
 
 // Abort runs the OnStop hooks of a runtime whose Run was never called or failed to start:

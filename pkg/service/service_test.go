@@ -229,3 +229,26 @@ func TestStateDirQuarantine(t *testing.T) {
 		t.Fatalf("kept copy = %q, %v", b, err)
 	}
 }
+
+// lagBus is a bus that reports a fixed backlog for its groups (pure wiring test).
+type lagBus struct{ bus.Bus }
+
+func (*lagBus) Lag(_ context.Context, subject, group string) (bus.Lag, bool, error) {
+	return bus.Lag{Pending: 7, Unacked: 2}, true, nil
+}
+
+func TestConsumerLagExported(t *testing.T) {
+	rt := New(DefaultConfig("cleaner"), zap.NewNop())
+	b := &lagBus{}
+	rt.WatchConsumer(b, "news.raw", "newsflow-cleaner")
+	rt.WatchConsumer(b, "news.raw", "newsflow-cleaner") // idempotent
+	rt.WatchConsumer(&lagBus{}, "news.clean", "newsflow-enricher") // a second bus: not exported
+	const want = `
+# HELP newsflow_bus_consumer_lag_messages Messages a consumer group has not finished: not yet delivered plus delivered but unsettled (JetStream num_pending+num_ack_pending, Kafka log end minus committed offset).
+# TYPE newsflow_bus_consumer_lag_messages gauge
+newsflow_bus_consumer_lag_messages{group="newsflow-cleaner",stage="cleaner",subject="news.raw"} 9
+`
+	if err := testutil.GatherAndCompare(rt.Reg, strings.NewReader(want), "newsflow_bus_consumer_lag_messages"); err != nil {
+		t.Fatal(err)
+	}
+}
