@@ -30,6 +30,7 @@ func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
 	c.Index.Setup.Replicas = e.Int("NEWSFLOW_INDEX_REPLICAS", 0)
 	c.Index.Setup.Shards = e.Int("NEWSFLOW_INDEX_SHARDS", 1)
 	c.Index.Setup.Retention = e.Duration("NEWSFLOW_INDEX_RETENTION", 0)
+	c.Index.ArchiveAfter = e.Duration("NEWSFLOW_INDEX_ARCHIVE_AFTER", index.DefaultArchiveAfter)
 	c.Index.Setup.RefreshInterval = e.String("NEWSFLOW_INDEX_REFRESH_INTERVAL", "1s")
 	c.Index.Setup.TranslogDurability = e.String("NEWSFLOW_INDEX_TRANSLOG_DURABILITY", "")
 	c.Index.FlushBytes = e.Int("NEWSFLOW_INDEX_FLUSH_BYTES", 2<<20)
