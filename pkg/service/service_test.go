@@ -241,7 +241,7 @@ func TestConsumerLagExported(t *testing.T) {
 	rt := New(DefaultConfig("cleaner"), zap.NewNop())
 	b := &lagBus{}
 	rt.WatchConsumer(b, "news.raw", "newsflow-cleaner")
-	rt.WatchConsumer(b, "news.raw", "newsflow-cleaner") // idempotent
+	rt.WatchConsumer(b, "news.raw", "newsflow-cleaner")            // idempotent
 	rt.WatchConsumer(&lagBus{}, "news.clean", "newsflow-enricher") // a second bus: not exported
 	const want = `
 # HELP newsflow_bus_consumer_lag_messages Messages a consumer group has not finished: not yet delivered plus delivered but unsettled (JetStream num_pending+num_ack_pending, Kafka log end minus committed offset).
