@@ -88,6 +88,23 @@ func TestRunInvalidConfiguration(t *testing.T) {
 	}
 }
 
+// TestRunRefusesOpenAPI: `newsflow run` on a non-loopback address without NEWSFLOW_API_TOKEN
+// exits 2 before it creates anything (it used to start every stage, then exit 1).
+func TestRunRefusesOpenAPI(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", "--data", data, "--http", "0.0.0.0:0"}, func(string) string { return "" }, nil, &out, &errb)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "NEWSFLOW_API_TOKEN") {
+		t.Errorf("stderr does not say what to set:\n%s", errb.String())
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory created before the configuration was validated: %v", err)
+	}
+}
+
 func TestExtractInputsAndOutputs(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

@@ -209,6 +209,7 @@ func planRun(opts *RunOptions, getenv func(string) string) (*runPlan, error) {
 	p.natsPort = max(p.natsPort, 0)    // < 0: random
 	sc := readStageConfigs(e, cfg, "") // the fetcher's state store is the embedded server
 	e.Fail(sc.validate())
+	e.Fail(service.APIExposureError(cfg)) // the all-in-one always serves POST /v1/urls
 	p.fetcher, p.indexer, p.alerter, p.enricher, p.cleaner = sc.fetcher, sc.indexer, sc.alerter, sc.enricher, sc.cleaner
 	if opts.SourcesFile != "" {
 		p.fetcher.SourcesFile = opts.SourcesFile

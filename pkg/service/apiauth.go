@@ -79,16 +79,28 @@ func Loopback(addr string) bool {
 // checkExposure refuses to serve write endpoints beyond loopback without a token, unless
 // NEWSFLOW_API_ALLOW_UNAUTHENTICATED is set. The error is a *ConnError (exit 2).
 func (r *Runtime) checkExposure() error {
-	api := r.Cfg.Security.API
-	if !r.hasAPI.Load() || api.Token != "" || Loopback(r.Cfg.HTTPAddr) {
+	if !r.hasAPI.Load() {
 		return nil
 	}
-	if api.AllowUnauthenticated {
+	if err := APIExposureError(r.Cfg); err != nil {
+		return err
+	}
+	if r.Cfg.Security.API.Token == "" && !Loopback(r.Cfg.HTTPAddr) {
 		r.Log.Warn("write endpoints (POST /v1/urls) served beyond loopback WITHOUT authentication (NEWSFLOW_API_ALLOW_UNAUTHENTICATED=true)",
 			zap.String("http", r.Cfg.HTTPAddr))
+	}
+	return nil
+}
+
+// APIExposureError is the error of a configuration that would serve write endpoints beyond
+// loopback without a token and without NEWSFLOW_API_ALLOW_UNAUTHENTICATED (a *ConnError),
+// or nil. Binaries that serve /v1/urls check it before they start anything.
+func APIExposureError(cfg Config) error {
+	api := cfg.Security.API
+	if api.Token != "" || api.AllowUnauthenticated || Loopback(cfg.HTTPAddr) {
 		return nil
 	}
-	return &ConnError{Server: "http " + r.Cfg.HTTPAddr, Mechanism: "no NEWSFLOW_API_TOKEN",
+	return &ConnError{Server: "http " + cfg.HTTPAddr, Mechanism: "no NEWSFLOW_API_TOKEN",
 		What: "write endpoints (POST /v1/urls) would be reachable beyond loopback without authentication",
 		Err:  errors.New("set NEWSFLOW_API_TOKEN (or NEWSFLOW_API_TOKEN_FILE), listen on 127.0.0.1, or set NEWSFLOW_API_ALLOW_UNAUTHENTICATED=true behind an authenticating proxy")}
 }
