@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -31,15 +32,20 @@ type Counts struct {
 // Snapshot reads the counters from g.
 func Snapshot(g prometheus.Gatherer) Counts {
 	mfs, _ := g.Gather()
-	sum := func(name string, label, value string) float64 {
+	// sum adds the series of the metric name that carry every label pair of want
+	// (name, value, name, value, ...).
+	sum := func(name string, want ...string) float64 {
 		var t float64
 		for _, mf := range mfs {
 			if mf.GetName() != name {
 				continue
 			}
+		series:
 			for _, m := range mf.GetMetric() {
-				if label != "" && !hasLabel(m, label, value) {
-					continue
+				for i := 0; i+1 < len(want); i += 2 {
+					if !hasLabel(m, want[i], want[i+1]) {
+						continue series
+					}
 				}
 				switch {
 				case m.Counter != nil:
@@ -51,17 +57,23 @@ func Snapshot(g prometheus.Gatherer) Counts {
 		}
 		return t
 	}
+	stage := func(stage string, outcomes ...string) float64 {
+		var t float64
+		for _, o := range outcomes {
+			t += sum(service.StageMessagesMetric, "stage", stage, "outcome", o)
+		}
+		return t
+	}
 	return Counts{
-		Polls:      sum("newsflow_fetcher_polls_total", "", ""),
+		Polls:      sum("newsflow_fetcher_polls_total"),
 		NewItems:   sum("newsflow_fetcher_items_total", "outcome", "new"),
-		Cleaned:    sum("newsflow_cleaner_messages_total", "outcome", "ok"),
-		Duplicates: sum("newsflow_cleaner_duplicates_total", "", ""),
-		Enriched:   sum("newsflow_enricher_messages_total", "outcome", "ok"),
+		Cleaned:    stage("cleaner", "ok"),
+		Duplicates: sum("newsflow_cleaner_duplicates_total"),
+		Enriched:   stage("enricher", "ok"),
 		Indexed:    sum("newsflow_indexer_items_total", "outcome", "indexed"),
-		DeadLettered: sum("newsflow_cleaner_messages_total", "outcome", "dead_letter") + sum("newsflow_cleaner_messages_total", "outcome", "decode_error") +
-			sum("newsflow_enricher_messages_total", "outcome", "dead_letter") + sum("newsflow_enricher_messages_total", "outcome", "decode_error") +
-			sum("newsflow_alerter_messages_total", "outcome", "dead_letter") + sum("newsflow_indexer_items_total", "outcome", "dead_lettered"),
-		Alerts: sum("newsflow_alerter_alerts_total", "", ""),
+		DeadLettered: stage("cleaner", "dead_letter", "decode_error") + stage("enricher", "dead_letter", "decode_error") +
+			stage("alerter", "dead_letter", "decode_error") + sum("newsflow_indexer_items_total", "outcome", "dead_lettered"),
+		Alerts: sum("newsflow_alerter_alerts_total"),
 	}
 }
 

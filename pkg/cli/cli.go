@@ -51,18 +51,11 @@ func devVersion(info *debug.BuildInfo) string {
 	if v := info.Main.Version; v != "" && v != "(devel)" {
 		parts = append(parts, v)
 	}
-	var rev, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+dirty"
-			}
+	if rev, dirty := vcsRevision(info); rev != "" {
+		modified := ""
+		if dirty {
+			modified = "+dirty"
 		}
-	}
-	if rev != "" {
 		parts = append(parts, "rev "+rev[:min(len(rev), 12)]+modified)
 	}
 	if info.GoVersion != "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -75,5 +76,34 @@ func TestExecuteExitCodes(t *testing.T) {
 	}
 	if ran != 1 {
 		t.Fatalf("root ran %d times, want once (only without arguments)", ran)
+	}
+}
+
+func TestBuildInfo(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.modified", Value: "true"}}
+	tests := []struct {
+		name              string
+		info              *debug.BuildInfo
+		version, revision string
+		want              Build
+	}{
+		{name: "no build info", want: Build{Version: "dev", Revision: "unknown", GoVersion: runtime.Version()}},
+		{name: "devel module, no vcs", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}},
+			want: Build{Version: "dev", Revision: "unknown", GoVersion: "go1.26.0"}},
+		{name: "module version and vcs", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: vcs},
+			want: Build{Version: "v1.2.3", Revision: "0123456789abcdef-dirty", GoVersion: "go1.26.0"}},
+		{name: "ldflags win", info: &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: vcs},
+			version: "1.4.0", revision: "feedface",
+			want: Build{Version: "1.4.0", Revision: "feedface", GoVersion: "go1.26.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := buildInfo(tt.info, tt.version, tt.revision); got != tt.want {
+				t.Errorf("buildInfo = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	if b := BuildInfo(); b.Version == "" || b.Revision == "" || b.GoVersion == "" {
+		t.Errorf("BuildInfo() = %+v: every field set", b)
 	}
 }

@@ -70,11 +70,12 @@ type Runtime struct {
 	lagBus bus.Bus
 }
 
-// New builds a Runtime with a fresh registry (Go and process collectors included) and the
-// /metrics, /healthz and /readyz endpoints. It does not start anything.
+// New builds a Runtime with a fresh registry (Go and process collectors and
+// newsflow_build_info included) and the /metrics, /healthz and /readyz endpoints. It does
+// not start anything.
 func New(cfg Config, log *zap.Logger) *Runtime {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), NewBuildInfo())
 	r := &Runtime{Cfg: cfg, Log: log, Reg: reg, mux: http.NewServeMux()}
 	r.mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	r.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

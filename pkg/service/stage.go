@@ -33,24 +33,62 @@ type StageMetrics struct {
 	Seconds  prometheus.Histogram
 }
 
-// NewStageMetrics registers newsflow_<stage>_messages_total and
-// newsflow_<stage>_handle_seconds on reg.
+// The stage metrics' names: one metric for every stage, the stage a label, so that one query
+// (sum by (stage) (rate(newsflow_stage_messages_total[5m]))) covers the whole pipeline.
+const (
+	StageMessagesMetric = "newsflow_stage_messages_total"
+	StageSecondsMetric  = "newsflow_stage_handle_seconds"
+)
+
+// NewStageMetrics registers newsflow_stage_messages_total{stage,outcome} and
+// newsflow_stage_handle_seconds{stage} for stage on reg. Several stages may share one
+// registry (the all-in-one): each registers its own series, told apart by the stage label.
 func NewStageMetrics(stage string, reg prometheus.Registerer) *StageMetrics {
+	labels := prometheus.Labels{"stage": stage}
 	m := &StageMetrics{
 		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsflow_" + stage + "_messages_total",
-			Help: "Messages handled by the " + stage + " stage, by outcome.",
+			Name:        StageMessagesMetric,
+			Help:        "Messages handled by a stage, by outcome (ok; deferred: the stage settles it later; retry; dead_letter; decode_error).",
+			ConstLabels: labels,
 		}, []string{"outcome"}),
 		Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "newsflow_" + stage + "_handle_seconds",
-			Help:    "Time to handle one message in the " + stage + " stage, publishing included.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+			Name:        StageSecondsMetric,
+			Help:        "Time a stage takes to handle one message, publishing its outputs included.",
+			Buckets:     prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+			ConstLabels: labels,
 		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Messages, m.Seconds)
 	}
 	return m
+}
+
+// record counts the outcome of one handled message (err as the handler returned it).
+func (m *StageMetrics) record(err error) {
+	switch {
+	case err == nil:
+		m.Messages.WithLabelValues("ok").Inc()
+	case errors.Is(err, bus.ErrDeferred):
+		m.Messages.WithLabelValues("deferred").Inc()
+	case bus.IsPermanent(err):
+		m.Messages.WithLabelValues("dead_letter").Inc()
+	default:
+		m.Messages.WithLabelValues("retry").Inc()
+	}
+}
+
+// CountedHandler records h's outcomes and durations in m, for stages whose handler is not a
+// StageHandler (the indexer, the fetcher's news.submit consumer): nil is ok, bus.ErrDeferred
+// deferred, a permanent error dead_letter, any other error retry.
+func CountedHandler(h bus.Handler, m *StageMetrics) bus.Handler {
+	return func(ctx context.Context, msg bus.Message) error {
+		start := time.Now()
+		err := h(ctx, msg)
+		m.Seconds.Observe(time.Since(start).Seconds())
+		m.record(err)
+		return err
+	}
 }
 
 // StageHandler turns a ProcessFunc into a bus.Handler: decode (malformed → permanent),
@@ -94,16 +132,12 @@ func MessageStageHandler(stage string, pub bus.Publisher, fn MessageProcessFunc,
 				}
 			}
 		}
+		m.record(err)
 		switch {
-		case err == nil:
-			m.Messages.WithLabelValues("ok").Inc()
-		case errors.Is(err, bus.ErrDeferred):
-			m.Messages.WithLabelValues("deferred").Inc()
+		case err == nil, errors.Is(err, bus.ErrDeferred):
 		case bus.IsPermanent(err):
-			m.Messages.WithLabelValues("dead_letter").Inc()
 			log.Warn("permanent failure, dead-lettering", zap.String("id", in.ID), zap.Error(err))
 		default:
-			m.Messages.WithLabelValues("retry").Inc()
 			log.Info("transient failure, will retry", zap.String("id", in.ID), zap.Int("attempt", msg.Attempt()), zap.Error(err))
 		}
 		return err

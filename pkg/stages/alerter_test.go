@@ -50,7 +50,7 @@ func TestAlerterAcksAfterCheckpoint(t *testing.T) {
 		}
 		waitFor(t, "every article deferred, then acked by a checkpoint", func() bool {
 			cs := gatherCounters(t, p.rt)
-			return cs[`newsflow_alerter_messages_total{outcome="deferred"}`] == n &&
+			return cs[`newsflow_stage_messages_total{outcome="deferred",stage="alerter"}`] == n &&
 				cs[`newsflow_alerter_checkpoints_total{result="ok"}`] >= 1 &&
 				cs[`newsflow_alerter_pending_acks{}`] == 0
 		})

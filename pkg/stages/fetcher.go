@@ -96,7 +96,8 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 	c.RT.Handle("/v1/urls", f.Handler())
 	c.RT.Handle("/v1/feeds", f.StatusHandler()) // feed health (?problems=1: failing or parked only)
 	c.RT.Go("fetcher", f.Run)
-	c.RT.Consume(c.Bus, article.SubjectSubmit, SubmitConsumeOptions(c.RT.Cfg), f.HandleSubmission)
+	// newsflow_stage_messages_total{stage="fetcher"} counts the submitted URLs handled.
+	c.RT.Consume(c.Bus, article.SubjectSubmit, SubmitConsumeOptions(c.RT.Cfg), service.CountedHandler(f.HandleSubmission, service.NewStageMetrics("fetcher", c.RT.Reg)))
 	log.Info("fetcher configured", zap.Int("sources", len(sources)), zap.Duration("default_interval", cfg.Fetch.DefaultInterval))
 	return f, nil
 }

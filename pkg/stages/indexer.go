@@ -164,6 +164,9 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	opts.MaxDeliver = cfg.MaxDeliver
 	alertOpts := c.RT.Cfg.ConsumeOptions("indexer-alerts")
 	alertOpts.MaxDeliver = cfg.MaxDeliver
+	// Both consumers count in newsflow_stage_messages_total{stage="indexer"}: "deferred" is a
+	// message handed to the bulk indexer, whose outcome is newsflow_indexer_items_total.
+	m := service.NewStageMetrics("indexer", c.RT.Reg)
 	c.RT.WatchConsumer(c.Bus, article.SubjectEnriched, opts.Group)
 	c.RT.OnStop(func() { // a set-up failing later (Runtime.Abort): stop the bulk workers
 		_ = ix.Close(context.Background())
@@ -173,7 +176,7 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 		// On stop, handlers blocked by an Elasticsearch outage give up so both consumers
 		// (this one and news.alerts, same Indexer) can drain.
 		defer context.AfterFunc(ctx, ix.StopWaiting)()
-		err := c.Bus.Consume(ctx, article.SubjectEnriched, opts, ix.Handler(opts))
+		err := c.Bus.Consume(ctx, article.SubjectEnriched, opts, service.CountedHandler(ix.Handler(opts), m))
 		fctx, cancel := context.WithTimeout(context.Background(), c.RT.Cfg.ShutdownTimeout)
 		defer cancel()
 		if cerr := ix.Close(fctx); cerr != nil {
@@ -182,6 +185,6 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 		tr.CloseIdleConnections()
 		return err
 	})
-	c.RT.Consume(c.Bus, article.SubjectAlerts, alertOpts, ix.Handler(alertOpts))
+	c.RT.Consume(c.Bus, article.SubjectAlerts, alertOpts, service.CountedHandler(ix.Handler(alertOpts), m))
 	return ix, nil
 }

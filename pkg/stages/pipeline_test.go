@@ -305,12 +305,12 @@ func runPipeline(t *testing.T, be backend) {
 
 	t.Run("metrics", func(t *testing.T) {
 		want := map[string]float64{
-			`newsflow_cleaner_messages_total{outcome="ok"}`:            float64(len(goodArticles)),
-			`newsflow_cleaner_messages_total{outcome="dead_letter"}`:   4, // binary, empty, blank, deep
-			`newsflow_cleaner_messages_total{outcome="decode_error"}`:  3, // broken JSON, not JSON, schema 99
-			`newsflow_enricher_messages_total{outcome="ok"}`:           float64(len(goodArticles) + len(edges)),
-			`newsflow_enricher_messages_total{outcome="dead_letter"}`:  1, // raw envelope on news.clean
-			`newsflow_enricher_messages_total{outcome="decode_error"}`: 1, // broken JSON
+			`newsflow_stage_messages_total{outcome="ok",stage="cleaner"}`:            float64(len(goodArticles)),
+			`newsflow_stage_messages_total{outcome="dead_letter",stage="cleaner"}`:   4, // binary, empty, blank, deep
+			`newsflow_stage_messages_total{outcome="decode_error",stage="cleaner"}`:  3, // broken JSON, not JSON, schema 99
+			`newsflow_stage_messages_total{outcome="ok",stage="enricher"}`:           float64(len(goodArticles) + len(edges)),
+			`newsflow_stage_messages_total{outcome="dead_letter",stage="enricher"}`:  1, // raw envelope on news.clean
+			`newsflow_stage_messages_total{outcome="decode_error",stage="enricher"}`: 1, // broken JSON
 		}
 		got := gatherCounters(t, p.rt)
 		for k, v := range want {

@@ -142,7 +142,7 @@ func (p *proc) stop(timeout time.Duration) {
 func (p *proc) lastHandled() float64 {
 	var n float64
 	for k, v := range p.lastSeen {
-		if strings.HasPrefix(k, "newsflow_"+p.stage+"_messages_total") {
+		if strings.HasPrefix(k, "newsflow_stage_messages_total{") && strings.Contains(k, `stage="`+p.stage+`"`) {
 			n += v
 		}
 	}
