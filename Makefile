@@ -21,12 +21,15 @@ SHARED ?= $(abspath ../shared)
 
 all: build
 
-# VERSION is stamped into every binary (--version); a plain `go build` reports "dev".
+# VERSION and REVISION are stamped into every binary (--version, newsflow_build_info); a plain
+# `go build` reports "dev" and the revision the Go toolchain recorded.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/newsflow/newsflow/pkg/cli.Version=$(VERSION) -X github.com/newsflow/newsflow/pkg/cli.Revision=$(REVISION)
 
 build:
 	@mkdir -p bin
-	@for s in $(SERVICES); do echo "build $$s"; (cd services/$$s && $(GO) build -ldflags "-X github.com/newsflow/newsflow/pkg/cli.Version=$(VERSION)" -o ../../bin/$$s .) || exit 1; done
+	@for s in $(SERVICES); do echo "build $$s"; (cd services/$$s && $(GO) build -ldflags "$(LDFLAGS)" -o ../../bin/$$s .) || exit 1; done
 
 vet:
 	@for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...) || exit 1; done
