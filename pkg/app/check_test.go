@@ -55,6 +55,8 @@ func TestCheckFindsEveryProblem(t *testing.T) {
 	dir := t.TempDir()
 	goodSources := writeFile(t, dir, "good.yaml", "sources:\n  - url: https://example.com/feed.xml\n    language: en\n")
 	badSources := writeFile(t, dir, "bad.yaml", "sources:\n  - url: https://example.com/feed.xml\n    langauge: en\n  - url: not a url\n")
+	badURLs := writeFile(t, dir, "urls.yaml", "sources:\n  - name: ok\n    url: https://example.com/feed\n  - name: b\n    url: notaurl\n"+
+		"  - name: c\n    url: ftp://x.example/feed\n  - url: \"http://\"\n  - url: \"https://exa mple.com/\"\n  - url: /feed.xml\n  - name: none\n")
 	goodRules := writeFile(t, dir, "rules.yaml", "rules:\n  - id: spikes\n    type: spike\n")
 	badRules := writeFile(t, dir, "badrules.yaml", "rules:\n  - id: a\n    type: spike\n    min_cout: 3\n  - id: a\n    type: spike\n  - id: b\n    type: nope\n")
 	const secret = "https://hooks.example/s3cr3t"
@@ -84,6 +86,11 @@ func TestCheckFindsEveryProblem(t *testing.T) {
 				"refresh \"later\"", "skipped bus            the configuration is invalid"}},
 		{"bad sources", offline, []string{"--sources", badSources}, 2,
 			[]string{"FAILED  sources", `url "not a url" must be absolute`}},
+		{"invalid source URLs", offline, []string{"--offline", "--sources", badURLs}, 2,
+			[]string{"FAILED  sources        6 problem(s)", `line 4: source #2: source "b": url "notaurl" must be absolute http(s)`,
+				`line 6: source #3: source "c": url "ftp://x.example/feed" must be absolute`, `line 8: source #4: source "": url "http://" must be absolute`,
+				`line 9: source #5: source "": url "https://exa mple.com/" must be absolute`, `line 10: source #6: source "": url "/feed.xml" must be absolute`,
+				`line 11: source #7: source "none": url "" must be absolute`}},
 		{"bad rules", offline, []string{"--rules", badRules}, 2,
 			[]string{"line 4: field min_cout not found", `line 5: rule "a": duplicate id (first at line 2)`, `line 7: rule "b": unknown type "nope"`}},
 		{"rules from the environment", with("NEWSFLOW_ALERT_RULES", badRules), nil, 2, []string{"FAILED  rules          3 problem(s)"}},
