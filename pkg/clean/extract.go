@@ -147,6 +147,9 @@ func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
 	ex := &extraction{htmlLang: pm.lang, contentLang: pm.get("content-language", "language", "dc.language"), links: pm.links}
 
 	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8)
+	if lead := recoverLead(doc, paras, []string{pm.get("og:description"), pm.get("description"), pm.get("twitter:description"), pm.ld.Description}, c.cfg.MaxDepth+8); lead != "" {
+		paras = append([]string{lead}, paras...)
+	}
 
 	// Metadata: JSON-LD, then OpenGraph/Twitter/meta, then trafilatura's.
 	ex.paragraphs = paras

@@ -56,6 +56,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated extractor names to run (newsflow,go-trafilatura,go-readability)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	multi := flag.String("multilingual", "", "also score the multilingual snippet set in this folder (html/*.html.gz + evaldata.json)")
+	dump := flag.String("dump", "", "write each extractor's multilingual texts as JSON {file: text} to DIR/<extractor>.json (for loss analysis)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -69,7 +70,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dir, *out, *split, *only, *multi, *verbose); err != nil {
+	if err := run(*dir, *out, *split, *only, *multi, *dump, *verbose); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "eval-extraction:", err)
 		os.Exit(1)
@@ -132,7 +133,7 @@ func inSplit(id, split string) bool {
 	return (split == "even") == even
 }
 
-func run(dir, out, split, only, multi string, verbose bool) error {
+func run(dir, out, split, only, multi, dump string, verbose bool) error {
 	if split != "all" && split != "even" && split != "odd" {
 		return fmt.Errorf("-split must be all, even or odd, got %q", split)
 	}
@@ -252,7 +253,7 @@ func run(dir, out, split, only, multi string, verbose bool) error {
 		}
 	}
 	if multi != "" {
-		return scoreMultilingual(multi, exts)
+		return scoreMultilingual(multi, dump, exts)
 	}
 	return nil
 }
@@ -278,7 +279,7 @@ func hostOf(u string) string {
 
 // scoreMultilingual runs every extractor over the multilingual snippet set in dir and prints
 // the snippet metric (micro-averaged over all pages) and speed for each.
-func scoreMultilingual(dir string, exts []extractor) error {
+func scoreMultilingual(dir, dump string, exts []extractor) error {
 	b, err := os.ReadFile(filepath.Join(dir, "evaldata.json"))
 	if err != nil {
 		return err
@@ -305,6 +306,7 @@ func scoreMultilingual(dir string, exts []extractor) error {
 	for _, e := range exts {
 		var total evalscore.Snippets
 		nerr := 0
+		texts := map[string]string{}
 		runtime.GC()
 		start, cpu0 := time.Now(), cpuTime()
 		for _, p := range pages {
@@ -313,8 +315,20 @@ func scoreMultilingual(dir string, exts []extractor) error {
 				nerr++
 			}
 			total = total.Add(evalscore.ScoreSnippets(t, p.With, p.Without))
+			if dump != "" {
+				texts[p.ID] = t
+			}
 		}
 		el, cpuEl := time.Since(start), cpuTime()-cpu0
+		if dump != "" {
+			b, err := json.Marshal(texts)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dump, e.name+".json"), b, 0o644); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("%-16s %9.4f %9.4f %9.4f %9.4f %9.1f %12.1f %7d\n", e.name, total.Precision(), total.Recall(), total.F1(),
 			total.Accuracy(), float64(len(pages))/el.Seconds(), float64(len(pages))/cpuEl.Seconds(), nerr)
 	}
