@@ -78,6 +78,7 @@ type Config struct {
 	LeaseTTL        time.Duration // a poll's lease; a dead replica's feeds are taken over after it (default 10m)
 	PollTimeout     time.Duration // one poll incl. its page fetches; unfinished items wait for the next poll (default 3m)
 	MaxItemsPerPoll int           // new items handled per poll, the rest next poll (default 100)
+	ItemConcurrency int           // items of one poll fetched and published at once (default 8)
 	MaxSitemapURLs  int           // default 50,000
 	MaxSitemapKids  int           // child sitemaps fetched per poll of an index (default 20)
 	SubmitTimeout   time.Duration // POST /v1/urls: max wait for the broker to store one request's URLs, the rest rejected (default 10s)
@@ -137,6 +138,7 @@ func (c Config) Defaults() Config {
 	d(&c.LeaseTTL, 10*time.Minute)
 	d(&c.PollTimeout, 3*time.Minute)
 	i(&c.MaxItemsPerPoll, 100)
+	i(&c.ItemConcurrency, 8)
 	i(&c.MaxSitemapURLs, 50000)
 	i(&c.MaxSitemapKids, 20)
 	d(&c.SubmitTimeout, 10*time.Second)

@@ -43,6 +43,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	num("MAX_MESSAGE_BYTES", &c.MaxMessageBytes)
 	num("PARK_AFTER", &c.ParkAfter)
 	num("MAX_ITEMS_PER_POLL", &c.MaxItemsPerPoll)
+	num("ITEM_CONCURRENCY", &c.ItemConcurrency)
 	dur("REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("MIN_INTERVAL", &c.MinInterval)
 	dur("MAX_INTERVAL", &c.MaxInterval)

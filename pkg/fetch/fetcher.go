@@ -559,6 +559,12 @@ func seenKeys(feedKey string, it Item, id string) (ukey, gkey string) {
 // the feed's own text (body_source feed_fallback) once it has failed on ItemAttempts polls,
 // so no item is retried on every poll forever. It returns an error only when the bus or the
 // store failed.
+//
+// The items are looked up in the seen-set in order (so the per-poll limit keeps the newest)
+// and up to ItemConcurrency of them are fetched and published at once: a backlog of pages is
+// bounded by the pages' and the broker's round trips in parallel, not in sequence. Two items
+// of one poll that turn out to be the same article (one page's canonical is another's URL)
+// are published once (itemClaims).
 func (f *Fetcher) handleItems(ctx context.Context, src Source, st *FeedState, items []Item, log *zap.Logger) (newN int, complete bool, err error) {
 	items = append([]Item(nil), items...)
 	sort.SliceStable(items, func(i, j int) bool { return itemTime(items[i]).After(itemTime(items[j])) })
@@ -566,13 +572,18 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, st *FeedState, it
 	if src.Options.MaxItems > 0 {
 		limit = src.Options.MaxItems
 	}
+	run := itemRun{f: f, src: src, st: st, log: log, claims: itemClaims{m: map[string]*claim{}}, complete: true}
+	jobs := make(chan itemJob)
+	var wg sync.WaitGroup
+	workers := 0
 	fk := src.Key()
 	handled := 0
-	complete = true
 	present := make(map[string]bool, len(items))
+dispatch:
 	for _, it := range items {
-		if ctx.Err() != nil {
-			return newN, false, nil // poll time is up; the rest next poll
+		if ctx.Err() != nil || run.failed() {
+			run.setIncomplete() // poll time is up or the bus failed; the rest next poll
+			break
 		}
 		id, canon, err := article.ID(it.Link)
 		if err != nil {
@@ -580,10 +591,15 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, st *FeedState, it
 			continue
 		}
 		ukey, gkey := seenKeys(fk, it, id)
+		if present[ukey] { // the same article twice in one feed (e.g. a utm_* copy)
+			f.m.items.WithLabelValues("seen").Inc()
+			continue
+		}
 		present[ukey] = true
 		seen, err := f.seenAny(ctx, ukey, gkey)
 		if err != nil {
-			return newN, false, err
+			run.fail(err)
+			break
 		}
 		if seen {
 			f.m.items.WithLabelValues("seen").Inc()
@@ -591,65 +607,197 @@ func (f *Fetcher) handleItems(ctx context.Context, src Source, st *FeedState, it
 		}
 		if handled >= limit {
 			f.m.items.WithLabelValues("deferred").Inc()
-			complete = false
+			run.setIncomplete()
 			continue
 		}
 		handled++
-		raw, err := f.buildRaw(ctx, src, &it, canon)
-		if err != nil {
-			f.m.errors.WithLabelValues(errorReason(err)).Inc()
-			attempts := 0
-			// A busy host or the poll's own end is no attempt at the page.
-			if ctx.Err() == nil && !errors.Is(err, ErrHostBusy) && !errors.Is(err, context.Canceled) {
-				if st.ItemFailures == nil {
-					st.ItemFailures = map[string]int{}
+		job := itemJob{it: it, id: id, canon: canon, ukey: ukey, gkey: gkey}
+		if workers < f.cfg.ItemConcurrency {
+			workers++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					run.safeHandle(ctx, j)
 				}
-				st.ItemFailures[ukey]++
-				attempts = st.ItemFailures[ukey]
-			}
-			if raw == nil || attempts < f.cfg.ItemAttempts {
-				f.m.items.WithLabelValues("deferred").Inc()
-				log.Info("item deferred", zap.String("link", it.Link), zap.Int("attempts", attempts), zap.Error(err))
-				complete = false
-				continue
-			}
-			raw.Extra["fetch_error"] = fmt.Sprintf("%s (failed on %d polls)", err, attempts)
+			}()
 		}
-		if raw.Extra["body_source"] == "feed_fallback" {
-			log.Warn("item page not fetched; published with the feed's text", zap.String("link", it.Link), zap.String("reason", raw.Extra["fetch_error"]))
+		select {
+		case jobs <- job:
+		case <-ctx.Done():
+			run.setIncomplete()
+			break dispatch
 		}
-		finalID := article.IDFromCanonical(raw.CanonicalURL)
-		keys := []string{ukey, gkey}
-		if finalID != id {
-			fkey := "u." + finalID
-			keys = append(keys, fkey)
-			if s, err := f.seenAny(ctx, fkey, ""); err != nil {
-				return newN, false, err
-			} else if s { // same article reached under another URL
-				f.m.items.WithLabelValues("seen").Inc()
-				if err := f.markSeen(ctx, keys...); err != nil {
-					return newN, false, err
-				}
-				continue
-			}
-		}
-		if err := f.publish(ctx, finalID, raw); err != nil {
-			f.m.items.WithLabelValues("publish_error").Inc()
-			return newN, false, err
-		}
-		if err := f.markSeen(ctx, keys...); err != nil {
-			return newN, false, err
-		}
-		delete(st.ItemFailures, ukey)
-		newN++
-		f.m.items.WithLabelValues("new").Inc()
 	}
+	close(jobs)
+	wg.Wait()
 	for k := range st.ItemFailures { // items gone from the feed
 		if !present[k] {
 			delete(st.ItemFailures, k)
 		}
 	}
-	return newN, complete, nil
+	return run.newN, run.complete, run.err
+}
+
+// itemJob is one unseen feed item of a poll.
+type itemJob struct {
+	it         Item
+	id, canon  string
+	ukey, gkey string
+}
+
+// itemRun is the shared state of one poll's item workers.
+type itemRun struct {
+	f      *Fetcher
+	src    Source
+	st     *FeedState
+	log    *zap.Logger
+	claims itemClaims
+
+	mu       sync.Mutex // guards the fields below and st.ItemFailures
+	newN     int
+	complete bool
+	err      error
+}
+
+func (r *itemRun) setIncomplete() {
+	r.mu.Lock()
+	r.complete = false
+	r.mu.Unlock()
+}
+
+// fail records the first bus or store error; no further item is started.
+func (r *itemRun) fail(err error) {
+	r.mu.Lock()
+	r.complete = false
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+func (r *itemRun) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err != nil
+}
+
+// safeHandle is handle with a panic barrier: a bug on one item defers it to the next poll.
+func (r *itemRun) safeHandle(ctx context.Context, j itemJob) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.setIncomplete()
+			r.f.m.errors.WithLabelValues("panic").Inc()
+			r.log.Error("recovered panic", zap.String("in", "item "+j.it.Link), zap.Any("panic", v), zap.Stack("stack"))
+		}
+	}()
+	r.handle(ctx, j)
+}
+
+// handle fetches, publishes and marks one item (the body of the old sequential loop).
+func (r *itemRun) handle(ctx context.Context, j itemJob) {
+	f, log := r.f, r.log
+	if ctx.Err() != nil || r.failed() {
+		r.setIncomplete()
+		return
+	}
+	it := j.it
+	raw, err := f.buildRaw(ctx, r.src, &it, j.canon)
+	if err != nil {
+		f.m.errors.WithLabelValues(errorReason(err)).Inc()
+		attempts := 0
+		// A busy host or the poll's own end is no attempt at the page.
+		r.mu.Lock()
+		if ctx.Err() == nil && !errors.Is(err, ErrHostBusy) && !errors.Is(err, context.Canceled) {
+			if r.st.ItemFailures == nil {
+				r.st.ItemFailures = map[string]int{}
+			}
+			r.st.ItemFailures[j.ukey]++
+			attempts = r.st.ItemFailures[j.ukey]
+		}
+		r.mu.Unlock()
+		if raw == nil || attempts < f.cfg.ItemAttempts {
+			f.m.items.WithLabelValues("deferred").Inc()
+			log.Info("item deferred", zap.String("link", it.Link), zap.Int("attempts", attempts), zap.Error(err))
+			r.setIncomplete()
+			return
+		}
+		raw.Extra["fetch_error"] = fmt.Sprintf("%s (failed on %d polls)", err, attempts)
+	}
+	if raw.Extra["body_source"] == "feed_fallback" {
+		log.Warn("item page not fetched; published with the feed's text", zap.String("link", it.Link), zap.String("reason", raw.Extra["fetch_error"]))
+	}
+	finalID := article.IDFromCanonical(raw.CanonicalURL)
+	keys := []string{j.ukey, j.gkey}
+	c, first := r.claims.claim(finalID)
+	if !first { // another item of this poll is the same article: it decides
+		<-c.done
+		if !c.published {
+			r.setIncomplete() // retried next poll
+			return
+		}
+		f.m.items.WithLabelValues("seen").Inc()
+		if err := f.markSeen(ctx, keys...); err != nil {
+			r.fail(err)
+		}
+		return
+	}
+	defer close(c.done)
+	if finalID != j.id {
+		fkey := "u." + finalID
+		keys = append(keys, fkey)
+		if s, err := f.seenAny(ctx, fkey, ""); err != nil {
+			r.fail(err)
+			return
+		} else if s { // same article reached under another URL
+			f.m.items.WithLabelValues("seen").Inc()
+			if err := f.markSeen(ctx, keys...); err != nil {
+				r.fail(err)
+				return
+			}
+			c.published = true
+			return
+		}
+	}
+	if err := f.publish(ctx, finalID, raw); err != nil {
+		f.m.items.WithLabelValues("publish_error").Inc()
+		r.fail(err)
+		return
+	}
+	if err := f.markSeen(ctx, keys...); err != nil {
+		r.fail(err)
+		return
+	}
+	c.published = true
+	r.mu.Lock()
+	delete(r.st.ItemFailures, j.ukey)
+	r.newN++
+	r.mu.Unlock()
+	f.m.items.WithLabelValues("new").Inc()
+}
+
+// itemClaims makes the items of one poll that resolve to the same article ID publish it
+// once: the first to claim the ID publishes, the others wait for it and are marked seen
+// (or retried next poll when it failed).
+type itemClaims struct {
+	mu sync.Mutex
+	m  map[string]*claim
+}
+
+type claim struct {
+	done      chan struct{} // closed when the claimant is finished
+	published bool          // set before done is closed: the article is on the bus (or was seen)
+}
+
+func (c *itemClaims) claim(id string) (*claim, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.m[id]; ok {
+		return cl, false
+	}
+	cl := &claim{done: make(chan struct{})}
+	c.m[id] = cl
+	return cl, true
 }
 
 func itemTime(it Item) time.Time {
