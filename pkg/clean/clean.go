@@ -371,8 +371,10 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	}
 	var tmpl []bool
 	if c.Template != nil {
-		tmpl = c.Template.Template(site, paras)
-		c.Template.Observe(site, id, paras)
+		var err error
+		if tmpl, err = c.Template.ObserveMatch(ctx, site, id, paras); err != nil {
+			return nil, fmt.Errorf("cleaner: %s: %w", id, err)
+		}
 	}
 	tmplRemoved, linkRemoved := 0, 0
 	kept, removed := filterLines(paras, func(i int) bool {
@@ -463,7 +465,10 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		if at.IsZero() {
 			at = time.Now()
 		}
-		r := c.Dedup.Add(did, sim, out.ContentHash, out.WordCount, at)
+		r, err := c.Dedup.AddContext(ctx, did, sim, out.ContentHash, out.WordCount, at)
+		if err != nil {
+			return nil, fmt.Errorf("cleaner: %s: %w", id, err)
+		}
 		out.DuplicateOf, out.ClusterID = r.DuplicateOf, r.ClusterID
 		if r.DuplicateOf != "" {
 			c.m.duplicates.Inc()

@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,11 +93,19 @@ func (c DedupConfig) Validate() error {
 }
 
 // DedupIndex finds near-duplicate articles across all sources within a recent window, so that
-// syndicated wire copies carry the ID of the first copy seen (DuplicateOf) and a story cluster
-// ID (the cluster's first article). Lookups are banded: the 64-bit SimHash is cut into
-// MaxDistance+1 bands and only articles sharing a band are compared. Safe for concurrent use;
-// memory is bounded by MaxEntries.
+// syndicated wire copies carry the ID of the earliest copy (DuplicateOf) and a story cluster
+// ID (that copy's cluster). "Earliest" is by the articles' own time and then ID, not by the
+// order the index sees them, so replicas and redeliveries that process a corpus in another
+// order give the same verdicts (an article that comes in before an earlier copy of itself is
+// the exception: it was already published as new). Lookups are banded: the 64-bit SimHash is
+// cut into MaxDistance+1 bands and only articles sharing a band are compared. Safe for
+// concurrent use; memory is bounded by MaxEntries.
+//
+// Attached to a Replica (NewReplica), AddContext records every article in a log shared by all
+// cleaner replicas and answers from the state every replica builds from that log, so all
+// replicas agree.
 type DedupIndex struct {
+	repl    *Replica // nil: local only
 	cfg     DedupConfig
 	nbands  int
 	mu      sync.Mutex
@@ -105,7 +114,6 @@ type DedupIndex struct {
 	head    int
 	bands   []map[uint64][]*dedupEntry
 	byExact map[string]*dedupEntry
-	seq     uint64
 }
 
 type dedupEntry struct {
@@ -117,7 +125,6 @@ type dedupEntry struct {
 	DuplicateOf string    `json:"duplicate_of,omitempty"`
 	Distance    int       `json:"distance,omitempty"`
 	Short       bool      `json:"short,omitempty"`
-	seq         uint64
 }
 
 // DedupResult is the verdict for one article.
@@ -161,9 +168,27 @@ func (d *DedupIndex) band(sim uint64, i int) uint64 {
 	return (sim>>uint(lo))&mask | uint64(i)<<60 // keep bands of different i apart
 }
 
+// AddContext is Add, through the shared log when the index is attached to a Replica (then it
+// waits for the log and fails with ctx or with the log; the error is transient).
+func (d *DedupIndex) AddContext(ctx context.Context, id string, sim uint64, contentHash string, words int, at time.Time) (DedupResult, error) {
+	if d.repl != nil {
+		return d.repl.addDedup(ctx, dedupRecord{ID: id, Sim: sim, Content: contentHash, Words: words, At: at.UnixNano()})
+	}
+	return d.Add(id, sim, contentHash, words, at), nil
+}
+
+// before reports whether entry e precedes an article (at, id): earlier time, then smaller ID.
+func (e *dedupEntry) before(at time.Time, id string) bool {
+	if !e.At.Equal(at) {
+		return e.At.Before(at)
+	}
+	return e.ID < id
+}
+
 // Add looks id up against the window and then adds it. words is the article's word count;
-// at is its time (fetch time), used for window eviction. Calling Add again with the same id
-// returns the first verdict (idempotent under redelivery).
+// at is its time (fetch time), used for window eviction and to choose the earliest copy.
+// Calling Add again with the same id returns the first verdict (idempotent under
+// redelivery). Local only: a Replica's state changes through its log.
 func (d *DedupIndex) Add(id string, sim uint64, contentHash string, words int, at time.Time) DedupResult {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -174,7 +199,7 @@ func (d *DedupIndex) Add(id string, sim uint64, contentHash string, words int, a
 	var best *dedupEntry
 	dist := 0
 	if contentHash != "" {
-		if e, ok := d.byExact[contentHash]; ok {
+		if e, ok := d.byExact[contentHash]; ok && e.before(at, id) {
 			best = e
 		}
 	}
@@ -183,17 +208,16 @@ func (d *DedupIndex) Add(id string, sim uint64, contentHash string, words int, a
 		for i := 0; i < d.nbands; i++ {
 			for _, e := range d.bands[i][d.band(sim, i)] {
 				dd := bits.OnesCount64(e.Sim ^ sim)
-				if dd > d.cfg.MaxDistance {
+				if dd > d.cfg.MaxDistance || !e.before(at, id) {
 					continue
 				}
-				if best == nil || e.seq < best.seq {
+				if best == nil || e.before(best.At, best.ID) {
 					best, dist = e, dd
 				}
 			}
 		}
 	}
-	d.seq++
-	e := &dedupEntry{ID: id, Sim: sim, Content: contentHash, At: at, Cluster: id, Short: short, seq: d.seq}
+	e := &dedupEntry{ID: id, Sim: sim, Content: contentHash, At: at, Cluster: id, Short: short}
 	if best != nil {
 		e.DuplicateOf, e.Cluster, e.Distance = best.ID, best.Cluster, dist
 	}
@@ -205,7 +229,7 @@ func (d *DedupIndex) insert(e *dedupEntry) {
 	d.byID[e.ID] = e
 	d.order = append(d.order, e)
 	if e.Content != "" {
-		if _, ok := d.byExact[e.Content]; !ok {
+		if x, ok := d.byExact[e.Content]; !ok || e.before(x.At, x.ID) {
 			d.byExact[e.Content] = e
 		}
 	}
@@ -259,6 +283,13 @@ func (d *DedupIndex) remove(e *dedupEntry) {
 	}
 }
 
+// clear forgets every article.
+func (d *DedupIndex) clear() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reset()
+}
+
 // Len returns the number of indexed articles.
 func (d *DedupIndex) Len() int {
 	d.mu.Lock()
@@ -294,7 +325,6 @@ func (d *DedupIndex) Restore(b []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.reset()
-	d.seq = 0
 	start := 0
 	if len(s.Entries) > d.cfg.MaxEntries {
 		start = len(s.Entries) - d.cfg.MaxEntries
@@ -306,8 +336,6 @@ func (d *DedupIndex) Restore(b []byte) error {
 		if _, dup := d.byID[e.ID]; dup {
 			continue
 		}
-		d.seq++
-		e.seq = d.seq
 		if e.Cluster == "" {
 			e.Cluster = e.ID
 		}

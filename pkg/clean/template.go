@@ -2,6 +2,7 @@ package clean
 
 import (
 	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,8 +60,11 @@ func (c TemplateConfig) Validate() error {
 // legal lines) are boilerplate whatever their wording. It streams (one Observe per article),
 // uses bounded memory (per-site counters capped, sites in an LRU, counts decaying by halving)
 // and its state survives restarts through Snapshot/Restore. Safe for concurrent use; calls
-// never block on I/O.
+// never block on I/O, except ObserveMatch on a learner attached to a Replica (NewReplica),
+// which goes through the log shared by all cleaner replicas so that they all learn the same
+// templates.
 type TemplateLearner struct {
+	repl  *Replica // nil: local only
 	cfg   TemplateConfig
 	mu    sync.Mutex
 	sites map[string]*list.Element // → *siteState
@@ -89,15 +93,75 @@ func blockHash(key string) uint64 {
 	return h.Sum64()
 }
 
+// keys returns, for each block, the hash of its normalised form, or 0 for a block that is
+// never template (empty or longer than MaxBlockChars).
+func (t *TemplateLearner) keys(blocks []string) []uint64 {
+	out := make([]uint64, len(blocks))
+	for i, b := range blocks {
+		if utf8.RuneCountInString(b) > t.cfg.MaxBlockChars {
+			continue
+		}
+		if k := normLine(b); k != "" {
+			out[i] = blockHash(k)
+		}
+	}
+	return out
+}
+
 // Template reports, for each block, whether it is learned template for site (based on
 // articles observed before this call).
 func (t *TemplateLearner) Template(site string, blocks []string) []bool {
-	out := make([]bool, len(blocks))
 	if site == "" {
-		return out
+		return make([]bool, len(blocks))
 	}
+	keys := t.keys(blocks)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.match(site, keys)
+}
+
+// Observe counts the distinct blocks of one article of site. Repeated calls with the same
+// articleID (redeliveries) among the site's recent IDs are ignored.
+func (t *TemplateLearner) Observe(site, articleID string, blocks []string) {
+	if site == "" {
+		return
+	}
+	keys := t.keys(blocks)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.observe(site, articleID, keys)
+}
+
+// ObserveMatch is Template then Observe as one step: which blocks are template for site by
+// the articles before this one, then this one counted. Attached to a Replica it goes
+// through the shared log (waiting for it; an error is transient), so the answer is the one
+// every replica computes at the article's place in the log.
+func (t *TemplateLearner) ObserveMatch(ctx context.Context, site, articleID string, blocks []string) ([]bool, error) {
+	if site == "" {
+		return make([]bool, len(blocks)), nil
+	}
+	keys := t.keys(blocks)
+	if t.repl != nil {
+		return t.repl.observeTemplate(ctx, templateRecord{Site: site, ID: articleID, Keys: keys})
+	}
+	return t.apply(site, articleID, keys, true), nil
+}
+
+// apply matches then observes keys under the lock; the match only when want.
+func (t *TemplateLearner) apply(site, articleID string, keys []uint64, want bool) []bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []bool
+	if want {
+		out = t.match(site, keys)
+	}
+	t.observe(site, articleID, keys)
+	return out
+}
+
+// match: caller holds mu.
+func (t *TemplateLearner) match(site string, keys []uint64) []bool {
+	out := make([]bool, len(keys))
 	e, ok := t.sites[site]
 	if !ok {
 		return out
@@ -107,29 +171,19 @@ func (t *TemplateLearner) Template(site string, blocks []string) []bool {
 	if v := t.cfg.MinShare * s.N; v > need {
 		need = v
 	}
-	for i, b := range blocks {
-		if utf8.RuneCountInString(b) > t.cfg.MaxBlockChars {
+	for i, k := range keys {
+		if k == 0 {
 			continue
 		}
-		k := normLine(b)
-		if k == "" {
-			continue
-		}
-		if c := s.Blocks[blockHash(k)]; c >= need {
+		if c := s.Blocks[k]; c >= need {
 			out[i] = true
 		}
 	}
 	return out
 }
 
-// Observe counts the distinct blocks of one article of site. Repeated calls with the same
-// articleID (redeliveries) among the site's recent IDs are ignored.
-func (t *TemplateLearner) Observe(site, articleID string, blocks []string) {
-	if site == "" {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// observe: caller holds mu.
+func (t *TemplateLearner) observe(site, articleID string, keys []uint64) {
 	s := t.site(site)
 	for _, id := range s.Recent {
 		if id == articleID && id != "" {
@@ -142,17 +196,9 @@ func (t *TemplateLearner) Observe(site, articleID string, blocks []string) {
 		}
 		s.Recent = append(s.Recent, articleID)
 	}
-	seen := make(map[uint64]bool, len(blocks))
-	for _, b := range blocks {
-		if utf8.RuneCountInString(b) > t.cfg.MaxBlockChars {
-			continue
-		}
-		k := normLine(b)
-		if k == "" {
-			continue
-		}
-		h := blockHash(k)
-		if seen[h] {
+	seen := make(map[uint64]bool, len(keys))
+	for _, h := range keys {
+		if h == 0 || seen[h] {
 			continue
 		}
 		seen[h] = true
@@ -186,7 +232,13 @@ func (t *TemplateLearner) shrink(s *siteState) {
 	for h, c := range s.Blocks {
 		all = append(all, hc{h, c})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].c < all[j].c })
+	// Ties broken by hash: every replica applying the same log must evict the same counters.
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].c != all[j].c {
+			return all[i].c < all[j].c
+		}
+		return all[i].h < all[j].h
+	})
 	target := t.cfg.MaxBlocksPerSite * 3 / 4
 	for _, x := range all[:len(all)-target] {
 		delete(s.Blocks, x.h)
@@ -207,6 +259,33 @@ func (t *TemplateLearner) site(site string) *siteState {
 		delete(t.sites, old.Value.(*siteState).Site)
 	}
 	return s
+}
+
+// LearnedTemplates returns, per site, the sorted keys (hashes of normalised blocks) that
+// count as template now: what two learners must share to remove the same blocks.
+func (t *TemplateLearner) LearnedTemplates() map[string][]uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string][]uint64{}
+	for site, e := range t.sites {
+		s := e.Value.(*siteState)
+		need := max(t.cfg.MinArticles, t.cfg.MinShare*s.N)
+		for h, c := range s.Blocks {
+			if c >= need {
+				out[site] = append(out[site], h)
+			}
+		}
+		sort.Slice(out[site], func(i, j int) bool { return out[site][i] < out[site][j] })
+	}
+	return out
+}
+
+// clear forgets every site.
+func (t *TemplateLearner) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sites = map[string]*list.Element{}
+	t.lru = list.New()
 }
 
 type templateSnapshot struct {
