@@ -33,14 +33,18 @@ var stageConsumers = []struct{ stage, subject, group string }{
 
 func statusCommand(getenv func(string) string) *cobra.Command {
 	var fetcher, since string
+	var metrics []string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "per-stage consumer backlog and its trend, recent dead letters, feed health",
+		Short: "per-stage consumer backlog and its trend, messages per second, recent dead letters, feed health",
 		Long: "status reads the bus the services use (NEWSFLOW_BUS, ...) twice, --interval apart, and\n" +
 			"prints each stage's consumer backlog (pending, unacknowledged) and how fast it grows or\n" +
-			"shrinks; then the dead letters of the last --since per stage with the latest reason; and,\n" +
-			"with --fetcher, the feeds' health from the fetcher's GET /v1/feeds. It changes nothing.",
+			"shrinks; each stage's messages per second (done, retried, dead-lettered) from the services'\n" +
+			"/metrics (newsflow_stage_messages_total), read at the same two moments from every --metrics\n" +
+			"address (default: NEWSFLOW_METRICS_ADDR or NEWSFLOW_HTTP_ADDR, else newsflow run's\n" +
+			"127.0.0.1:8080); then the dead letters of the last --since per stage with the latest reason;\n" +
+			"and, with --fetcher, the feeds' health from the fetcher's GET /v1/feeds. It changes nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, err := dlq.ParseTime(since, time.Now())
@@ -58,9 +62,38 @@ func statusCommand(getenv func(string) string) *cobra.Command {
 			defer cancel()
 			out := cmd.OutOrStdout()
 			failed := false
+			targets := metrics
+			if len(targets) == 0 {
+				targets = []string{defaultMetricsTarget(getenv)}
+			}
+			before, rerr := readStageCounts(ctx, targets)
 			if err := printLag(ctx, out, cfg, interval); err != nil {
 				fmt.Fprintf(out, "backlog: FAILED: %v\n", oneLine(err.Error()))
 				failed = true
+			}
+			switch {
+			case rerr != nil && len(metrics) == 0:
+				fmt.Fprintf(out, "\nrates: no metrics at %s (%s); pass --metrics with each service's HTTP address\n",
+					strings.Join(redactAll(targets), ", "), oneLine(rerr.Error()))
+			case rerr != nil:
+				fmt.Fprintf(out, "\nrates: FAILED: %v\n", oneLine(rerr.Error()))
+				failed = true
+			case interval == 0:
+				fmt.Fprintf(out, "\nrates: --interval 0 reads once; no rates\n")
+			default:
+				if wait := interval - time.Since(before.at); wait > 0 { // the backlog reading failed early
+					select {
+					case <-ctx.Done():
+					case <-time.After(wait):
+					}
+				}
+				after, err := readStageCounts(ctx, targets)
+				if err != nil {
+					fmt.Fprintf(out, "\nrates: FAILED: %v\n", oneLine(err.Error()))
+					failed = true
+					break
+				}
+				printRates(out, before, after, targets)
 			}
 			if err := printDeadLetters(ctx, out, cfg, from); err != nil {
 				fmt.Fprintf(out, "dead letters: FAILED: %v\n", oneLine(err.Error()))
@@ -81,6 +114,7 @@ func statusCommand(getenv func(string) string) *cobra.Command {
 	f := cmd.Flags()
 	f.DurationVar(&interval, "interval", 5*time.Second, "time between the two backlog readings (0: one reading, no trend)")
 	f.StringVar(&since, "since", "1h", "dead letters since (RFC 3339 or a duration back from now)")
+	f.StringSliceVar(&metrics, "metrics", nil, "a service's HTTP address for its /metrics, e.g. http://127.0.0.1:8080 (repeat or comma-separate for every service and replica)")
 	f.StringVar(&fetcher, "fetcher", "", "fetcher HTTP address for feed health, e.g. http://127.0.0.1:8080 (newsflow run's default)")
 	return cmd
 }
