@@ -8,10 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -100,8 +99,8 @@ func runBackend(ctx context.Context, o options, cl *cluster, backend string) (*r
 	t0 := time.Now().Add(lead).UTC().Truncate(time.Second)
 	farm, err := newsfarm.New(newsfarm.Config{
 		Seed: o.Seed, Sites: o.Sites, Backlog: o.Articles, BacklogSpacing: o.Duration / time.Duration(o.Articles),
-		Start: t0.Add(o.Duration), FeedItems: 1000, SitemapItems: 10, PoisonEvery: o.PoisonEvery,
-		Burst: newsfarm.Burst{Count: o.Burst, At: -o.Duration / 2, Over: o.Duration / 4},
+		Start: t0.Add(o.Duration), FeedItems: o.FeedItems, SitemapItems: 10, PoisonEvery: o.PoisonEvery,
+		Burst: newsfarm.Burst{Term: burstTerm, Count: o.Burst, At: -o.Duration / 2, Over: o.Duration / 4},
 	})
 	if err != nil {
 		return nil, err
@@ -115,7 +114,11 @@ func runBackend(ctx context.Context, o options, cl *cluster, backend string) (*r
 		return nil, err
 	}
 
-	procs, err := services(o, backend, cl, dir, sources, indexPrefix)
+	rules := filepath.Join(dir, "alert-rules.yaml")
+	if err := os.WriteFile(rules, []byte(alertRules(o.burstThreshold())), 0o644); err != nil {
+		return nil, err
+	}
+	procs, err := services(o, backend, cl, dir, sources, rules, indexPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -199,18 +202,29 @@ func runBackend(ctx context.Context, o options, cl *cluster, backend string) (*r
 	}()
 	defer func() { mstop(); mwg.Wait() }()
 
-	// faults until the farm's last story is out.
+	// faults: the stage lane until the farm's last story is out, every cluster lane until its
+	// faults are done (recovery on a loaded box can outlast the load).
 	h.add("load-start", backend, fmt.Sprintf("%d stories from %s to %s", o.Articles, t0.Format("15:04:05"), t0.Add(o.Duration).Format("15:04:05")))
-	fz := &faulter{o: o, cl: cl, h: h, procs: procs, backend: backend, rng: rand.New(rand.NewPCG(o.Seed, 7))}
+	fz := &faulter{o: o, cl: cl, h: h, procs: procs, backend: backend, rng: rand.New(rand.NewPCG(o.Seed, 7)), loadStart: t0}
 	end := t0.Add(o.Duration)
 	if !o.NoFaults {
-		fz.loop(ctx, end)
-	} else {
-		sleepUntil(ctx, end)
+		lanes := plan(backend, o.Seed, o.Faults, cl.ownES)
+		for _, l := range lanes {
+			h.add("plan", l.name, strings.Join(l.kinds, ", "))
+		}
+		var stages []string
+		for _, k := range []string{faultKillStage, faultRestartStages} {
+			if len(o.Faults) == 0 || slices.Contains(o.Faults, k) {
+				stages = append(stages, k)
+			}
+		}
+		sleepUntil(ctx, t0) // the services start meanwhile; faults begin with the load
+		fz.run(ctx, end, end.Add(o.DrainLimit), lanes, stages)
 	}
-	fz.wait() // restarts in flight
+	sleepUntil(ctx, end)
 	h.add("load-end", backend, "")
 	loadEnd := time.Now()
+	res.FaultsEnd = loadEnd.Sub(t0).Round(time.Second)
 
 	// drain: every group's backlog 0 on 5 polls in a row (10s), at least 15s after the load.
 	zeroes := 0
@@ -241,15 +255,20 @@ func runBackend(ctx context.Context, o options, cl *cluster, backend string) (*r
 	}
 	res.Faults = fz.counts
 	res.Restarts = fz.restarts
-	check(ctx, res, farm, loadEnd, cl, backend, indexPrefix, b, procs, o.Replicas)
+	res.FaultLog = fz.sortedRecords()
+	check(ctx, res, farm, loadEnd, cl, backend, indexPrefix, b, procs, o.Replicas, o.burstThreshold())
 	h.add("checked", backend, res.verdict())
+	if o.Cleanup {
+		if err := cl.dropIndices(ctx, indexPrefix); err != nil {
+			h.add("error", "cleanup", err.Error())
+		}
+	}
 	var sb strings.Builder
 	writeTable(&sb, []*result{res})
 	fmt.Fprint(os.Stderr, sb.String())
 	if err := os.WriteFile(filepath.Join(dir, "report.txt"), []byte(sb.String()), 0o644); err != nil {
 		return res, err
 	}
-	fz.esWG.Wait() // leave the ES cluster whole for the next backend
 	return res, nil
 }
 
@@ -260,172 +279,30 @@ func sleepUntil(ctx context.Context, t time.Time) {
 	}
 }
 
-// faulter injects the fault schedule.
-type faulter struct {
-	o        options
-	cl       *cluster
-	h        *history
-	procs    []*proc
-	backend  string
-	rng      *rand.Rand
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	counts   map[string]int
-	restarts int
-	infra    sync.Mutex // one infrastructure fault at a time: a quorum must survive
-	esBusy   atomic.Bool
-	esWG     sync.WaitGroup // the ES node restart, waited for after the check
+// burstTerm is the news burst's phrase; the chaos-burst watch rule counts the stories with it.
+const burstTerm = "Vostok Bay earthquake"
+
+// alertRules are the alerter's rules in a chaos run: the shipped spike rule and a watch rule
+// on the farm's burst, which must open exactly one episode however often the alerters die.
+func alertRules(threshold int) string {
+	return fmt.Sprintf(`rules:
+  - id: entity-spikes
+    type: spike
+    kinds: [PER, ORG, LOC, MISC, keyword]
+    min_count: 3
+    min_ratio: 2.5
+    min_score: 6.5
+    cooldown: 30m
+    still_every: 15m
+    new_terms: true
+    new_term_min_count: 5
+  - id: %s
+    type: watch
+    phrases: [%q]
+    threshold: %d
+    window: 10m
+    cooldown: 30m
+`, burstRuleID, burstTerm, threshold)
 }
 
-// kinds is the fault rotation for the backend; the schedule shuffles it per round.
-func (f *faulter) kinds() []string {
-	k := []string{"kill-stage", "kill-stage", "es-data-node"}
-	if f.backend == "nats" {
-		k = append(k, "nats-meta-leader", "nats-stream-leader", "hang-nats")
-	} else {
-		k = append(k, "kafka-partition-leader", "kafka-controller", "hang-kafka", "nats-meta-leader")
-	}
-	return k
-}
-
-func (f *faulter) loop(ctx context.Context, end time.Time) {
-	f.counts = map[string]int{}
-	var queue []string
-	for {
-		next := time.Now().Add(f.o.FaultEvery)
-		if next.After(end) {
-			sleepUntil(ctx, end)
-			return
-		}
-		sleepUntil(ctx, next)
-		if ctx.Err() != nil {
-			return
-		}
-		if len(queue) == 0 {
-			queue = f.kinds()
-			f.rng.Shuffle(len(queue), func(i, j int) { queue[i], queue[j] = queue[j], queue[i] })
-		}
-		kind := queue[0]
-		queue = queue[1:]
-		f.inject(ctx, kind)
-	}
-}
-
-func (f *faulter) wait() { f.wg.Wait() }
-
-func (f *faulter) count(kind string) {
-	f.mu.Lock()
-	f.counts[kind]++
-	f.mu.Unlock()
-}
-
-func (f *faulter) inject(ctx context.Context, kind string) {
-	switch kind {
-	case "kill-stage":
-		p := f.procs[f.rng.IntN(len(f.procs))]
-		if !p.expectDown.CompareAndSwap(false, true) {
-			f.h.add("skip", p.name(), "already down")
-			return
-		}
-		if !p.signal(syscall.SIGKILL) {
-			p.expectDown.Store(false)
-			f.h.add("skip", p.name(), "not running")
-			return
-		}
-		f.count(kind)
-		f.h.add(kind, p.name(), "kill -9")
-		down := time.Duration(1+f.rng.IntN(5)) * time.Second
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			p.wait(5 * time.Second)
-			time.Sleep(down)
-			err := p.start()
-			p.expectDown.Store(false)
-			if err != nil {
-				f.h.add("error", p.name(), err.Error())
-				return
-			}
-			f.mu.Lock()
-			f.restarts++
-			f.mu.Unlock()
-			f.h.add("restart", p.name(), fmt.Sprintf("after %v down", down))
-		}()
-		return
-	}
-	if !f.infra.TryLock() {
-		f.h.add("skip", kind, "an infrastructure fault is still recovering")
-		return
-	}
-	var node, how string
-	var err error
-	switch kind {
-	case "nats-meta-leader":
-		node, err = f.cl.sh(ctx, "leader", "nats")
-		how = "kill"
-	case "nats-stream-leader":
-		node, err = f.cl.streamLeader(ctx, natsbus.StreamName("NEWSFLOW", article.SubjectRaw))
-		how = "kill"
-	case "kafka-partition-leader":
-		node, err = f.cl.partitionLeader(ctx, article.SubjectRaw)
-		how = "kill"
-	case "kafka-controller":
-		node, err = f.cl.sh(ctx, "leader", "kafka")
-		how = "kill"
-	case "es-data-node":
-		if !f.esBusy.CompareAndSwap(false, true) {
-			f.infra.Unlock()
-			f.h.add("skip", kind, "es2 is still restarting")
-			return
-		}
-		node, how = "es2", "kill"
-	case "hang-nats":
-		node, how = fmt.Sprintf("nats%d", 1+f.rng.IntN(3)), "stop"
-	case "hang-kafka":
-		node, how = fmt.Sprintf("kafka%d", 1+f.rng.IntN(3)), "stop"
-	}
-	if err == nil {
-		_, err = f.cl.sh(ctx, how, node)
-	}
-	if err != nil {
-		f.infra.Unlock()
-		if kind == "es-data-node" {
-			f.esBusy.Store(false)
-		}
-		f.h.add("error", kind, err.Error())
-		return
-	}
-	f.count(kind)
-	f.h.add(kind, node, map[string]string{"kill": "kill -9", "stop": "SIGSTOP"}[how])
-	// An ES data node takes minutes to come back on a busy box and the brokers do not depend
-	// on it: it restarts in the background while the broker faults go on.
-	unlock := func() { f.infra.Unlock() }
-	if kind == "es-data-node" {
-		unlock()
-		unlock = func() { f.esBusy.Store(false) }
-	}
-	wg := &f.wg
-	if kind == "es-data-node" {
-		wg = &f.esWG
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer unlock()
-		if how == "stop" {
-			time.Sleep(10 * time.Second)
-			if _, err := f.cl.sh(context.Background(), "cont", node); err != nil {
-				f.h.add("error", node, err.Error())
-			}
-			f.h.add("cont", node, "SIGCONT after 10s")
-			return
-		}
-		time.Sleep(5 * time.Second)
-		t := time.Now()
-		if _, err := f.cl.sh(context.Background(), "restart", node); err != nil {
-			f.h.add("error", node, err.Error())
-			return
-		}
-		f.h.add("restart", node, fmt.Sprintf("healthy %v after the restart began", time.Since(t).Round(time.Second)))
-	}()
-}
+const burstRuleID = "chaos-burst"

@@ -25,24 +25,30 @@ type result struct {
 	Seed     uint64         `json:"seed"`
 	Replicas int            `json:"replicas"`
 	Faults   map[string]int `json:"faults"`
-	Restarts int            `json:"stage_restarts"`
-	Crashes  int            `json:"stage_crashes"` // replicas that exited by themselves (restarted)
-	Drain    time.Duration  `json:"drain_ns"`
-	Drained  bool           `json:"drained"`
-	MaxLag   int64          `json:"max_lag"`
+	FaultLog []faultRecord  `json:"fault_log"`
+	// FaultsEnd is when the load and the last fault's recovery were both over (since the
+	// load began); the drain is measured from there.
+	FaultsEnd time.Duration `json:"faults_end_ns"`
+	Restarts  int           `json:"stage_restarts"`
+	Crashes   int           `json:"stage_crashes"` // replicas that exited by themselves (restarted)
+	Drain     time.Duration `json:"drain_ns"`
+	Drained   bool          `json:"drained"`
+	MaxLag    int64         `json:"max_lag"`
 
-	Expected     int `json:"expected_articles"` // distinct article IDs the feeds offered (poison excluded)
-	Indexed      int `json:"indexed"`           // of those, in ES
-	Missing      int `json:"missing"`
-	Late         int `json:"late"`          // offered after the load ended, not indexed yet (not a failure)
-	Extra        int `json:"extra"`         // ES documents no feed offered under that ID
-	WrongContent int `json:"wrong_content"` // indexed with another title than the farm's newest
-	Poison       int `json:"poison_planted"`
-	PoisonInDLQ  int `json:"poison_in_dlq"` // with a reason
-	PoisonInES   int `json:"poison_in_es"`
-	OtherDLQ     int `json:"other_dlq"` // dead letters that are not planted poison
-	Episodes     int `json:"alert_episodes"`
-	DupEpisodes  int `json:"duplicated_episodes"`
+	Expected      int `json:"expected_articles"` // distinct article IDs the feeds offered (poison excluded)
+	Indexed       int `json:"indexed"`           // of those, in ES
+	Missing       int `json:"missing"`
+	Late          int `json:"late"`          // offered after the load ended, not indexed yet (not a failure)
+	Extra         int `json:"extra"`         // ES documents no feed offered under that ID
+	WrongContent  int `json:"wrong_content"` // indexed with another title than the farm's newest
+	Poison        int `json:"poison_planted"`
+	PoisonInDLQ   int `json:"poison_in_dlq"` // with a reason
+	PoisonInES    int `json:"poison_in_es"`
+	OtherDLQ      int `json:"other_dlq"`           // dead letters that are not planted poison
+	Episodes      int `json:"alert_episodes"`      // distinct episodes in the alerts index
+	DupEpisodes   int `json:"duplicated_episodes"` // episodes of a (rule, term) opened while an earlier one could not have ended
+	BurstPlanted  int `json:"burst_planted"`       // burst stories the farm published (0: no burst check)
+	BurstEpisodes int `json:"burst_episodes"`      // episodes of the chaos-burst watch rule: must be exactly 1
 
 	Handled      map[string]float64  `json:"handled"`           // messages handled per stage, all replicas and incarnations
 	Inputs       map[string]int64    `json:"inputs"`            // messages on each stage's input subject × its groups
@@ -54,7 +60,8 @@ type result struct {
 // OK is the checker's verdict.
 func (r *result) OK() bool {
 	return len(r.Errors) == 0 && r.Drained && r.Missing == 0 && r.Extra == 0 && r.WrongContent == 0 &&
-		r.PoisonInDLQ == r.Poison && r.PoisonInES == 0 && r.OtherDLQ == 0 && r.DupEpisodes == 0
+		r.PoisonInDLQ == r.Poison && r.PoisonInES == 0 && r.OtherDLQ == 0 && r.DupEpisodes == 0 &&
+		(r.BurstPlanted == 0 || r.BurstEpisodes == 1)
 }
 
 func (r *result) verdict() string {
@@ -115,7 +122,7 @@ func esSearch(ctx context.Context, esURL, index string, fields []string) ([]map[
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 // check compares what the farm offered with ES, the DLQ and the alerts index.
-func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Time, cl *cluster, backend, indexPrefix string, b bus.Bus, procs []*proc, replicas int) {
+func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Time, cl *cluster, backend, indexPrefix string, b bus.Bus, procs []*proc, replicas, burstThreshold int) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	// The farm's stories end at its epoch, but a wire story's reprints may appear on other
@@ -124,7 +131,11 @@ func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Tim
 	want := map[string]string{} // ID → newest title
 	late := map[string]bool{}
 	poison := map[string]bool{}
+	burst := map[string]bool{}
 	for _, e := range farm.Manifest(time.Now()) {
+		if e.Burst {
+			burst[e.Story] = true
+		}
 		if e.Kind == newsfarm.KindPoison {
 			poison[e.ID] = true
 			continue
@@ -194,25 +205,14 @@ func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Tim
 		}
 	}
 
-	alerts, err := esSearch(ctx, cl.esURL, indexPrefix+"-alerts", []string{"rule_id", "term", "episode_id", "episode_start", "status"})
+	alerts, err := esSearch(ctx, cl.esURL, indexPrefix+"-alerts", []string{"rule_id", "term", "term_kind", "episode_id", "episode_start", "status"})
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 	}
-	episodes := map[string]map[string]bool{} // rule|term|start → episode IDs
-	for _, a := range alerts {
-		k := str(a, "rule_id") + "|" + str(a, "term") + "|" + str(a, "episode_start")
-		if episodes[k] == nil {
-			episodes[k] = map[string]bool{}
-		}
-		episodes[k][str(a, "episode_id")+"/"+str(a, "_id")] = true
+	if len(burst) >= burstThreshold {
+		r.BurstPlanted = len(burst)
 	}
-	r.Episodes = len(alerts)
-	for k, ids := range episodes {
-		if len(ids) > 1 {
-			r.DupEpisodes += len(ids) - 1
-			r.sample("duplicated_episode", k)
-		}
-	}
+	r.Episodes, r.DupEpisodes, r.BurstEpisodes = checkEpisodes(alerts, r.sample)
 
 	// redeliveries: messages handled beyond one per message and consuming group.
 	r.Handled, r.Inputs = map[string]float64{}, map[string]int64{}
@@ -279,7 +279,14 @@ func writeTable(w io.Writer, rs []*result) {
 	row("other dead letters", func(r *result) string { return fmt.Sprint(r.OtherDLQ) })
 	row("alert episodes", func(r *result) string { return fmt.Sprint(r.Episodes) })
 	row("duplicated episodes", func(r *result) string { return fmt.Sprint(r.DupEpisodes) })
-	row("drain time after load", func(r *result) string {
+	row("burst stories / burst episodes (want 1)", func(r *result) string {
+		if r.BurstPlanted == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%d / %d", r.BurstPlanted, r.BurstEpisodes)
+	})
+	row("load and faults over after", func(r *result) string { return r.FaultsEnd.String() })
+	row("drain time after that", func(r *result) string {
 		if !r.Drained {
 			return fmt.Sprintf(">%v (not drained)", r.Drain)
 		}
@@ -305,6 +312,9 @@ func writeTable(w io.Writer, rs []*result) {
 	}
 	tw.Flush()
 	for _, r := range rs {
+		writeFaultLog(w, r)
+	}
+	for _, r := range rs {
 		for class, ss := range r.Samples {
 			fmt.Fprintf(w, "%s %s: %s\n", r.Backend, class, strings.Join(ss, "; "))
 		}
@@ -312,4 +322,77 @@ func writeTable(w io.Writer, rs []*result) {
 			fmt.Fprintf(w, "%s error: %s\n", r.Backend, e)
 		}
 	}
+}
+
+// episodeGap is the shortest time between the starts of two legitimate episodes of one rule and
+// term: an episode resolves after 10 min below its exit level, then cools down for 30 min.
+const episodeGap = 40 * time.Minute
+
+// checkEpisodes counts the distinct episodes among alert documents (the indexer keeps one per
+// episode, _id = episode_id), the duplicated ones — a second episode of the same rule and term
+// starting within episodeGap of another, which only a lost or replayed detector state opens —
+// and the episodes of the burst watch rule.
+func checkEpisodes(alerts []map[string]any, sample func(class, s string)) (episodes, dups, burst int) {
+	type ep struct {
+		id    string
+		start time.Time
+	}
+	byTerm := map[string][]ep{}
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		id := str(a, "episode_id")
+		if id == "" {
+			id = str(a, "_id")
+		}
+		if seen[id] {
+			dups++ // two documents of one episode
+			sample("duplicated_episode", id)
+			continue
+		}
+		seen[id] = true
+		start, _ := time.Parse(time.RFC3339Nano, str(a, "episode_start"))
+		k := str(a, "rule_id") + "|" + str(a, "term_kind") + ":" + str(a, "term")
+		byTerm[k] = append(byTerm[k], ep{id, start})
+		if str(a, "rule_id") == burstRuleID {
+			burst++
+		}
+	}
+	episodes = len(seen)
+	for k, eps := range byTerm {
+		sort.Slice(eps, func(i, j int) bool { return eps[i].start.Before(eps[j].start) })
+		for i := 1; i < len(eps); i++ {
+			if eps[i].start.Sub(eps[i-1].start) < episodeGap {
+				dups++
+				sample("duplicated_episode", fmt.Sprintf("%s: %s and %s %v apart", k, eps[i-1].id, eps[i].id, eps[i].start.Sub(eps[i-1].start)))
+			}
+		}
+	}
+	return episodes, dups, burst
+}
+
+// writeFaultLog lists every fault of a run: when (since the load began), what, on which node
+// or replica, and when the target was back and caught up.
+func writeFaultLog(w io.Writer, r *result) {
+	if len(r.FaultLog) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s faults (time since the load began; recovered = back and caught up: streams current, ISR full, ES green, replica restarted):\n", r.Backend)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range r.FaultLog {
+		rec := "-"
+		if f.Recovered > 0 {
+			rec = f.Recovered.String()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\trecovered %s\t%s\n", fmtOffset(f.At), f.Kind, f.Target, f.How, rec, f.Note)
+	}
+	tw.Flush()
+}
+
+func fmtOffset(d time.Duration) string {
+	d = d.Round(time.Second)
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	return fmt.Sprintf("%s%d:%02d", sign, int(d/time.Minute), int(d%time.Minute/time.Second))
 }

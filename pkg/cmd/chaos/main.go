@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,12 @@ type options struct {
 	PoisonEvery int
 	Burst       int
 	NoFaults    bool
+	Faults      []string
+	ESURL       string
+	FeedItems   int
+	Warmup      time.Duration
+	BurstRule   int
+	Cleanup     bool
 }
 
 func root() *cobra.Command {
@@ -83,6 +90,12 @@ func root() *cobra.Command {
 	fl.IntVar(&o.PoisonEvery, "poison-every", 50, "every Nth story is a poison page")
 	fl.IntVar(&o.Burst, "burst", 40, "stories in the news burst")
 	fl.BoolVar(&o.NoFaults, "no-faults", false, "inject no faults (a baseline run)")
+	fl.StringSliceVar(&o.Faults, "faults", nil, "fault kinds to inject (default: all that apply): "+strings.Join(allFaults, ", "))
+	fl.StringVar(&o.ESURL, "es-url", "", "use this Elasticsearch instead of the cluster's (e.g. the dev stack's; no ES faults then)")
+	fl.BoolVar(&o.Cleanup, "cleanup", false, "delete the run's indices and templates after the check (a shared Elasticsearch)")
+	fl.IntVar(&o.FeedItems, "feed-items", 400, "items per farm feed")
+	fl.DurationVar(&o.Warmup, "alert-warmup", 0, "the alerter's warm-up (NEWSFLOW_ALERT_WARMUP; default --duration/5)")
+	fl.IntVar(&o.BurstRule, "burst-threshold", 0, "the burst watch rule fires at this many burst stories in 10 min (default --burst/4, at least 3)")
 	return cmd
 }
 
@@ -96,7 +109,30 @@ func (o *options) validate() error {
 	if o.Articles < 10 || o.Duration < 10*time.Second || o.Replicas < 1 || o.FaultEvery < time.Second || o.Sites < 2 {
 		errs = append(errs, errors.New("--articles >= 10, --duration >= 10s, --replicas >= 1, --fault-every >= 1s, --sites >= 2"))
 	}
+	for _, f := range o.Faults {
+		if !slices.Contains(allFaults, f) {
+			errs = append(errs, fmt.Errorf("--faults %q: want one of %s", f, strings.Join(allFaults, ", ")))
+		}
+	}
+	if o.Burst < 0 || o.FeedItems < 10 {
+		errs = append(errs, errors.New("--burst >= 0, --feed-items >= 10"))
+	}
 	return errors.Join(errs...)
+}
+
+// burstThreshold is the count at which the chaos-burst watch rule fires.
+func (o *options) burstThreshold() int {
+	if o.BurstRule > 0 {
+		return o.BurstRule
+	}
+	return max(3, o.Burst/4)
+}
+
+func (o *options) warmup() time.Duration {
+	if o.Warmup != 0 {
+		return o.Warmup
+	}
+	return o.Duration / 5
 }
 
 func run(ctx context.Context, o options, stdout io.Writer) error {
@@ -109,6 +145,9 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	cl, err := newCluster(o.Script)
 	if err != nil {
 		return err
+	}
+	if o.ESURL != "" {
+		cl.esURL, cl.esURLs, cl.ownES = o.ESURL, []string{o.ESURL}, false
 	}
 	var results []*result
 	var failed []string

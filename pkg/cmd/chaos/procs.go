@@ -24,6 +24,7 @@ type proc struct {
 	env   []string
 	log   string
 	addr  string // NEWSFLOW_HTTP_ADDR: /metrics
+	dir   string // working directory and state
 
 	expectDown atomic.Bool // killed by the schedule, restart pending
 
@@ -57,6 +58,7 @@ func (p *proc) start() error {
 	fmt.Fprintf(f, "\n===== %s start %d =====\n", time.Now().UTC().Format(time.RFC3339), p.starts+1)
 	cmd := exec.Command(p.bin)
 	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Dir = p.dir
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -182,7 +184,7 @@ func (p *proc) totalHandled() float64 {
 }
 
 // services builds the replicas of every stage for a backend.
-func services(o options, backend string, cl *cluster, dir, sources, indexPrefix string) ([]*proc, error) {
+func services(o options, backend string, cl *cluster, dir, sources, rules, indexPrefix string) ([]*proc, error) {
 	bin, err := filepath.Abs(o.Bin)
 	if err != nil {
 		return nil, err
@@ -209,6 +211,8 @@ func services(o options, backend string, cl *cluster, dir, sources, indexPrefix 
 		"NEWSFLOW_FETCH_REQUEST_TIMEOUT=10s",
 		"NEWSFLOW_FETCH_MAX_ITEMS_PER_POLL=500",
 		"NEWSFLOW_ALERT_CHECKPOINT_INTERVAL=2s",
+		"NEWSFLOW_ALERT_RULES=" + rules,
+		"NEWSFLOW_ALERT_WARMUP=" + o.warmup().String(),
 	}
 	var ps []*proc
 	for _, stage := range []string{"fetcher", "cleaner", "enricher", "indexer", "alerter"} {
@@ -221,11 +225,13 @@ func services(o options, backend string, cl *cluster, dir, sources, indexPrefix 
 			if err := os.MkdirAll(data, 0o755); err != nil {
 				return nil, err
 			}
-			env := append([]string{"NEWSFLOW_HTTP_ADDR=" + addr, "NEWSFLOW_DATA_DIR=" + data}, common...)
+			// each replica its own state (cleaner templates and dedup, the alerter's delta
+			// log) and working directory: the default data/<service> would be shared
+			env := append([]string{"NEWSFLOW_HTTP_ADDR=" + addr, "NEWSFLOW_DATA_DIR=" + data, "NEWSFLOW_STATE_DIR=" + data}, common...)
 			if stage == "alerter" && o.Replicas > 1 {
 				env = append(env, fmt.Sprintf("NEWSFLOW_ALERT_SHARD_INDEX=%d", i), fmt.Sprintf("NEWSFLOW_ALERT_SHARD_COUNT=%d", o.Replicas))
 			}
-			ps = append(ps, &proc{stage: stage, index: i, bin: filepath.Join(bin, stage), env: env, addr: addr,
+			ps = append(ps, &proc{stage: stage, index: i, bin: filepath.Join(bin, stage), env: env, addr: addr, dir: data,
 				log: filepath.Join(dir, fmt.Sprintf("%s-%d.log", stage, i))})
 		}
 	}
