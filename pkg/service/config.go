@@ -31,6 +31,7 @@ type Config struct {
 	KafkaPartitions int           // NEWSFLOW_KAFKA_PARTITIONS: partitions of topics newsflow creates
 	KafkaReplicas   int           // NEWSFLOW_KAFKA_REPLICATION_FACTOR: replication of topics newsflow creates
 	Security        Security      // credentials, TLS and the HTTP API token (auth.go, docs/security.md)
+	PProf           bool          // NEWSFLOW_PPROF: serve /debug/pprof/ on the HTTP listener (pprof.go)
 }
 
 // DefaultConfig returns the defaults for service name.
@@ -209,6 +210,7 @@ func LoadConfig(name string, getenv func(string) string) (Config, error) {
 	c.KafkaPartitions = e.Int("NEWSFLOW_KAFKA_PARTITIONS", c.KafkaPartitions)
 	c.KafkaReplicas = e.Int("NEWSFLOW_KAFKA_REPLICATION_FACTOR", c.KafkaReplicas)
 	c.Security = LoadSecurity(e)
+	c.PProf = e.Bool("NEWSFLOW_PPROF", false)
 	// Report parse errors and validation errors together, so one run lists every problem.
 	if perr := e.Err(); perr != nil {
 		return c, errors.Join(fmt.Errorf("config for %s: %w", name, perr), c.Validate())

@@ -216,3 +216,5 @@ var registry = []Var{
 	{Name: "NEWSFLOW_METRICS_ADDR", Type: String, Binaries: allBinaries,
 		Doc: "Separate listen address of /metrics, /healthz and /readyz; then `NEWSFLOW_HTTP_ADDR` no longer serves /metrics (a NetworkPolicy can open metrics to monitoring and keep the API closed)."},
 }
+	{Name: "NEWSFLOW_PPROF", Type: Bool, Default: "false", Binaries: allBinaries,
+		Doc: "Serve Go's profiling endpoints under /debug/pprof/ on `NEWSFLOW_HTTP_ADDR` (CPU, heap, allocations, goroutines; `make bench-e2e` with `-pprof` reads them). Keep off where the listener is reachable by others."},

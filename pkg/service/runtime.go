@@ -83,6 +83,9 @@ func New(cfg Config, log *zap.Logger) *Runtime {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	r.mux.HandleFunc("/readyz", r.serveReady)
+	if cfg.PProf {
+		servePProf(r.mux)
+	}
 	return r
 }
 
