@@ -213,8 +213,8 @@ var registry = []Var{
 		Doc: "Bearer token that write endpoints (POST /v1/urls) require: `Authorization: Bearer <token>`. Required when the HTTP address is not loopback."},
 	{Name: "NEWSFLOW_API_ALLOW_UNAUTHENTICATED", Type: Bool, Default: "false", Binaries: allBinaries,
 		Doc: "Serve write endpoints on a non-loopback address without `NEWSFLOW_API_TOKEN` (e.g. behind an authenticating proxy); refused at start otherwise."},
+	{Name: "NEWSFLOW_PPROF", Type: Bool, Default: "false", Binaries: allBinaries,
+		Doc: "Serve Go's profiling endpoints under /debug/pprof/ on `NEWSFLOW_HTTP_ADDR` (CPU, heap, allocations, goroutines; `make bench-e2e` with `-pprof` reads them). Keep off where the listener is reachable by others."},
 	{Name: "NEWSFLOW_METRICS_ADDR", Type: String, Binaries: allBinaries,
 		Doc: "Separate listen address of /metrics, /healthz and /readyz; then `NEWSFLOW_HTTP_ADDR` no longer serves /metrics (a NetworkPolicy can open metrics to monitoring and keep the API closed)."},
 }
-	{Name: "NEWSFLOW_PPROF", Type: Bool, Default: "false", Binaries: allBinaries,
-		Doc: "Serve Go's profiling endpoints under /debug/pprof/ on `NEWSFLOW_HTTP_ADDR` (CPU, heap, allocations, goroutines; `make bench-e2e` with `-pprof` reads them). Keep off where the listener is reachable by others."},
