@@ -139,6 +139,11 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	if o.Out == "" {
 		o.Out = filepath.Join("data", "chaos", time.Now().UTC().Format("20060102T150405Z"))
 	}
+	out, err := filepath.Abs(o.Out) // the replicas run in their own directories
+	if err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	o.Out = out
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("chaos: %w", err)
 	}
