@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/newsflow/newsflow/pkg/internal/testenv"
@@ -69,8 +70,10 @@ func TestRunDemoEndToEnd(t *testing.T) {
 	stop := make(chan struct{})
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	httpAddr := make(chan string, 1)
 	go func() {
-		done <- Run(RunOptions{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSPort: -1, Progress: time.Second, Out: out, Stop: stop},
+		done <- Run(RunOptions{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSPort: -1, Progress: time.Second, Out: out, Stop: stop,
+			Ready: func(addr string) { httpAddr <- addr }},
 			func(k string) string { return env[k] })
 	}()
 	deadline := time.Now().Add(3 * time.Minute)
@@ -94,6 +97,19 @@ func TestRunDemoEndToEnd(t *testing.T) {
 		t.Errorf("newsflow search exit %d: %s", code, serr.String())
 	} else if !strings.Contains(sout.String(), "matching articles") || !strings.Contains(strings.ToLower(sout.String()), "grindavik") {
 		t.Errorf("newsflow search output lacks the burst articles:\n%s", sout.String())
+	}
+	// The running all-in-one's metrics: what the shipped dashboard queries exists, and every
+	// newsflow_* metric is documented (dashboard_test.go).
+	select {
+	case addr := <-httpAddr:
+		mfs, err := scrape(context.Background(), "http://"+addr+"/metrics")
+		if err != nil {
+			t.Errorf("scrape the all-in-one: %v", err)
+		} else {
+			checkRunningMetrics(t, mfs)
+		}
+	default:
+		t.Error("Run never called Ready with its HTTP address")
 	}
 	close(stop)
 	select {
