@@ -5,6 +5,7 @@
 # own on another port for the separate services (stopped at the end), and runs
 # pkg/cmd/bench-e2e, which prints one table. Takes 15–30 minutes on 2 cores.
 #   BENCH_ONLY=backfill-aio,live  BENCH_PAGES=10000  BENCH_RATES=20,100  BENCH_LIVE=60s
+#   BENCH_PPROF=dir: CPU and allocation profiles of every newsflow process (NEWSFLOW_PPROF)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${BENCH_WORK:-data/bench}
@@ -32,5 +33,5 @@ mkdir -p "$RUN"
 (cd pkg && go build -o "../$WORK/bench-e2e" ./cmd/bench-e2e)
 "$WORK/bench-e2e" -bin bin -work "$RUN" -es "$NEWSFLOW_ES_URL" -es-pid "$ES_PID" \
     -nats "nats://127.0.0.1:$NEWSFLOW_STACK_NATS_PORT" -nats-pid "$NATS_PID" -python "$VENV/bin/python" \
-    -pages "${BENCH_PAGES:-10000}" -rates "${BENCH_RATES:-20,100}" -live "${BENCH_LIVE:-60s}" -only "${BENCH_ONLY:-}" | tee "$RUN/table.md"
+    -pages "${BENCH_PAGES:-10000}" -rates "${BENCH_RATES:-20,100}" -live "${BENCH_LIVE:-60s}" -only "${BENCH_ONLY:-}" -pprof "${BENCH_PPROF:-}" | tee "$RUN/table.md"
 echo "bench-e2e: logs and the table in $RUN"

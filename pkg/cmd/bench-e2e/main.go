@@ -42,6 +42,8 @@ type options struct {
 	live, interval                 time.Duration
 	only                           map[string]bool
 	prefix                         string
+	pprofDir                       string
+	pprofFor                       time.Duration
 }
 
 func main() {
@@ -61,7 +63,15 @@ func main() {
 	flag.DurationVar(&o.live, "live", 60*time.Second, "live: how long the farm publishes at each rate")
 	flag.DurationVar(&o.interval, "interval", 5*time.Second, "poll interval of the farm's feeds (sources file)")
 	flag.StringVar(&only, "only", "", "comma-separated subset of: backfill-aio,backfill-services,backlog-aio,backlog-newsplease,live")
+	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU and allocation profiles of every newsflow process (NEWSFLOW_PPROF) into this directory")
+	flag.DurationVar(&o.pprofFor, "pprof-for", 30*time.Second, "length of each CPU profile, from the start of the measured run")
 	flag.Parse()
+	if o.pprofDir != "" {
+		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-e2e:", err)
+			os.Exit(1)
+		}
+	}
 	for _, r := range strings.Split(rates, ",") {
 		if v, err := strconv.ParseFloat(strings.TrimSpace(r), 64); err == nil && v > 0 {
 			o.rates = append(o.rates, v)
@@ -98,6 +108,7 @@ type row struct {
 	f50, f95, f99        time.Duration // live: searchable − fetched
 	keptUp               string
 	note                 string
+	load                 string // the box's 1-minute load average at the start and the end
 	cpuPerArticleMS      float64
 	articlesPerCPUSecond float64
 }
@@ -113,7 +124,8 @@ func run(o options) error {
 		return err
 	}
 	var rows []row
-	add := func(r row, err error) error {
+	add := func(load0 string, r row, err error) error {
+		r.load = load0 + "–" + loadavg()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench-e2e: %s: %v\n", r.run, err)
 			r.note = "FAILED: " + err.Error()
@@ -132,24 +144,34 @@ func run(o options) error {
 			return err
 		}
 		if o.want("backfill-aio") {
-			_ = add(o.backfillAIO(warc, want))
+			l := loadavg()
+			r, err := o.backfillAIO(warc, want)
+			_ = add(l, r, err)
 		}
 		if o.want("backfill-services") && o.natsURL != "" {
-			_ = add(o.backfillServices(warc, want))
+			l := loadavg()
+			r, err := o.backfillServices(warc, want)
+			_ = add(l, r, err)
 		}
 	}
 	if o.want("backlog-aio") {
-		_ = add(o.backlogAIO())
+		l := loadavg()
+		r, err := o.backlogAIO()
+		_ = add(l, r, err)
 	}
 	if o.want("backlog-newsplease") && o.python != "" {
-		_ = add(o.backlogNewsPlease())
+		l := loadavg()
+		r, err := o.backlogNewsPlease()
+		_ = add(l, r, err)
 	}
 	if o.want("live") {
-		for _, r := range o.rates {
-			_ = add(o.liveAIO(r))
+		for _, rate := range o.rates {
+			l := loadavg()
+			r, err := o.liveAIO(rate)
+			_ = add(l, r, err)
 		}
 	}
-	printTable(os.Stdout, rows)
+	printTable(os.Stdout, rows, o.interval)
 	return nil
 }
 
@@ -234,6 +256,9 @@ func (o options) start(name, bin string, args []string, env map[string]string) (
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if o.pprofDir != "" {
+		cmd.Env = append(cmd.Env, "NEWSFLOW_PPROF=true")
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -373,12 +398,13 @@ func (o options) idleSources(name string) (string, *newsfarm.Farm, error) {
 	return p, f2, os.WriteFile(p, []byte(newsfarm.SourcesYAML(f2.Sites(), "1h")), 0o644)
 }
 
+// esCPU is Elasticsearch's CPU time: the -es-pid process and its descendants (ES 8's
+// launcher runs the server JVM as a child process).
 func (o options) esCPU() time.Duration {
 	if o.esPID == 0 {
 		return 0
 	}
-	c, _ := procCPU(o.esPID)
-	return c
+	return treeCPU(o.esPID)
 }
 
 // runImport runs `newsflow import` to completion and returns its CPU and peak RSS.
@@ -412,7 +438,7 @@ func (o options) backfillAIO(warc string, want int) (row, error) {
 		return r, err
 	}
 	defer idle.Close()
-	p, natsURL, _, err := o.startAIO("backfill-aio", prefix, sources)
+	p, natsURL, httpAddr, err := o.startAIO("backfill-aio", prefix, sources)
 	if err != nil {
 		return r, err
 	}
@@ -420,12 +446,15 @@ func (o options) backfillAIO(warc string, want int) (row, error) {
 	base := p.stat()
 	es0 := o.esCPU()
 	t0 := time.Now()
+	prof := o.profiler()
+	prof.cpu(r.run, "newsflow-run", httpAddr)
 	imp, err := o.runImport("backfill-aio-import", natsURL, warc)
 	if err != nil {
 		return r, err
 	}
 	n, last, t10, t90 := waitCount(o.es, prefix+"-articles", want, t0, 90*time.Second)
 	st := p.stat()
+	prof.allocs(r.run, "newsflow-run", httpAddr)
 	st.cpu -= base.cpu
 	st.name = "newsflow run"
 	r.articles, r.wall, r.sustained = n, last.Sub(t0), sustained(want, t10, t90)
@@ -439,6 +468,7 @@ func (o options) backfillServices(warc string, want int) (row, error) {
 	r := row{run: "backfill, separate services", input: fmt.Sprintf("WARC, %d documents", want)}
 	prefix := o.prefix + "s"
 	var ps []*proc
+	addrs := map[string]string{}
 	defer func() {
 		for _, p := range ps {
 			p.stop()
@@ -454,6 +484,7 @@ func (o options) backfillServices(warc string, want int) (row, error) {
 			return r, err
 		}
 		ps = append(ps, p)
+		addrs[p.name] = addr
 		if err := waitReady(addr, 3*time.Minute); err != nil {
 			return r, fmt.Errorf("%s: %w", svc, err)
 		}
@@ -465,11 +496,18 @@ func (o options) backfillServices(warc string, want int) (row, error) {
 	nats0, _ := procCPU(o.natsPID)
 	es0 := o.esCPU()
 	t0 := time.Now()
+	prof := o.profiler()
+	for _, p := range ps {
+		prof.cpu(r.run, p.name, addrs[p.name])
+	}
 	imp, err := o.runImport("backfill-services-import", o.natsURL, warc)
 	if err != nil {
 		return r, err
 	}
 	n, last, t10, t90 := waitCount(o.es, prefix+"-articles", want, t0, 90*time.Second)
+	for _, p := range ps {
+		prof.allocs(r.run, p.name, addrs[p.name])
+	}
 	r.articles, r.wall, r.sustained = n, last.Sub(t0), sustained(want, t10, t90)
 	r.procs = append(r.procs, imp)
 	r.cpu = imp.cpu
@@ -517,13 +555,16 @@ func (o options) backlogAIO() (row, error) {
 	prefix := o.prefix + "b"
 	es0 := o.esCPU()
 	t0 := time.Now()
-	p, _, _, err := o.startAIO("backlog-aio", prefix, sources)
+	p, _, httpAddr, err := o.startAIO("backlog-aio", prefix, sources)
 	if err != nil {
 		return r, err
 	}
 	defer p.stop()
+	prof := o.profiler()
+	prof.cpu(r.run, "newsflow-run", httpAddr)
 	n, last, t10, t90 := waitCount(o.es, prefix+"-articles", want, t0, 90*time.Second)
 	st := p.stat()
+	prof.allocs(r.run, "newsflow-run", httpAddr)
 	st.name = "newsflow run"
 	r.articles, r.wall, r.sustained = n, last.Sub(t0), sustained(want, t10, t90)
 	r.procs, r.cpu, r.esCPU = []procStat{st}, st.cpu, o.esCPU()-es0
@@ -689,9 +730,9 @@ func sec(d time.Duration) string {
 }
 
 // printTable prints the result table (markdown) and the news-please ratios.
-func printTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| run | input | in ES | wall | articles/s (sustained) | CPU-s | CPU-ms/article | articles/CPU-s | ES CPU-s | per process: CPU-ms/article, peak RSS | latency appeared→searchable p50/p95/p99 | fetched→searchable p50/p95/p99 | kept up | note |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+func printTable(w io.Writer, rows []row, interval time.Duration) {
+	fmt.Fprintln(w, "| run | input | in ES | wall | articles/s (sustained) | CPU-s | CPU-ms/article | articles/CPU-s | ES CPU-s | per process: CPU-ms/article, peak RSS | latency appeared→searchable p50/p95/p99 | fetched→searchable p50/p95/p99 | kept up | load (1-min avg, start–end) | note |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		var procs []string
 		for _, p := range r.procs {
@@ -710,9 +751,9 @@ func printTable(w io.Writer, rows []row) {
 			lat = fmt.Sprintf("%s / %s / %s", sec(r.p50), sec(r.p95), sec(r.p99))
 			flat = fmt.Sprintf("%s / %s / %s", sec(r.f50), sec(r.f95), sec(r.f99))
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.1f | %.1f | %.0f | %.1f | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.1f | %.1f | %.0f | %.1f | %s | %s | %s | %s | %s | %s |\n",
 			r.run, r.input, r.articles, sec(r.wall), rate, r.cpu.Seconds(), r.cpuPerArticleMS, r.articlesPerCPUSecond, r.esCPU.Seconds(),
-			strings.Join(procs, "; "), lat, flat, orDash(r.keptUp), orDash(r.note))
+			strings.Join(procs, "; "), lat, flat, orDash(r.keptUp), orDash(r.load), orDash(r.note))
 	}
 	var aio, np *row
 	for i := range rows {
@@ -727,6 +768,7 @@ func printTable(w io.Writer, rows []row) {
 		fmt.Fprintf(w, "\nSame farm, same Elasticsearch, same run: newsflow all-in-one / news-please = %.1f× articles per CPU-second, %.2f× wall time.\n",
 			aio.articlesPerCPUSecond/np.articlesPerCPUSecond, aio.wall.Seconds()/np.wall.Seconds())
 	}
+	printTargets(w, rows, interval)
 }
 
 func orDash(s string) string {
@@ -734,4 +776,41 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// printTargets checks issue 18's targets against the rows present.
+func printTargets(w io.Writer, rows []row, interval time.Duration) {
+	ok := func(b bool) string {
+		if b {
+			return "met"
+		}
+		return "NOT met"
+	}
+	var lines []string
+	by := map[string]*row{}
+	for i := range rows {
+		by[rows[i].run] = &rows[i]
+	}
+	if a, n := by["backlog, all-in-one"], by["backlog, news-please"]; a != nil && n != nil && n.articlesPerCPUSecond > 0 && n.wall > 0 {
+		x := a.articlesPerCPUSecond / n.articlesPerCPUSecond
+		lines = append(lines, fmt.Sprintf("≥ 5× news-please's articles per CPU-second: %.1f× — %s", x, ok(x >= 5)),
+			fmt.Sprintf("backlog searchable sooner than news-please gets it there: %s vs %s — %s", sec(a.wall), sec(n.wall), ok(a.wall < n.wall)))
+	}
+	for _, name := range []string{"backfill, all-in-one", "backfill, separate services"} {
+		if b := by[name]; b != nil && b.wall > 0 {
+			v := float64(b.articles) / b.wall.Seconds()
+			lines = append(lines, fmt.Sprintf("%s ≥ 150 articles/s into ES: %.0f/s overall, %.0f/s sustained — %s", name, v, b.sustained, ok(b.sustained >= 150)))
+		}
+	}
+	if l := by["live 20/s, all-in-one"]; l != nil && l.p95 > 0 {
+		lines = append(lines, fmt.Sprintf("live 20/s: p95 searchable−fetched %s ≤ 2 s — %s; p95 searchable−appeared %s ≤ poll interval + 2 s = %s — %s",
+			sec(l.f95), ok(l.f95 <= 2*time.Second), sec(l.p95), sec(interval+2*time.Second), ok(l.p95 <= interval+2*time.Second)))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nTargets (issue 18):")
+	for _, l := range lines {
+		fmt.Fprintln(w, "- "+l)
+	}
 }

@@ -36,8 +36,16 @@ func TestExpectedIDsAndTable(t *testing.T) {
 	printTable(&b, []row{
 		{run: "backlog, all-in-one", articles: 100, wall: 10 * time.Second, cpu: 2 * time.Second, articlesPerCPUSecond: 50},
 		{run: "backlog, news-please", articles: 100, wall: 20 * time.Second, cpu: 4 * time.Second, articlesPerCPUSecond: 25},
-	})
-	if !strings.Contains(b.String(), "2.0× articles per CPU-second, 0.50× wall time") {
-		t.Errorf("table:\n%s", b.String())
+		{run: "live 20/s, all-in-one", articles: 100, wall: 20 * time.Second, p50: time.Second, p95: 6 * time.Second, f95: 3 * time.Second},
+	}, 5*time.Second)
+	for _, want := range []string{
+		"2.0× articles per CPU-second, 0.50× wall time",
+		"≥ 5× news-please's articles per CPU-second: 2.0× — NOT met",
+		"backlog searchable sooner than news-please gets it there: 10.0 s vs 20.0 s — met",
+		"p95 searchable−fetched 3.0 s ≤ 2 s — NOT met; p95 searchable−appeared 6.0 s ≤ poll interval + 2 s = 7.0 s — met",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
 	}
 }

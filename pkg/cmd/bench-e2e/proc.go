@@ -162,3 +162,26 @@ func (t *tree) Snapshot() time.Duration {
 	}
 	return cpu
 }
+
+// treeCPU is the CPU time of a process and all its descendants, sampled once.
+func treeCPU(root int) time.Duration {
+	t := &tree{root: root, cpu: map[int]time.Duration{}, hwm: map[int]int64{}}
+	t.sample()
+	var cpu time.Duration
+	for _, c := range t.cpu {
+		cpu += c
+	}
+	return cpu
+}
+
+// loadavg is the box's 1-minute load average (/proc/loadavg), "?" when unreadable.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
