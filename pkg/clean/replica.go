@@ -192,8 +192,34 @@ func (r *Replica) submit(ctx context.Context, rec replicaRecord) (replicaResult,
 }
 
 // Run applies the log until ctx ends, reconnecting after errors (1s doubling to 30s). It
-// returns nil when ctx ends.
-func (r *Replica) Run(ctx context.Context) error {
+// returns nil when ctx ends — not at once: while articles still wait for their records
+// (the consumers drain after the same signal) it goes on applying, up to Wait, so a
+// graceful stop does not fail the articles in flight.
+func (r *Replica) Run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	defer cancel()
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-parent.Done():
+		}
+		deadline := time.Now().Add(r.cfg.Wait)
+		idle := 0
+		for idle < 10 && time.Now().Before(deadline) {
+			if r.pending() == 0 {
+				idle++
+			} else {
+				idle = 0
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		cancel()
+	}()
 	backoff := time.Second
 	for {
 		err := r.follow(ctx)
@@ -208,6 +234,13 @@ func (r *Replica) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// pending is the number of articles waiting for their records.
+func (r *Replica) pending() int {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	return len(r.waiters)
 }
 
 func (r *Replica) follow(ctx context.Context) error {

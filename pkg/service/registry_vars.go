@@ -103,6 +103,10 @@ var registry = []Var{
 		Doc: "Languages the detector chooses among (ISO 639-1)."},
 	{Name: "NEWSFLOW_CLEAN_MIN_TEXT_RUNES", Type: Int, Default: "1", Binaries: cleaners, Doc: "Pages whose cleaned text is shorter are rejected as \"no article text\" (dead-lettered)."},
 	{Name: "NEWSFLOW_CLEAN_TIMEOUT", Type: Duration, Default: "10s", Binaries: cleaners, Doc: "Extraction budget per article."},
+	{Name: "NEWSFLOW_CLEAN_SHARED_STATE", Type: Bool, Default: "true", Binaries: cleaners,
+		Doc: "Share site-template learning and the near-duplicate index among all cleaner replicas through one ordered log on the bus (`NEWSFLOW_CLEAN_STATE_LOG`), so every replica gives the same verdicts; `false` keeps them per replica (snapshots in `NEWSFLOW_STATE_DIR`)."},
+	{Name: "NEWSFLOW_CLEAN_STATE_LOG", Type: String, Default: "newsflow.cleaner.state", Binaries: cleaners,
+		Doc: "Subject (NATS: stream `NEWSFLOW_<SUBJECT>`) or topic (Kafka: one partition) of the cleaners' shared state log; records expire after the near-duplicate window (72 h)."},
 
 	// Enricher.
 	{Name: "NEWSFLOW_ENRICH_ALIASES", Type: List, Binaries: enrichers, Doc: "Entity alias tables (YAML) applied on top of the built-in one, in order, comma separated."},

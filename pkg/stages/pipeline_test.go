@@ -323,10 +323,8 @@ func runPipeline(t *testing.T, be backend) {
 	if err := p.stop(t); err != nil {
 		t.Fatalf("runtime stop: %v, want a clean drain (nil)", err)
 	}
-	for _, name := range []string{"cleaner-template.snap", "cleaner-dedup.snap"} {
-		if b, err := state.Load(name); err != nil || len(b) == 0 {
-			t.Errorf("state %s not saved on stop (%d bytes, %v)", name, len(b), err)
-		}
+	if err := cleanerStateSaved(state.Load); err != nil {
+		t.Errorf("on stop: %v", err)
 	}
 }
 

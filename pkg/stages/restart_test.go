@@ -109,8 +109,8 @@ func TestCleanerDedupSurvivesRestart(t *testing.T) {
 	if err := first.stop(t); err != nil {
 		t.Fatalf("first run stop: %v", err)
 	}
-	if snap, err := state.Load("cleaner-dedup.snap"); err != nil || len(snap) == 0 {
-		t.Fatalf("no dedup snapshot after stop (%d bytes, %v)", len(snap), err)
+	if err := cleanerStateSaved(state.Load); err != nil {
+		t.Fatalf("after stop: %v", err)
 	}
 
 	startPipeline(t, be, "stagetest-cleaner", state, addCleaner)

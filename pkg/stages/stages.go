@@ -29,6 +29,10 @@ func (c Common) log(stage string) *zap.Logger { return c.RT.Log.Named(stage) }
 type CleanerConfig struct {
 	Clean        clean.Config
 	SaveInterval time.Duration // how often template/dedup state is snapshotted (default 1m)
+	// SharedState: every replica applies the same log of observations, so all learn the same
+	// templates and find the same duplicates (NEWSFLOW_CLEAN_SHARED_STATE, default true).
+	SharedState bool
+	StateLog    string // subject/topic of that log (NEWSFLOW_CLEAN_STATE_LOG)
 }
 
 // CleanerConfigFromEnv reads NEWSFLOW_CLEAN_* variables.
@@ -38,6 +42,8 @@ func CleanerConfigFromEnv(e *service.Env) CleanerConfig {
 	c.Clean.MinTextRunes = e.Int("NEWSFLOW_CLEAN_MIN_TEXT_RUNES", c.Clean.MinTextRunes)
 	c.Clean.Timeout = e.Duration("NEWSFLOW_CLEAN_TIMEOUT", c.Clean.Timeout)
 	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
+	c.SharedState = e.Bool("NEWSFLOW_CLEAN_SHARED_STATE", true)
+	c.StateLog = e.String("NEWSFLOW_CLEAN_STATE_LOG", "newsflow.cleaner.state")
 	return c
 }
 
@@ -70,11 +76,17 @@ func AddCleaner(c Common, cfg CleanerConfig) (*clean.Cleaner, error) {
 	if cfg.SaveInterval <= 0 {
 		cfg.SaveInterval = time.Minute
 	}
-	if cl.Template != nil {
+	shared := false
+	if cfg.SharedState && (cl.Template != nil || cl.Dedup != nil) {
+		if shared, err = addSharedCleanerState(c, cfg, cl, log); err != nil {
+			return nil, err
+		}
+	}
+	if cl.Template != nil && !shared {
 		restore(c, log, "cleaner-template.snap", cl.Template.Restore)
 		c.RT.PersistEvery(c.State, "cleaner-template.snap", cfg.SaveInterval, cl.Template.Snapshot)
 	}
-	if cl.Dedup != nil {
+	if cl.Dedup != nil && !shared {
 		restore(c, log, "cleaner-dedup.snap", cl.Dedup.Restore)
 		c.RT.PersistEvery(c.State, "cleaner-dedup.snap", cfg.SaveInterval, cl.Dedup.Snapshot)
 	}
