@@ -23,7 +23,7 @@ bash deploy/local/stack.sh up es
 eval "$(bash deploy/local/stack.sh env)"
 ES_PID=$(cat .stack/run/es.pid 2>/dev/null || echo 0)
 # Our own NATS for the separate services: the shared one's streams belong to the tests.
-export NEWSFLOW_STACK_DIR=$PWD/$WORK/stack NEWSFLOW_STACK_NATS_PORT=${BENCH_NATS_PORT:-14222} NEWSFLOW_STACK_NATS_MONITOR_PORT=${BENCH_NATS_MONITOR_PORT:-18222}
+export NEWSFLOW_STACK_DIR=$PWD/$WORK/stack NEWSFLOW_STACK_NATS_PORT=${BENCH_NATS_PORT:-24222} NEWSFLOW_STACK_NATS_MONITOR_PORT=${BENCH_NATS_MONITOR_PORT:-28222}
 rm -rf "$NEWSFLOW_STACK_DIR/data/nats"
 bash deploy/local/stack.sh up nats
 trap 'NEWSFLOW_STACK_DIR='"$NEWSFLOW_STACK_DIR"' bash deploy/local/stack.sh down nats >/dev/null 2>&1 || true' EXIT
