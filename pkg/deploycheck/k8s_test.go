@@ -356,7 +356,7 @@ func (s *k8sSet) checkMountedFiles(t *testing.T, name string, w K8sObject, c map
 }
 
 // TestK8sScaling checks the scale-out knobs against each other: HPAs target Deployments,
-// maxReplicas fit the partitions of the Kafka topic the stage consumes, every workload has a
+// maxReplicas (HPA) and maxReplicaCount (KEDA ScaledObject) fit the partitions of the Kafka topic the stage consumes, every workload has a
 // PodDisruptionBudget, the alerter shard count equals its replicas, the fetcher has two.
 func TestK8sScaling(t *testing.T) {
 	s := loadK8s(t)
@@ -383,6 +383,12 @@ func TestK8sScaling(t *testing.T) {
 			t.Errorf("HPA %s: min %d max %d", h.Name, mn, mx)
 		}
 		if mx > maxReplicas[ref] {
+			maxReplicas[ref] = mx
+		}
+	}
+	for _, so := range s.byKind["ScaledObject"] { // KEDA (see TestK8sLagScaling)
+		ref := Str(so.Doc, "spec", "scaleTargetRef", "name")
+		if mx := Int(so.Doc, "spec", "maxReplicaCount"); mx > maxReplicas[ref] {
 			maxReplicas[ref] = mx
 		}
 	}
