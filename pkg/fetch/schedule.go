@@ -163,6 +163,9 @@ func (p policy) success(st *FeedState, fixed time.Duration, newItems int, observ
 	if hint > iv {
 		iv = min(hint, c.MaxInterval)
 	}
+	if fixed > 0 && iv == fixed {
+		return p.jitterDown(iv) // a source's own interval is a promise: never polled later
+	}
 	return p.jitter(iv)
 }
 
@@ -182,6 +185,17 @@ func (p policy) failure(st *FeedState, retryAfter time.Duration) time.Duration {
 		d = min(retryAfter, 24*time.Hour)
 	}
 	return p.jitter(d)
+}
+
+// jitterDown spreads d over [d·(1−2·Jitter), d]: as much spread as jitter, never later than d.
+// A feed with a fixed interval of 5 s is polled every 4–5 s, so an item waits at most the
+// interval for its poll (the live benchmark's searchable − appeared is bounded by it).
+func (p policy) jitterDown(d time.Duration) time.Duration {
+	j := p.cfg.Jitter
+	if j <= 0 || d <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 - 2*j*rand.Float64()))
 }
 
 func (p policy) jitter(d time.Duration) time.Duration {

@@ -66,3 +66,39 @@ func TestStartSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedIntervalNeverLate: a source's own interval is jittered downwards only (polled
+// within [interval·(1−2·Jitter), interval]); adaptive intervals keep the symmetric jitter.
+func TestFixedIntervalNeverLate(t *testing.T) {
+	p := policy{Config{Jitter: 0.1}.Defaults()}
+	tests := []struct {
+		name   string
+		fixed  time.Duration
+		hint   time.Duration
+		lo, hi time.Duration
+	}{
+		{name: "fixed 5s", fixed: 5 * time.Second, lo: 4 * time.Second, hi: 5 * time.Second},
+		{name: "fixed 10m", fixed: 10 * time.Minute, lo: 8 * time.Minute, hi: 10 * time.Minute},
+		{name: "fixed, the server asks for longer", fixed: 5 * time.Second, hint: time.Minute, lo: 54 * time.Second, hi: 66 * time.Second},
+		{name: "adaptive", lo: 27 * time.Minute * 3 / 2, hi: 33 * time.Minute * 3 / 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var minD, maxD time.Duration
+			for i := range 2000 {
+				st := FeedState{}
+				d := p.success(&st, tt.fixed, 0, 0, tt.hint)
+				if d < tt.lo || d > tt.hi {
+					t.Fatalf("next poll in %s, want within [%s, %s]", d, tt.lo, tt.hi)
+				}
+				if i == 0 || d < minD {
+					minD = d
+				}
+				maxD = max(maxD, d)
+			}
+			if maxD-minD < (tt.hi-tt.lo)/2 {
+				t.Errorf("polls spread over %s..%s only", minD, maxD)
+			}
+		})
+	}
+}
