@@ -50,11 +50,15 @@ type result struct {
 	BurstPlanted  int `json:"burst_planted"`       // burst stories the farm published (0: no burst check)
 	BurstEpisodes int `json:"burst_episodes"`      // episodes of the chaos-burst watch rule: must be exactly 1
 
-	Handled      map[string]float64  `json:"handled"`           // messages handled per stage, all replicas and incarnations
-	Inputs       map[string]int64    `json:"inputs"`            // messages on each stage's input subject × its groups
-	Redeliveries int64               `json:"redeliveries"`      // Σ handled − inputs (at least; scrapes miss the last seconds before a kill)
-	Samples      map[string][]string `json:"samples,omitempty"` // a few IDs/reasons per failure class
-	Errors       []string            `json:"errors,omitempty"`
+	Handled      map[string]float64 `json:"handled"`      // messages handled per stage, all replicas and incarnations
+	Inputs       map[string]int64   `json:"inputs"`       // messages on each stage's input subject × its groups
+	Redeliveries int64              `json:"redeliveries"` // Σ handled − inputs (at least; scrapes miss the last seconds before a kill)
+	// BusRedeliveries (NATS only, else -1): Σ over the durable consumers of deliveries made
+	// minus the stream messages delivered — every redelivery, after a crash, an ack timeout or
+	// a nack.
+	BusRedeliveries int64               `json:"bus_redeliveries"`
+	Samples         map[string][]string `json:"samples,omitempty"` // a few IDs/reasons per failure class
+	Errors          []string            `json:"errors,omitempty"`
 }
 
 // OK is the checker's verdict.
@@ -214,6 +218,15 @@ func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Tim
 	}
 	r.Episodes, r.DupEpisodes, r.BurstEpisodes = checkEpisodes(alerts, r.sample)
 
+	r.BusRedeliveries = -1
+	if nb, ok := b.(*natsbus.Bus); ok {
+		n, err := natsRedeliveries(ctx, nb)
+		if err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		}
+		r.BusRedeliveries = n
+	}
+
 	// redeliveries: messages handled beyond one per message and consuming group.
 	r.Handled, r.Inputs = map[string]float64{}, map[string]int64{}
 	for _, p := range procs {
@@ -292,7 +305,13 @@ func writeTable(w io.Writer, rs []*result) {
 		}
 		return r.Drain.String()
 	})
-	row("redeliveries (≥)", func(r *result) string { return fmt.Sprint(r.Redeliveries) })
+	row("redeliveries (≥, handled − stored)", func(r *result) string { return fmt.Sprint(r.Redeliveries) })
+	row("redeliveries (NATS consumers)", func(r *result) string {
+		if r.BusRedeliveries < 0 {
+			return "-"
+		}
+		return fmt.Sprint(r.BusRedeliveries)
+	})
 	row("max lag (messages)", func(r *result) string { return fmt.Sprint(r.MaxLag) })
 	row("stage kills restarted", func(r *result) string { return fmt.Sprint(r.Restarts) })
 	row("stage crashes (self-exit)", func(r *result) string { return fmt.Sprint(r.Crashes) })
@@ -395,4 +414,38 @@ func fmtOffset(d time.Duration) string {
 		sign, d = "-", -d
 	}
 	return fmt.Sprintf("%s%d:%02d", sign, int(d/time.Minute), int(d%time.Minute/time.Second))
+}
+
+// natsRedeliveries sums, over every durable consumer of the newsflow streams, the deliveries
+// it made (consumer sequence) minus the last stream message it delivered: the streams are fresh
+// per run and dense, so the difference is the number of redeliveries.
+func natsRedeliveries(ctx context.Context, nb *natsbus.Bus) (int64, error) {
+	js := nb.JetStream()
+	var n int64
+	names := js.StreamNames(ctx)
+	var streams []string
+	for s := range names.Name() {
+		if strings.HasPrefix(s, "NEWSFLOW_") {
+			streams = append(streams, s)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return n, fmt.Errorf("redeliveries: %w", err)
+	}
+	for _, name := range streams {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			return n, fmt.Errorf("redeliveries: %w", err)
+		}
+		cs := s.ListConsumers(ctx)
+		for ci := range cs.Info() {
+			if d := int64(ci.Delivered.Consumer) - int64(ci.Delivered.Stream); d > 0 {
+				n += d
+			}
+		}
+		if err := cs.Err(); err != nil {
+			return n, fmt.Errorf("redeliveries: %w", err)
+		}
+	}
+	return n, nil
 }

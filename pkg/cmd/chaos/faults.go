@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -202,6 +203,7 @@ func (f *faulter) killStage() {
 		f.h.add("skip", p.name(), "already down")
 		return
 	}
+	p.scrape(&http.Client{Timeout: 2 * time.Second}) // what it handled until now counts
 	t := time.Now()
 	if !p.signal(syscall.SIGKILL) {
 		p.expectDown.Store(false)
@@ -240,6 +242,7 @@ func (f *faulter) restartStages(ctx context.Context) {
 		}
 		t := time.Now()
 		r := f.fault(t, faultRestartStages, p.name(), "SIGTERM, start")
+		p.scrape(&http.Client{Timeout: 2 * time.Second})
 		p.stop(15 * time.Second)
 		err := p.start()
 		p.expectDown.Store(false)
