@@ -45,9 +45,8 @@ func defaultReplicas(js jetstream.JetStream) int {
 
 // KVStore is a Store on two NATS JetStream KV buckets: per-feed state (CAS on revisions, so
 // replicas coordinate through it) and the seen-set (Create = add-if-absent, bucket TTL bounds
-// its size). It survives restarts and is shared by every replica. It is the store for Kafka
-// deployments too: the fetcher needs a small CAS-capable KV store, and a single nats-server
-// beside Kafka is cheaper than emulating CAS on a compacted topic.
+// its size). It survives restarts and is shared by every replica. Deployments on the Kafka
+// bus use ESStore instead (no NATS needed).
 type KVStore struct {
 	state jetstream.KeyValue
 	seen  jetstream.KeyValue

@@ -3,6 +3,8 @@ package stages
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,17 +24,48 @@ type FetcherConfig struct {
 	SourcesFile string // YAML or OPML
 	Sources     []fetch.Source
 	// StateNATSURL is the NATS server whose JetStream KV holds the seen-set and feed state
-	// (shared by replicas). With NEWSFLOW_BUS=nats it is the bus's own server; with Kafka the
-	// fetcher still needs a small NATS (see docs/architecture.md). "memory" keeps state in
-	// the process only (single replica, demo).
+	// (shared by replicas) when Store is "nats". With NEWSFLOW_BUS=nats it is the bus's own
+	// server. "memory" keeps state in the process only (single replica, demo).
 	StateNATSURL string
+	// Store is where the fetcher's state lives (NEWSFLOW_FETCH_STORE): "nats" (JetStream KV at
+	// StateNATSURL), "elasticsearch" (indices StateIndex-state and -seen on NEWSFLOW_ES_URL)
+	// or "memory". Empty: see StoreKind.
+	Store        string
+	StateIndex   string // NEWSFLOW_FETCH_STATE_INDEX
+	stateNATSSet bool   // NEWSFLOW_FETCH_STATE_NATS_URL was set
+}
+
+// StoreKind resolves an empty Store: "memory" when StateNATSURL says so; "nats" with the
+// NATS bus, or with Kafka when NEWSFLOW_FETCH_STATE_NATS_URL names a server (deployments
+// that already keep their state there); else "elasticsearch", so a Kafka deployment needs no
+// NATS. (docs/architecture.md, "Fetcher state", says why Elasticsearch.)
+func (c FetcherConfig) StoreKind(natsBus bool) string {
+	switch {
+	case c.Store != "":
+		return c.Store
+	case c.StateNATSURL == "memory":
+		return "memory"
+	case natsBus || c.stateNATSSet:
+		return "nats"
+	default:
+		return "elasticsearch"
+	}
 }
 
 // FetcherConfigFromEnv reads NEWSFLOW_FETCH_* variables and NEWSFLOW_SOURCES.
 func FetcherConfigFromEnv(e *service.Env, natsURL string) FetcherConfig {
 	var c FetcherConfig
 	c.SourcesFile = e.String("NEWSFLOW_SOURCES", "")
-	c.StateNATSURL = e.String("NEWSFLOW_FETCH_STATE_NATS_URL", natsURL)
+	c.StateNATSURL = e.String("NEWSFLOW_FETCH_STATE_NATS_URL", "")
+	c.stateNATSSet = c.StateNATSURL != ""
+	if !c.stateNATSSet {
+		c.StateNATSURL = natsURL
+	}
+	c.Store = strings.ToLower(e.String("NEWSFLOW_FETCH_STORE", ""))
+	if c.Store != "" && c.Store != "nats" && c.Store != "elasticsearch" && c.Store != "memory" {
+		e.Fail(fmt.Errorf("NEWSFLOW_FETCH_STORE=%q: want nats, elasticsearch or memory", c.Store))
+	}
+	c.StateIndex = e.String("NEWSFLOW_FETCH_STATE_INDEX", "newsflow-fetch")
 	fc, err := fetch.ConfigFromEnv(e.Get) // NEWSFLOW_FETCH_*, validated
 	e.Fail(err)
 	c.Fetch = fc
@@ -55,10 +88,19 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 		sources = append(sources, s...)
 	}
 	var store fetch.Store
-	switch {
-	case cfg.StateNATSURL == "memory":
+	switch cfg.StoreKind(c.RT.Cfg.Bus != "kafka" || js != nil) {
+	case "memory":
 		store = fetch.NewMemStore()
 		log.Warn("fetcher state kept in memory: not shared by replicas, lost on restart")
+	case "elasticsearch":
+		es, err := fetcherESStore(ctx, c, cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.RT.Go("fetcher-seen-prune", func(ctx context.Context) error {
+			return es.Run(ctx, func(err error) { log.Warn("prune seen-set", zap.Error(err)) })
+		})
+		store = es
 	default:
 		if js == nil {
 			if nb, ok := c.Bus.(*natsbus.Bus); ok {
@@ -100,6 +142,33 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 	c.RT.Consume(c.Bus, article.SubjectSubmit, SubmitConsumeOptions(c.RT.Cfg), service.CountedHandler(f.HandleSubmission, service.NewStageMetrics("fetcher", c.RT.Reg)))
 	log.Info("fetcher configured", zap.Int("sources", len(sources)), zap.Duration("default_interval", cfg.Fetch.DefaultInterval))
 	return f, nil
+}
+
+// fetcherESStore opens the fetcher's state indices on NEWSFLOW_ES_URL with the service's
+// Elasticsearch credentials; rejected credentials are a configuration error (exit 2).
+func fetcherESStore(ctx context.Context, c Common, cfg FetcherConfig) (*fetch.ESStore, error) {
+	sec := c.RT.Cfg.Security.ES
+	// The client's own transport, so its idle connections close when the stage stops.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	c.RT.OnStop(tr.CloseIdleConnections)
+	es, err := newESClient(c.RT.Cfg.ESURL, sec, tr)
+	if err != nil {
+		tr.CloseIdleConnections()
+		return nil, err
+	}
+	if err := checkESAuth(ctx, es, c.RT.Cfg.ESURL, sec); err != nil {
+		return nil, err
+	}
+	prefix := cfg.StateIndex
+	if prefix == "" {
+		prefix = "newsflow-fetch"
+	}
+	s, err := fetch.NewESStore(ctx, es, fetch.ESConfig{StateIndex: prefix + "-state", SeenIndex: prefix + "-seen"})
+	if err != nil {
+		secrets := append(redact.Credentials(c.RT.Cfg.ESURL), c.RT.Cfg.Security.Secrets()...)
+		return nil, redact.Error(fmt.Errorf("fetcher: state store on elasticsearch %s: %w", esWhere(c.RT.Cfg.ESURL, sec), err), secrets...)
+	}
+	return s, nil
 }
 
 // SubmitConsumeOptions are the bus options of the fetcher's news.submit consumer: the shared

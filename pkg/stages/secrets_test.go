@@ -134,6 +134,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		}
 		rt := service.New(cfg, log)
 		fcfg := stages.FetcherConfigFromEnv(&service.Env{Get: func(string) string { return "" }}, "nats://"+stateToken+"@127.0.0.1:"+closed)
+		fcfg.Store = "nats" // with Kafka the default is Elasticsearch
 		_, err = stages.AddFetcher(ctx, stages.Common{RT: rt, Bus: b}, fcfg, nil)
 		cancel()
 		if err == nil {
