@@ -199,6 +199,7 @@ func services(o options, backend string, cl *cluster, dir, sources, rules, index
 		"NEWSFLOW_KAFKA_PARTITIONS=6",
 		"NEWSFLOW_INDEX_REPLICAS=1",
 		"NEWSFLOW_INDEX_PREFIX=" + indexPrefix,
+		"NEWSFLOW_FETCH_STATE_INDEX=" + indexPrefix + "-fetch", // fetcher state on the Kafka bus: fresh per run
 		"NEWSFLOW_LOG_LEVEL=info",
 		"NEWSFLOW_ACK_WAIT=20s",
 		"NEWSFLOW_SHUTDOWN_TIMEOUT=10s",
