@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
@@ -128,7 +129,8 @@ type corpusArticle struct {
 
 // syntheticCorpus builds pages of 12 sites: stories of 5 paragraphs from a random
 // vocabulary; 45% of the stories are reprinted by 1-3 other sites (a third word for word, the
-// rest with one or two words changed) 20 to 300 slots (of 20 s) later; every site adds two
+// rest with one or two words changed) 75 to 300 slots (of 20 s) later: at least 0.6 s of wall
+// time in the live runs, more than an article spends in the cleaner on this box; every site adds two
 // paragraphs of its own to each page (template to learn). Pages are in fetch-time order.
 func syntheticCorpus(seed int64, stories int) []corpusArticle {
 	r := mrand.New(mrand.NewSource(seed))
@@ -206,7 +208,7 @@ func syntheticCorpus(seed int64, stories int) []corpusArticle {
 						cp[p] = strings.Join(w, " ")
 					}
 				}
-				mk(s, other, c, slot+20+r.Intn(281), title, cp)
+				mk(s, other, c, slot+75+r.Intn(226), title, cp)
 			}
 		}
 	}
@@ -231,6 +233,7 @@ type replica struct {
 	cl     *clean.Cleaner
 	rep    *clean.Replica
 	log    clean.ReplicaLog
+	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	close  []func()
@@ -244,14 +247,15 @@ func startReplica(t *testing.T, be backend, logName, raw, out, group, dlq string
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	var rep *clean.Replica
 	if !localState {
-		if rep, err = clean.NewReplica(lg, clean.ReplicaConfig{}, cl.Template, cl.Dedup, testenv.Logger(), nil); err != nil {
+		if rep, err = clean.NewReplica(lg, clean.ReplicaConfig{}, cl.Template, cl.Dedup, testenv.Logger(), reg); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{cl: cl, rep: rep, log: lg, cancel: cancel, close: []func(){func() { _ = b.Close() }, closeLog}}
+	r := &replica{cl: cl, rep: rep, log: lg, reg: reg, cancel: cancel, close: []func(){func() { _ = b.Close() }, closeLog}}
 	proc := stages.CleanProcess(cl)
 	h := func(ctx context.Context, m bus.Message) error {
 		env, err := article.Decode(m.Data())
@@ -433,7 +437,19 @@ func run(t *testing.T, be backend, corpus []corpusArticle, n int, churn bool, pa
 			t.Errorf("%s: live replica %d's state (%d bytes) differs from replica 0's (%d bytes) at log position %d", be.name, i+1, len(s), len(snap0), last)
 		}
 	}
-	t.Logf("%s, %d replicas: %d articles, %d log records, state %d bytes", be.name, n, len(corpus), last, len(snap0))
+	var waits uint64
+	var waited float64
+	for _, r := range live {
+		mfs, _ := r.reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "newsflow_cleaner_shared_wait_seconds" {
+				waits += mf.GetMetric()[0].GetHistogram().GetSampleCount()
+				waited += mf.GetMetric()[0].GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	t.Logf("%s, %d replicas: %d articles, %d log records, state %d bytes, mean wait for a record %.1f ms (%d records, live replicas)",
+		be.name, n, len(corpus), last, len(snap0), 1000*waited/float64(max(waits, 1)), waits)
 	mu.Lock()
 	defer mu.Unlock()
 	res := make(map[string]verdict, len(got))
