@@ -114,3 +114,38 @@ func TestFetcherKafkaOnly(t *testing.T) {
 		t.Fatalf("the second replica reads the feed's state as %+v, want 1 poll and 3 new items", body.Feeds)
 	}
 }
+
+// TestFetcherStoreKind: which store the fetcher opens for each bus and setting.
+func TestFetcherStoreKind(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		natsBus bool
+		want    string
+		wantErr bool
+	}{
+		{"nats bus", nil, true, "nats", false},
+		{"kafka bus", nil, false, "elasticsearch", false},
+		{"kafka bus, state NATS set", map[string]string{"NEWSFLOW_FETCH_STATE_NATS_URL": "nats://state:4222"}, false, "nats", false},
+		{"memory via state URL", map[string]string{"NEWSFLOW_FETCH_STATE_NATS_URL": "memory"}, false, "memory", false},
+		{"explicit elasticsearch on nats", map[string]string{"NEWSFLOW_FETCH_STORE": "Elasticsearch"}, true, "elasticsearch", false},
+		{"explicit nats on kafka", map[string]string{"NEWSFLOW_FETCH_STORE": "nats"}, false, "nats", false},
+		{"explicit memory", map[string]string{"NEWSFLOW_FETCH_STORE": "memory"}, false, "memory", false},
+		{"invalid", map[string]string{"NEWSFLOW_FETCH_STORE": "redis"}, false, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &service.Env{Get: func(k string) string { return tc.env[k] }}
+			cfg := stages.FetcherConfigFromEnv(e, "nats://bus:4222")
+			if err := e.Err(); (err != nil) != tc.wantErr {
+				t.Fatalf("config error %v", err)
+			}
+			if tc.wantErr {
+				return
+			}
+			if got := cfg.StoreKind(tc.natsBus); got != tc.want {
+				t.Errorf("store %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
