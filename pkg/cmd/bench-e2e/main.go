@@ -460,6 +460,7 @@ func (o options) backfillAIO(warc string, want int) (row, error) {
 	r.articles, r.wall, r.sustained = n, last.Sub(t0), sustained(want, t10, t90)
 	r.procs = []procStat{st, imp}
 	r.cpu = st.cpu + imp.cpu
+	r.note = fmt.Sprintf("start-up (%.1f CPU-s) not counted", base.cpu.Seconds())
 	r.esCPU = o.esCPU() - es0
 	return r, nil
 }
@@ -560,6 +561,7 @@ func (o options) backlogAIO() (row, error) {
 		return r, err
 	}
 	defer p.stop()
+	ready := p.stat()
 	prof := o.profiler()
 	prof.cpu(r.run, "newsflow-run", httpAddr)
 	n, last, t10, t90 := waitCount(o.es, prefix+"-articles", want, t0, 90*time.Second)
@@ -568,7 +570,7 @@ func (o options) backlogAIO() (row, error) {
 	st.name = "newsflow run"
 	r.articles, r.wall, r.sustained = n, last.Sub(t0), sustained(want, t10, t90)
 	r.procs, r.cpu, r.esCPU = []procStat{st}, st.cpu, o.esCPU()-es0
-	r.note = "wall and CPU include start-up"
+	r.note = fmt.Sprintf("wall and CPU include start-up (%.1f CPU-s until ready, while already fetching)", ready.cpu.Seconds())
 	return r, nil
 }
 
