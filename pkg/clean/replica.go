@@ -63,6 +63,8 @@ type Replica struct {
 	mu   sync.Mutex // held while applying a record and while snapshotting
 	next uint64     // position of the next record to apply (0: none applied)
 
+	caughtUp atomic.Bool // the log's end as of the first connection has been applied
+
 	wmu     sync.Mutex
 	waiters map[string]chan replicaResult
 }
@@ -139,6 +141,11 @@ func NewReplica(log ReplicaLog, cfg ReplicaConfig, tmpl *TemplateLearner, dedup 
 	}
 	return r, nil
 }
+
+// CaughtUp reports whether the replica has applied the log up to where it ended when Run
+// first reached it: before that, a replica started on a long log is still replaying it
+// (its articles wait). For readiness.
+func (r *Replica) CaughtUp() bool { return r.caughtUp.Load() }
 
 // Applied is the position of the last record applied (0: none).
 func (r *Replica) Applied() uint64 {
@@ -254,6 +261,9 @@ func (r *Replica) follow(ctx context.Context) error {
 		r.resetLocked(fmt.Sprintf("the log ends at %d, before the snapshot's %d", last, r.next-1))
 	}
 	from := r.next
+	if last == 0 || from > last {
+		r.caughtUp.Store(true) // empty log, or the snapshot is at its end
+	}
 	r.mu.Unlock()
 	first := true
 	return r.log.Read(ctx, from, func(pos uint64, b []byte) error {
@@ -270,6 +280,9 @@ func (r *Replica) follow(ctx context.Context) error {
 		first = false
 		r.next = pos + 1
 		r.apply(b)
+		if pos >= last {
+			r.caughtUp.Store(true)
+		}
 		return nil
 	})
 }

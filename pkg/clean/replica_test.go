@@ -198,6 +198,9 @@ func TestReplicasShareState(t *testing.T) {
 	reps = append(reps, late)
 	for _, r := range reps {
 		r.waitApplied(t, l)
+		if !r.r.CaughtUp() {
+			t.Error("applied the whole log but not caught up")
+		}
 	}
 	s0 := reps[0].r.Snapshot()
 	for i, r := range reps[1:] {
@@ -285,6 +288,19 @@ func TestReplicaSnapshotAndGaps(t *testing.T) {
 		}
 	})
 	a.stop()
+}
+
+// TestReplicaCaughtUpOnEmptyLog: nothing to replay is caught up at once.
+func TestReplicaCaughtUpOnEmptyLog(t *testing.T) {
+	r := startTestReplica(t, newMemLog("mem"), nil, nil)
+	defer r.stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for !r.r.CaughtUp() {
+		if time.Now().After(deadline) {
+			t.Fatal("not caught up on an empty log")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // TestReplicaWaitBounded: with nobody applying the log, an article fails after Wait with a

@@ -59,6 +59,13 @@ func addSharedCleanerState(c Common, cfg CleanerConfig, cl *clean.Cleaner, log *
 	restore(c, log, cleanerSnapshot, rep.Restore)
 	c.RT.PersistEvery(c.State, cleanerSnapshot, cfg.SaveInterval, rep.Snapshot)
 	c.RT.Go("cleaner shared state", rep.Run)
+	// Not ready while replaying the log (a rolling update then keeps the old pod meanwhile).
+	c.RT.AddReadyCheck(func(context.Context) error {
+		if !rep.CaughtUp() {
+			return fmt.Errorf("cleaner: shared state: replaying %s (at %d)", rl.Name(), rep.Applied())
+		}
+		return nil
+	})
 	log.Info("cleaner state shared by all replicas", zap.String("log", rl.Name()), zap.Uint64("from", rep.Applied()))
 	return true, nil
 }
