@@ -321,6 +321,7 @@ func run(t *testing.T, be backend, corpus []corpusArticle, n int, churn bool, pa
 	defer pub.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	var lastSlot atomic.Int64
 	publish := func() error {
 		start := time.Now()
 		for _, a := range corpus {
@@ -336,6 +337,7 @@ func run(t *testing.T, be backend, corpus []corpusArticle, n int, churn bool, pa
 			if err := pub.Publish(ctx, raw, bus.Outgoing{Key: a.env.ID, Data: data}); err != nil {
 				return err
 			}
+			lastSlot.Store(int64(a.slot))
 		}
 		return nil
 	}
@@ -400,7 +402,7 @@ func run(t *testing.T, be backend, corpus []corpusArticle, n int, churn bool, pa
 			reps[1].stop()
 			reps[1] = nil
 			reps = append(reps, startReplica(t, be, logName, raw, out, prefix+"cleaner", dlq, &failed))
-			t.Logf("%s: replica 2 stopped and a fresh one started after %d articles", be.name, count())
+			t.Logf("%s: replica 2 stopped and a fresh one started after %d articles (published up to slot %d)", be.name, count(), lastSlot.Load())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -523,6 +525,15 @@ func TestReplicasAgree(t *testing.T) {
 			one, oneTmpl := run(t, be, corpus, 1, false, pace)
 			three, threeTmpl := run(t, be, corpus, 3, true, pace)
 			same, total := agreement(one, three)
+			bySlot := map[string]int{}
+			for _, a := range corpus {
+				bySlot[a.env.ID] = a.slot
+			}
+			for id, v := range one {
+				if w := three[id]; w != v {
+					t.Logf("differs: slot %d %s: 1 replica %+v, 3 replicas %+v", bySlot[id], id, v, w)
+				}
+			}
 			s1, _ := agreement(ref, one)
 			s3, _ := agreement(ref, three)
 			t.Logf("%s (%s): 1 vs 3 replicas: %d/%d identical (%.2f%%); vs sequential reference: 1 replica %d, 3 replicas %d; %d duplicates in the reference",
