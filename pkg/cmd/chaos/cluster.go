@@ -58,12 +58,10 @@ func (c *cluster) sh(ctx context.Context, args ...string) (string, error) {
 
 // up starts (or checks) the clusters the backend needs.
 func (c *cluster) up(ctx context.Context, backend string) error {
-	svcs := []string{"nats"} // the fetcher keeps its state in JetStream KV on both buses
+	// with the Kafka bus nothing uses NATS (the fetcher keeps its state in Elasticsearch)
+	svcs := []string{backend}
 	if c.ownES {
 		svcs = append(svcs, "es")
-	}
-	if backend == "kafka" {
-		svcs = append(svcs, "kafka")
 	}
 	_, err := c.sh(ctx, append([]string{"up"}, svcs...)...)
 	return err
@@ -112,6 +110,9 @@ func (c *cluster) partitionLeader(ctx context.Context, topic string) (string, er
 // reset removes what an earlier run left: streams and the fetcher's KV buckets on NATS, the
 // news.* topics on Kafka (the clusters belong to this script; the dev stack is not touched).
 func (c *cluster) reset(ctx context.Context, backend string) error {
+	if backend == "kafka" {
+		return c.resetKafka(ctx)
+	}
 	nc, err := nats.Connect(c.natsURL, nats.Timeout(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
@@ -136,9 +137,11 @@ func (c *cluster) reset(ctx context.Context, backend string) error {
 			return fmt.Errorf("reset: delete stream %s: %w", n, err)
 		}
 	}
-	if backend != "kafka" {
-		return nil
-	}
+	return nil
+}
+
+// resetKafka deletes the news.* topics of an earlier run.
+func (c *cluster) resetKafka(ctx context.Context) error {
 	tr := &kafka.Transport{}
 	defer tr.CloseIdleConnections()
 	cl := &kafka.Client{Addr: kafka.TCP(c.brokers...), Transport: tr, Timeout: 20 * time.Second}

@@ -79,7 +79,7 @@ func plan(backend string, seed uint64, enabled []string, es bool) []lane {
 		add("nats", faultNATSMeta, faultNATSStream, faultHangNATS, faultRestartNATS)
 	} else {
 		add("kafka", faultKafkaPartition, faultKafkaController, faultHangKafka, faultRestartKafka)
-		add("nats", faultNATSMeta, faultRestartNATS) // the fetcher's state
+		// no NATS lane: with the Kafka bus the fetcher keeps its state in Elasticsearch
 	}
 	if es {
 		add("es", faultESDataNode, faultRestartES)

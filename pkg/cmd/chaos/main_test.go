@@ -126,7 +126,7 @@ func TestPlan(t *testing.T) {
 			"nats": {faultNATSMeta, faultNATSStream, faultHangNATS, faultRestartNATS}, "es": {faultESDataNode, faultRestartES}}},
 		{"kafka, everything", "kafka", nil, true, map[string][]string{
 			"kafka": {faultKafkaPartition, faultKafkaController, faultHangKafka, faultRestartKafka},
-			"nats":  {faultNATSMeta, faultRestartNATS}, "es": {faultESDataNode, faultRestartES}}},
+			"es":    {faultESDataNode, faultRestartES}}},
 		{"an ES not ours is not attacked", "nats", nil, false, map[string][]string{
 			"nats": {faultNATSMeta, faultNATSStream, faultHangNATS, faultRestartNATS}}},
 		{"selected kinds only", "nats", []string{faultKillStage, faultHangNATS, faultESDataNode}, true, map[string][]string{

@@ -191,7 +191,6 @@ func services(o options, backend string, cl *cluster, dir, sources, rules, index
 	}
 	common := []string{
 		"NEWSFLOW_BUS=" + backend,
-		"NEWSFLOW_NATS_URL=" + cl.natsURL,
 		"NEWSFLOW_KAFKA_BROKERS=" + strings.Join(cl.brokers, ","),
 		"NEWSFLOW_ES_URL=" + cl.esURL,
 		"NEWSFLOW_NATS_STREAM_REPLICAS=3",
@@ -215,6 +214,13 @@ func services(o options, backend string, cl *cluster, dir, sources, rules, index
 		"NEWSFLOW_ALERT_RULES=" + rules,
 		"NEWSFLOW_ALERT_WARMUP=" + o.warmup().String(),
 	}
+	// with Kafka no service may need NATS: an address nothing listens on (not the dev stack's
+	// default) makes any use of it fail
+	natsURL := "nats://127.0.0.1:1"
+	if backend == "nats" {
+		natsURL = cl.natsURL
+	}
+	common = append(common, "NEWSFLOW_NATS_URL="+natsURL)
 	var ps []*proc
 	for _, stage := range []string{"fetcher", "cleaner", "enricher", "indexer", "alerter"} {
 		for i := range o.Replicas {
