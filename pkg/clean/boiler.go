@@ -46,10 +46,13 @@ var (
 	reLead = regexp.MustCompile(`(?i)^((see also|see more|read also|also read|also see|read more|read next|more reading|related( articles?| stories| posts| content| coverage| reading| news)?|recommended( reading| for you)?|you (may|might) also (like|be interested in)|more (from|on|about)\b[^.!?:]*)\s*(:|\||»|›|>|–|—|-|\s)|(watch|listen|video|photos?|gallery|don'?t miss|must read|trending|popular|also|most read[^:]*|filed under|tagged( with)?|tags|categories|topics|explore further)\s*(:|\||»|›))\s*\S`)
 	// reReadingTime matches "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 1 minuto".
 	reReadingTime = regexp.MustCompile(`(?i)^((reading time|read time|tempo de leitura|tiempo de lectura|temps de lecture|lesezeit)\s*:?\s*\d+\s*\p{L}*|\d+\s*(min|mins|minutes?|minutos?)( read| de lectura| de leitura)?)\.?$`)
-	// reContact matches author contact lines ("Jane may be reached at jd@x.com. Follow her on
-	// Twitter @jd", "jd@x.com @jd").
+	// reContact matches an e-mail address or a social handle; with reContactW (a contact
+	// phrase or an "E-Mail:" label) or alone on its line it makes an author contact line
+	// ("Jane may be reached at jd@x.com. Follow her on Twitter @jd", "E-Mail: jd@x.com",
+	// "jd@x.com @jd"). A sentence that merely mentions a handle or the word Twitter ("Twitter
+	// user @jd wrote…", an embedded tweet "… by @jd pic.twitter.com/…") is text.
 	reContact  = regexp.MustCompile(`(?i)([\w.+-]+@[\w-]+\.[\w.]+|(^|\s)@\w{2,})`)
-	reContactW = regexp.MustCompile(`(?i)\b(reached|contact|follow (him|her|them|me|us)|email|e-mail|tips?|twitter)\b`)
+	reContactW = regexp.MustCompile(`(?i)\b(reached|reach (him|her|them|me|us)|(contact|follow|e-?mail|write to|message|dm) (him|her|them|me|us)\b|follow us|tips? (to|at)\b|have a tip|(e-?mail|mail|contact|kontakt|twitter|tel|telefon|phone)( an| to| at)?\s*:)`)
 	// reCTA matches end-of-article appeals.
 	reCTA = regexp.MustCompile(`(?i)^(if you (enjoyed|liked|found) this (article|post|story|piece)|did you (enjoy|like) this|support (our|independent) journalism|become a (member|subscriber|patron)|we have a proposition for you)`)
 	// reClickToTweet is a social-plugin suffix glued to quotes.
