@@ -36,6 +36,44 @@ func init() {
 		"this website uses cookies", "accept cookies", "accept", "got it", "explore further", "don't miss",
 		"thanks for signing up", "thank you for signing up", "sorry", "there was an error processing your subscription",
 		"keep an eye on your inbox for the latest news", "most read", "must read", "editor's picks", "more videos",
+		"subscribe to: post comments (atom)", "subscribe to: posts (atom)",
+	} {
+		exactBoiler[normLine(s)] = true
+	}
+	// The same page furniture in the other languages the cleaner sees most (German, French,
+	// Spanish, Portuguese, Italian, Polish, Dutch): share/comment widgets, "related" and
+	// "read also" headings, newsletter boxes, legal links, ad labels, image toggles, and the
+	// blog platforms' own strings (WordPress, Blogger).
+	for _, s := range []string{
+		// de
+		"teilen", "artikel teilen", "beitrag teilen", "diesen artikel teilen", "teilen sie dies mit", "teile dies",
+		"drucken", "artikel drucken", "kommentare", "kommentar", "kommentare schreiben", "kommentar schreiben",
+		"kommentar verfassen", "keine kommentare", "kommentare sind geschlossen", "keine kommentare kommentare sind geschlossen",
+		"ähnliche beiträge", "ähnliche artikel", "verwandte artikel", "verwandte beiträge", "weitere artikel",
+		"weitere beiträge", "mehr zum thema", "auch interessant", "das könnte sie auch interessieren",
+		"das könnte dich auch interessieren", "lesen sie auch", "lies auch", "zum weiterlesen", "weiterlesen",
+		"mehr lesen", "schon gelesen", "neueste artikel", "neueste beiträge", "neueste kommentare", "beliebte artikel",
+		"beliebte beiträge", "meistgelesen", "meistgelesene artikel", "impressum", "datenschutz", "datenschutzerklärung",
+		"newsletter abonnieren", "zum newsletter anmelden", "jetzt anmelden", "nach oben", "zurück nach oben",
+		"anzeige", "werbung", "externer inhalt", "bild anzeigen", "bild schließen", "bild anzeigen bild schließen",
+		"weitere informationen", "videos zum thema", "schlagworte", "schlagwörter", "kategorie", "kategorien",
+		"veröffentlichung", "mehr kolumnen", "bloggern gefällt das", "gefällt mir", "gefällt mir wird geladen",
+		"abonnieren kommentare zum post atom", "zum inhalt springen", "suche", "menü", "startseite",
+		// fr
+		"partager", "partager cet article", "partager sur facebook", "partager sur twitter", "imprimer",
+		"commentaires", "commentaire", "laisser un commentaire", "lire aussi", "à lire aussi", "lire la suite",
+		"voir aussi", "articles similaires", "articles liés", "sur le même sujet", "publicité", "mentions légales",
+		"s'abonner", "abonnez vous", "haut de page", "inscription à publier les commentaires atom",
+		// es / pt
+		"compartir", "compartir en facebook", "compartir en twitter", "comentarios", "comentario", "deja un comentario",
+		"deja tu comentario", "lee también", "lea también", "ver también", "vea también", "te puede interesar",
+		"también te puede interesar", "contenido relacionado", "noticias relacionadas", "artículos relacionados",
+		"temas", "publicidad", "etiquetas", "más noticias", "lo más leído", "compartilhe", "compartilhar",
+		"comentários", "leia também", "veja também", "publicidade", "notícias relacionadas", "mais lidas",
+		// it / pl / nl
+		"condividi", "commenti", "leggi anche", "pubblicità", "articoli correlati", "czytaj też", "czytaj także",
+		"zobacz też", "zobacz także", "komentarze", "udostępnij", "reklama", "polecamy", "delen", "reacties",
+		"lees ook", "advertentie", "gerelateerde artikelen",
 	} {
 		exactBoiler[normLine(s)] = true
 	}
@@ -43,7 +81,11 @@ func init() {
 
 var (
 	// reLead matches short lines that introduce links or page furniture.
-	reLead = regexp.MustCompile(`(?i)^((see also|see more|read also|also read|also see|read more|read next|more reading|related( articles?| stories| posts| content| coverage| reading| news)?|recommended( reading| for you)?|you (may|might) also (like|be interested in)|more (from|on|about)\b[^.!?:]*)\s*(:|\||»|›|>|–|—|-|\s)|(watch|listen|video|photos?|gallery|don'?t miss|must read|trending|popular|also|most read[^:]*|filed under|tagged( with)?|tags|categories|topics|explore further)\s*(:|\||»|›))\s*\S`)
+	reLead = regexp.MustCompile(`(?i)^((see also|see more|read also|also read|also see|read more|read next|more reading|related( articles?| stories| posts| content| coverage| reading| news)?|recommended( reading| for you)?|you (may|might) also (like|be interested in)|more (from|on|about)\b[^.!?:]*)\s*(:|\||»|›|>|–|—|-|\s)|(watch|listen|video|photos?|gallery|don'?t miss|must read|trending|popular|also|most read[^:]*|filed under|tagged( with)?|tags|categories|topics|explore further)\s*(:|\||»|›)|(lesen sie (auch|hier|mehr)|lies auch|auch interessant|mehr zum thema|mehr dazu|siehe auch|zum weiterlesen|weiterlesen|schlagworte|kategorien?|themen|czytaj (też|także|również)|zobacz (też|także|również)|vea también|lea también|lee también|ver también|te puede interesar|leia também|veja também|saiba mais|lire aussi|à lire aussi|voir aussi|leggi anche|lees ook|etiquetas|temas)\s*(:|\||»|›))\s*\S`)
+	// reMoreLead matches short German/Spanish/French "more …" headings over link lists
+	// ("Weitere Beiträge aus der Kolumne:", "Lesen Sie auch die folgenden Beiträge:",
+	// "Weitere aktuelle Themen aus der Arbeitswelt", "Más sobre …").
+	reMoreLead = regexp.MustCompile(`(?i)^((weitere|mehr|más|plus d[e'’])\s[^.!?]{0,55}:|lesen sie (auch|hier|mehr)\b[^.!?]{0,50}:?|(weitere|mehr|neue|aktuelle)( aktuelle| neue)? (beiträge|artikel|themen|news|nachrichten|videos|fotos|bilder|tipps|tourentipps|infos|kolumnen)\b[^.!?]{0,50}|mehr zum thema\b[^.!?]{0,40}|más (sobre|noticias de)\s[^.!?]{0,40})$`)
 	// reReadingTime matches "5 min read", "Reading time: 3 minutes", "Tempo de leitura: 1 minuto".
 	reReadingTime = regexp.MustCompile(`(?i)^((reading time|read time|tempo de leitura|tiempo de lectura|temps de lecture|lesezeit)\s*:?\s*\d+\s*\p{L}*|\d+\s*(min|mins|minutes?|minutos?)( read| de lectura| de leitura)?)\.?$`)
 	// reContact matches an e-mail address or a social handle; with reContactW (a contact
@@ -54,18 +96,20 @@ var (
 	reContact  = regexp.MustCompile(`(?i)([\w.+-]+@[\w-]+\.[\w.]+|(^|\s)@\w{2,})`)
 	reContactW = regexp.MustCompile(`(?i)\b(reached|reach (him|her|them|me|us)|(contact|follow|e-?mail|write to|message|dm) (him|her|them|me|us)\b|follow us|tips? (to|at)\b|have a tip|(e-?mail|mail|contact|kontakt|twitter|tel|telefon|phone)( an| to| at)?\s*:)`)
 	// reCTA matches end-of-article appeals.
-	reCTA = regexp.MustCompile(`(?i)^(if you (enjoyed|liked|found) this (article|post|story|piece)|did you (enjoy|like) this|support (our|independent) journalism|become a (member|subscriber|patron)|we have a proposition for you)`)
+	reCTA = regexp.MustCompile(`(?i)^(if you (enjoyed|liked|found) this (article|post|story|piece)|did you (enjoy|like) this|support (our|independent) journalism|become a (member|subscriber|patron)|we have a proposition for you|(unterstütze|unterstützen sie) (uns|unser\w*)|gefällt (dir|ihnen) (unser|dieser|der) [^?]{1,40}\?|(der |dieser )?(artikel|beitrag) (hat (dir|ihnen) )?gefallen\?|hazte (miembro|socio)|apoya (nuestro|el) periodismo|soutenez (notre|le) journalisme)`)
 	// reClickToTweet is a social-plugin suffix glued to quotes.
 	reClickToTweet = regexp.MustCompile(`(?i)\s*click to tweet\s*$`)
 	// reEmailNotice etc. are comment-form furniture.
-	reCommentForm = regexp.MustCompile(`(?i)^(your email address will not be published|required fields are marked|save my name, email|you must be logged in to post|notify me of (new|follow-up) (comments|posts)|this site uses akismet|comments are closed|be the first to comment|join the conversation|\d+ (comments?|responses?|replies)$|leave a (reply|comment)\b)`)
+	reCommentForm = regexp.MustCompile(`(?i)^(your email address will not be published|required fields are marked|save my name, email|you must be logged in to post|notify me of (new|follow-up) (comments|posts)|this site uses akismet|comments are closed|be the first to comment|join the conversation|\d+ (comments?|responses?|replies)$|leave a (reply|comment)\b|(keine )?kommentare sind geschlossen|kommentar (schreiben|verfassen|hinterlassen)|\d+ (kommentare?|antworten|reaktionen)( zu|$)|(sie müssen|du musst) (eingeloggt|angemeldet) sein|.{0,80}(müssen sie|musst du) (eingeloggt|angemeldet) sein|eingeloggt sein,? um kommentare|ihre e-mail-adresse wird nicht veröffentlicht|%?\d* ?bloggern gefällt das|laisser un commentaire|votre adresse (e-mail|de messagerie) ne sera pas publiée|\d+ (commentaires?|réponses?)$|deja (un|tu) comentario|tu dirección de correo electrónico no será publicada|\d+ (comentarios?|comentários?|commenti|komentarz[ey]?|reacties)$)`)
 	// reSocial matches share/follow/subscribe call-to-action lines.
-	reSocial = regexp.MustCompile(`(?i)^(share|follow|subscribe|sign up|like us|join us|connect with us|get (the|our)|download (the|our))\b.{0,120}\b(facebook|twitter|x\.com|whatsapp|linkedin|telegram|newsletters?|instagram|youtube|tiktok|app|inbox|email|updates|alerts|podcast)\b`)
-	reUsOur  = regexp.MustCompile(`(?i)\b(us|our)\b`)
+	reSocial = regexp.MustCompile(`(?i)^(share|follow|subscribe|sign up|like us|join us|connect with us|get (the|our)|download (the|our)|folge|folgen sie|abonniere|abonnieren sie|melde dich|teile|teilen sie|s[ií]guenos|suscr[ií]bete|[úu]nete|suivez-nous|abonnez-vous|inscrivez-vous|siga-nos|inscreva-se|seguici|iscriviti|obserwuj|subskrybuj|zapisz si[ęe]|volg ons|schrijf je in)\b.{0,120}\b(facebook|twitter|x\.com|whatsapp|linkedin|telegram|newsletters?|instagram|youtube|tiktok|app|inbox|email|e-mail|updates|alerts|podcast|kanal|canal|cha[iî]ne)\b`)
+	// reUsOur: the call to action is the site's own ("us", "our", "uns", "nuestro", "nous", …;
+	// the Spanish/French/Portuguese "follow us" verbs carry it themselves).
+	reUsOur = regexp.MustCompile(`(?i)\b(us|our|uns|unser\w*|nuestr[oa]s?|s[ií]guenos|nous|notre|nos|siga-nos|nossa|nosso|seguici|nostr[oaie]|nasz\w*|ons|onze)\b`)
 	// reCopyright matches copyright/rights lines.
 	reCopyright = regexp.MustCompile(`(?i)^((copyright|©|\(c\))\s*(\d{4}|[a-z])|.{0,80}\ball rights reserved\b)`)
 	// rePhotoCredit matches lines that are only a photo credit.
-	rePhotoCredit = regexp.MustCompile(`(?i)^(photo|image|foto|picture|credit|photograph|imagen|bild|illustration)s?( credit)?\s*[:/|]\s*\S.{0,100}$`)
+	rePhotoCredit = regexp.MustCompile(`(?i)^(photo|image|foto|picture|credit|photograph|imagen|bild|illustration|beitragsbild|titelbild|vorschaubild|bildquelle|bildnachweis|fotonachweis|fotocredit|cr[ée]dits? photos?|cr[ée]dito|zdj[eę]cie|fot\.)s?( credit)?\s*[:/|]\s*\S.{0,100}$`)
 	// reCaptionTail matches a caption ending in a picture credit: "(Image: Reuters)",
 	// "(Photo: Reuters).", "(EFE / EPA / MIKHAIL METZEL / SPUTNIK)", "[Getty Images]".
 	reCaptionTail = regexp.MustCompile(`(?i)[(\[]\s*((photo|image|foto|picture|credit|photograph|imagen|file photo|getty images|illustration)s?\b[^)\]]{0,120}|[^)\]]{1,60}\s/\s[^)\]]{1,120})[)\]]\s*\.?$`)
@@ -127,6 +171,13 @@ func init() {
 		"about the author", "comments", "post navigation", "share this", "share this article",
 		"most read", "most popular", "trending", "top stories", "latest news", "your email address will not be published",
 		"tags", "filed under", "more from this section", "more on this story",
+		"ähnliche beiträge", "ähnliche artikel", "verwandte artikel", "weitere artikel", "weitere beiträge",
+		"das könnte sie auch interessieren", "das könnte dich auch interessieren", "auch interessant", "mehr zum thema",
+		"neueste artikel", "kommentare", "teilen sie dies mit", "schon gelesen", "lesen sie auch", "zum weiterlesen",
+		"über den autor", "über die autorin", "artikel teilen", "à lire aussi", "lire aussi", "sur le même sujet",
+		"articles similaires", "commentaires", "contenido relacionado", "noticias relacionadas", "te puede interesar",
+		"comentarios", "leia também", "notícias relacionadas", "comentários", "articoli correlati", "leggi anche",
+		"commenti", "czytaj też", "zobacz też", "komentarze", "lees ook", "gerelateerde artikelen", "reacties",
 	} {
 		tailMarkers[normLine(s)] = true
 	}
@@ -146,6 +197,9 @@ func lineVerdict(line string) string {
 	}
 	l := utf8.RuneCountInString(line)
 	if l <= 200 && reLead.MatchString(line) {
+		return "related-link"
+	}
+	if l <= 70 && reMoreLead.MatchString(line) {
 		return "related-link"
 	}
 	if l <= 300 && reCommentForm.MatchString(line) {
