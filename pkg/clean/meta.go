@@ -2,6 +2,8 @@ package clean
 
 import (
 	"encoding/json"
+	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -34,6 +36,10 @@ type ldArticle struct {
 // readMeta walks doc once (bounded by maxDepth) collecting metadata.
 func readMeta(doc *html.Node, maxDepth int, pageURL string) *pageMeta {
 	pm := &pageMeta{meta: map[string]string{}, links: map[string]bool{}}
+	page, err := url.Parse(pageURL)
+	if err != nil || page.Host == "" {
+		page = nil
+	}
 	var lds []string
 	var walk func(n *html.Node, depth int)
 	walk = func(n *html.Node, depth int) {
@@ -74,7 +80,7 @@ func readMeta(doc *html.Node, maxDepth int, pageURL string) *pageMeta {
 			case atom.Style, atom.Svg:
 				return
 			case atom.A:
-				if len(pm.links) < 5000 && sameSiteLink(pageURL, attr(n, "href")) {
+				if len(pm.links) < 5000 && sameSiteLink(pageURL, page, attr(n, "href")) {
 					var sb strings.Builder
 					innerText(n, &sb, 0)
 					if k := normLine(sb.String()); strings.Count(k, " ") >= 2 {
@@ -351,10 +357,22 @@ func innerText(n *html.Node, sb *strings.Builder, depth int) {
 // sameSiteLink reports whether href points into the page's own site (relative, or same
 // registrable domain): such anchors are navigation and related-article links, unlike
 // outbound links (sources, products) that articles legitimately put on their own line.
-func sameSiteLink(pageURL, href string) bool {
+// Links to a part of the page itself (a table of contents repeats the page's own headings)
+// and to files (a PDF or a picture offered for download) are not navigation either.
+func sameSiteLink(pageURL string, page *url.URL, href string) bool {
 	href = strings.TrimSpace(href)
 	if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(strings.ToLower(href), "javascript:") || strings.HasPrefix(strings.ToLower(href), "mailto:") {
 		return false
+	}
+	if page != nil {
+		if h, err := page.Parse(href); err == nil {
+			if h.Fragment != "" && h.Host == page.Host && strings.TrimSuffix(h.Path, "/") == strings.TrimSuffix(page.Path, "/") {
+				return false
+			}
+			if fileExt[strings.ToLower(path.Ext(h.Path))] {
+				return false
+			}
+		}
 	}
 	if !strings.Contains(href, "//") {
 		return true
@@ -367,3 +385,8 @@ func sameSiteLink(pageURL, href string) bool {
 	}
 	return article.SameSite(pageURL, href)
 }
+
+// fileExt are extensions of downloads, not pages.
+var fileExt = map[string]bool{".pdf": true, ".doc": true, ".docx": true, ".xls": true, ".xlsx": true, ".ppt": true,
+	".pptx": true, ".odt": true, ".zip": true, ".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true,
+	".mp3": true, ".mp4": true, ".epub": true}
