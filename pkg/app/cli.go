@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/newsflow/newsflow/pkg/article"
-	"github.com/newsflow/newsflow/pkg/bus"
-	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/clean"
 	"github.com/newsflow/newsflow/pkg/cli"
 	"github.com/newsflow/newsflow/pkg/dlq"
@@ -313,104 +310,6 @@ func setupCommand(getenv func(string) string) *cobra.Command {
 	}
 	esFlag(cmd.Flags(), &es, getenv)
 	return cmd
-}
-
-func replayCommand(getenv func(string) string) *cobra.Command {
-	var from, natsURL string
-	cmd := &cobra.Command{
-		Use:   "replay --from <RFC3339|duration>",
-		Short: "re-enrich retained news.clean messages (after an enricher upgrade)",
-		Long: "Re-enriches the news.clean messages retained in JetStream since --from and publishes them to\n" +
-			"news.enriched; the indexer replaces the older documents (newer enrichment version).",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			start, err := parseFrom(from, time.Now())
-			if err != nil {
-				return cli.UsageError("%v", err)
-			}
-			return replay(cmd.Context(), cmd.OutOrStdout(), natsURL, start)
-		},
-	}
-	cmd.Flags().StringVar(&from, "from", "", "start time: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now (24h)")
-	cmd.Flags().StringVar(&natsURL, "nats", envOr(getenv, "NEWSFLOW_NATS_URL", "nats://127.0.0.1:4223"), "NATS URL; the all-in-one's embedded server listens on 4223 (NEWSFLOW_NATS_URL)")
-	_ = cmd.MarkFlagRequired("from")
-	return cmd
-}
-
-// replay re-enriches news.clean messages retained in JetStream since start and publishes
-// them to news.enriched.
-func replay(ctx context.Context, out io.Writer, natsURL string, start time.Time) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	b, err := natsbus.New(ctx, natsbus.Config{URL: natsURL, ConnectName: "newsflow-replay"}, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	en, err := enrich.New(enrich.Config{}, zap.NewNop(), nil)
-	if err != nil {
-		return err
-	}
-	js := b.JetStream()
-	stream := natsbus.StreamName("NEWSFLOW", article.SubjectClean)
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return err
-	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{article.SubjectClean}, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
-	if err != nil {
-		return err
-	}
-	total := info.State.Msgs
-	var done, failed uint64
-	bar := func(final bool) {
-		pct := 0.0
-		if total > 0 {
-			pct = float64(done) / float64(total)
-		}
-		n := int(pct * 30)
-		fmt.Fprintf(out, "\rreplay [%s%s] %d re-enriched, %d failed", strings.Repeat("#", n), strings.Repeat(".", 30-n), done, failed)
-		if final {
-			fmt.Fprintln(out)
-		}
-	}
-	for {
-		fctx, fcancel := context.WithTimeout(ctx, 3*time.Second)
-		m, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
-		fcancel()
-		_ = fctx
-		if err != nil { // no more retained messages
-			bar(true)
-			return nil
-		}
-		env, err := article.Decode(m.Data())
-		if err != nil || env.Clean == nil {
-			failed++
-			continue
-		}
-		e, err := en.Enrich(ctx, env.ID, env.Clean)
-		if err != nil {
-			failed++
-			continue
-		}
-		data, err := article.Encode(&article.Envelope{ID: env.ID, Stage: article.StageEnriched, Enriched: e})
-		if err != nil {
-			failed++
-			continue
-		}
-		// A replay must not be swallowed by publish dedup of the original enriched message.
-		if err := b.Publish(ctx, article.SubjectEnriched, bus.Outgoing{Key: env.ID + "-replay-" + time.Now().UTC().Format("20060102T150405"), Data: data}); err != nil {
-			return err
-		}
-		done++
-		if done%10 == 0 {
-			bar(false)
-		}
-	}
 }
 
 func parseFrom(s string, now time.Time) (time.Time, error) {
