@@ -108,7 +108,7 @@ CHAOS_SHORT_FLAGS ?=
 test-chaos-short: build stack-up
 	$(CLUSTER) up nats
 	@rm -rf $(CURDIR)/.stack/logs/chaos-short; $(STACK_ENV); cd pkg && $(GO) run ./cmd/chaos --backend nats --bin ../bin --cluster-script ../deploy/local/cluster.sh \
-	  --es-url $$NEWSFLOW_ES_URL --cleanup --articles 300 --duration 2m --fault-every 8s --burst 24 \
+	  --es-url $$NEWSFLOW_ES_URL --cleanup --articles 300 --duration 2m --fault-every 8s --burst 24 --drain-limit 5m \
 	  --faults kill-stage,restart-stages,nats-meta-leader,nats-stream-leader,hang-nats,restart-nats \
 	  --out $(CURDIR)/.stack/logs/chaos-short $(CHAOS_SHORT_FLAGS)
 

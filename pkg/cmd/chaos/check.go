@@ -220,7 +220,7 @@ func check(ctx context.Context, r *result, farm *newsfarm.Farm, loadEnd time.Tim
 
 	r.BusRedeliveries = -1
 	if nb, ok := b.(*natsbus.Bus); ok {
-		n, err := natsRedeliveries(ctx, nb)
+		n, err := natsRedeliveries(ctx, nb, "NEWSFLOW")
 		if err != nil {
 			r.Errors = append(r.Errors, err.Error())
 		}
@@ -419,13 +419,13 @@ func fmtOffset(d time.Duration) string {
 // natsRedeliveries sums, over every durable consumer of the newsflow streams, the deliveries
 // it made (consumer sequence) minus the last stream message it delivered: the streams are fresh
 // per run and dense, so the difference is the number of redeliveries.
-func natsRedeliveries(ctx context.Context, nb *natsbus.Bus) (int64, error) {
+func natsRedeliveries(ctx context.Context, nb *natsbus.Bus, prefix string) (int64, error) {
 	js := nb.JetStream()
 	var n int64
 	names := js.StreamNames(ctx)
 	var streams []string
 	for s := range names.Name() {
-		if strings.HasPrefix(s, "NEWSFLOW_") {
+		if strings.HasPrefix(s, prefix+"_") {
 			streams = append(streams, s)
 		}
 	}
