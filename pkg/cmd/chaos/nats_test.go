@@ -34,15 +34,26 @@ func TestNATSRedeliveries(t *testing.T) {
 	}
 	defer b.Close()
 	js := b.JetStream()
-	subject := "chaostest.redeliveries"
-	defer func() { _ = js.DeleteStream(context.Background(), natsbus.StreamName(prefix, subject)) }()
+	subject, dlqSubject := "chaostest.redeliveries."+prefix, "chaostest.dlq."+prefix // no overlap with other streams
+	defer func() {
+		for _, s := range []string{subject, dlqSubject} {
+			_ = js.DeleteStream(context.Background(), natsbus.StreamName(prefix, s))
+		}
+	}()
+
+	// published before the group exists: the durable starts from the stream's first message
+	for i := range 3 {
+		if err := b.Publish(ctx, subject, bus.Outgoing{Key: fmt.Sprintf("k%d", i), Data: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var mu sync.Mutex
 	acked, nacked := 0, false
 	cctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- b.Consume(cctx, subject, bus.ConsumeOptions{Group: "chaos-test", Stage: "test"},
+		done <- b.Consume(cctx, subject, bus.ConsumeOptions{Group: "chaos-test", Stage: "test", DLQSubject: dlqSubject},
 			func(ctx context.Context, m bus.Message) error {
 				mu.Lock()
 				defer mu.Unlock()
@@ -54,11 +65,6 @@ func TestNATSRedeliveries(t *testing.T) {
 				return nil
 			})
 	}()
-	for i := range 3 {
-		if err := b.Publish(ctx, subject, bus.Outgoing{Key: fmt.Sprintf("k%d", i), Data: []byte("x")}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for {
 		mu.Lock()
 		n := acked
@@ -67,6 +73,8 @@ func TestNATSRedeliveries(t *testing.T) {
 			break
 		}
 		select {
+		case err := <-done:
+			t.Fatalf("consume ended after %d of 3 acked: %v", n, err)
 		case <-ctx.Done():
 			t.Fatalf("acked %d of 3", n)
 		case <-time.After(100 * time.Millisecond):
