@@ -3,11 +3,13 @@ package deploycheck
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +89,68 @@ func ParseCompose(b []byte) (*Compose, error) {
 		return nil, fmt.Errorf("deploycheck: compose: no services")
 	}
 	return &c, nil
+}
+
+// MergeCompose applies an override file to base as `docker compose -f base -f over` does for
+// the fields the checks read: environment and depends_on entries are merged (the override
+// wins), profiles are joined, a set image replaces the base's. A service of over that base
+// lacks is an error: an override file here only adjusts the base's services.
+func MergeCompose(base, over *Compose) (*Compose, error) {
+	out := &Compose{Services: map[string]ComposeService{}, Volumes: map[string]any{}}
+	for k, v := range base.Volumes {
+		out.Volumes[k] = v
+	}
+	for k, v := range over.Volumes {
+		out.Volumes[k] = v
+	}
+	for name, s := range base.Services {
+		s.Environment = maps.Clone(s.Environment)
+		s.DependsOn = maps.Clone(s.DependsOn)
+		s.Profiles = append([]string(nil), s.Profiles...)
+		out.Services[name] = s
+	}
+	for name, o := range over.Services {
+		s, ok := out.Services[name]
+		if !ok {
+			return nil, fmt.Errorf("deploycheck: compose override: service %q is not in the base file", name)
+		}
+		if o.Image != "" {
+			s.Image = o.Image
+		}
+		for k, v := range o.Environment {
+			if s.Environment == nil {
+				s.Environment = map[string]any{}
+			}
+			s.Environment[k] = v
+		}
+		for k, v := range o.DependsOn {
+			if s.DependsOn == nil {
+				s.DependsOn = map[string]DependsOn{}
+			}
+			s.DependsOn[k] = v
+		}
+		for _, p := range o.Profiles {
+			if !slices.Contains(s.Profiles, p) {
+				s.Profiles = append(s.Profiles, p)
+			}
+		}
+		out.Services[name] = s
+	}
+	return out, nil
+}
+
+// Enabled reports whether the service starts with the given COMPOSE_PROFILES: a service
+// without profiles always does, else one of its profiles must be active.
+func (s ComposeService) Enabled(active ...string) bool {
+	if len(s.Profiles) == 0 {
+		return true
+	}
+	for _, p := range s.Profiles {
+		if slices.Contains(active, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // EnvString returns an environment value as a string (YAML numbers and booleans included).
