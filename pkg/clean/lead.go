@@ -59,6 +59,9 @@ func recoverLead(doc *html.Node, paras []string, descs []string, maxDepth int) s
 		}
 	}
 	for _, p := range page {
+		if len(p) < 100 {
+			continue // neither a first body paragraph (>= 100 runes) nor a standfirst (>= 150)
+		}
 		np := normLine(p)
 		if first[np] {
 			return "" // the extracted body starts before any printed copy of the description
@@ -67,7 +70,7 @@ func recoverLead(doc *html.Node, paras []string, descs []string, maxDepth int) s
 			continue
 		}
 		if utf8.RuneCountInString(p) < minLeadRunes*3 || sentenceCount(p) < 2 {
-			return "" // a one-line dek is a subtitle, like the headline, not body text
+			return "" // a short dek is a subtitle, like the headline, not body text
 		}
 		return p
 	}
