@@ -590,10 +590,11 @@ func (d *SpikeDetector) thresholds(st *termState, b int64) []uint16 {
 		return st.thr
 	}
 	nW := len(d.cfg.Windows)
-	if cap(st.thr) < len(d.spike)*nW {
-		st.thr = make([]uint16, len(d.spike)*nW)
+	n := len(d.spike) * nW
+	if cap(st.thr) < 2*n {
+		st.thr = make([]uint16, 2*n)
 	}
-	st.thr = st.thr[:len(d.spike)*nW]
+	st.thr = st.thr[:2*n]
 	fresh := d.freshNow(st, b)
 	for _, r := range d.spike {
 		for wi, w := range d.cfg.Windows {
@@ -610,6 +611,17 @@ func (d *SpikeDetector) thresholds(st *termState, b int64) []uint16 {
 				c = math.MaxUint16
 			}
 			st.thr[r.spikeIdx*nW+wi] = uint16(c)
+			cc := math.MaxUint16
+			if r.Threshold == 0 && r.ChangeScore > 0 && !fresh {
+				if mu, c2, ok := d.changeModel(st, b, w); ok {
+					floor := max(minC, int(math.Ceil(d.cfg.ExitRatio*d.expected(st, b, w))))
+					cc = nbMinFiringCount(mu, c2, floor, r.ChangeRatio, r.ChangeScore*d.changeCal(st, wi))
+				}
+			}
+			if cc > math.MaxUint16 {
+				cc = math.MaxUint16
+			}
+			st.thr[n+r.spikeIdx*nW+wi] = uint16(cc)
 		}
 	}
 	st.thrB, st.thrGen = b, d.gen
@@ -643,18 +655,29 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 		if r.Threshold > 0 {
 			w := r.windowBuckets(d.cfg.Bucket)
 			if c := st.windowSum(b, w); c >= r.Threshold && !d.busy(r, key, b, c, w) {
-				d.fire(r, key, st, b, w, c, t)
+				d.fire(r, key, st, b, w, c, t, false)
 			}
 			continue
 		}
+		if r.RiseScore > 0 && st.disp != nil && float64(st.disp.Rise) >= r.RiseScore && !d.freshNow(st, b) {
+			w := min(ringBuckets, d.maxWin)
+			if c := st.windowSum(b, w); c >= r.MinCount && float64(c) >= d.cfg.ExitRatio*d.expected(st, b, w) && !d.busy(r, key, b, c, w) {
+				d.fireRise(r, key, st, b, w, c, t)
+				continue
+			}
+		}
 		for wi, w := range d.cfg.Windows {
-			if wi >= len(counts) || counts[wi] < int(thr[r.spikeIdx*nW+wi]) {
+			if wi >= len(counts) {
+				continue
+			}
+			seasonal := counts[wi] >= int(thr[r.spikeIdx*nW+wi])
+			if !seasonal && counts[wi] < int(thr[len(d.spike)*nW+r.spikeIdx*nW+wi]) {
 				continue
 			}
 			if d.busy(r, key, b, counts[wi], w) {
 				continue
 			}
-			d.fire(r, key, st, b, w, counts[wi], t)
+			d.fire(r, key, st, b, w, counts[wi], t, !seasonal)
 			break
 		}
 	}
@@ -742,13 +765,16 @@ func shortDur(d time.Duration) string {
 	return d.String()
 }
 
-func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time) {
+func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time, change bool) {
 	ruleType := r.Type
 	fresh := d.freshNow(st, b)
 	if fresh && r.Type == RuleSpike && r.NewTerms != nil && *r.NewTerms {
 		ruleType = KindNewTerm
 	}
 	reason, lambda, score := d.explain(st, b, w, c, r.MinScore)
+	if st.disp != nil {
+		st.disp.Rise, st.disp.RiseFrom = 0, b+1
+	}
 	start := b - int64(w) + 1
 	ep := &episode{RuleID: r.ID, RuleType: ruleType, TermKey: key, Start: start, FiredB: b,
 		LastActive: b, LastUpdate: b, Peak: c, PeakScore: score, Window: w,
@@ -763,6 +789,8 @@ func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c 
 	case ruleType == KindNewTerm:
 		reason = fmt.Sprintf("new term %s %q: never seen before %s, now %d mentions in %s (new-term floor %d); score %.1f vs a %.2f/h prior",
 			st.kind, st.display, d.timeOf(st.created).Format(time.RFC3339), c, shortDur(win), r.NewTermMinCount, score, d.cfg.MinLevelPerHour)
+	case change:
+		reason = d.explainChange(st, b, w, c, r)
 	default:
 		reason += fmt.Sprintf("; floors ≥%d mentions, ≥%.1f×; syndicated copies counted once", r.MinCount, r.MinRatio)
 	}
@@ -935,6 +963,9 @@ func (d *SpikeDetector) evalEpisode(k string, ep *episode, cb int64, at time.Tim
 			shortDur(time.Duration(ep.Window)*d.cfg.Bucket))
 		d.emit(ep, st, StatusResolved, ep.RuleType, cb, ep.Window, float64(c), l, nbScore(c, l, d.c2(st, d.windowIndex(ep.Window), l)), reason, at)
 		ep.Resolved = true
+		if st.disp != nil { // a burst that has ended is no evidence of a rise to come
+			st.disp.Rise, st.disp.RiseFrom = 0, cb+1
+		}
 		ep.Until = cb + int64(r.Cooldown.D()/d.cfg.Bucket)
 		ep.Forget = cb + int64(d.cfg.RefireWithin/d.cfg.Bucket)
 	}

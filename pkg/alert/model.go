@@ -38,6 +38,14 @@ type termProfile struct {
 // (non-overlapping) windows, N how many windows it has seen.
 type dispersion struct {
 	A, B, Q, N [8]float32
+	// CA, CB are the change test's ratio-estimator sums of the short-term c² (around the
+	// term's recent rate; change.go), CQ the running 99.9th percentile of its change scores.
+	CA, CB, CQ [8]float32
+	// Rise is the term's CUSUM of the rise test (log10 likelihood ratio of a rate RiseRatio ×
+	// expected against 1 × expected, summed over 15-minute blocks, floored at 0); RiseFrom is the
+	// bucket where it last left 0.
+	Rise     float32
+	RiseFrom int64
 }
 
 // Score calibration. Even a negative binomial fitted by moments has thinner tails than real
@@ -207,6 +215,10 @@ func (d *SpikeDetector) dispUpdate(st *termState, e int64) {
 		kg := float32(1 - float64(w)/(dispMemoryBuckets*100))
 		d.dispG.A[wi] = d.dispG.A[wi]*kg + float32(num)
 		d.dispG.B[wi] = d.dispG.B[wi]*kg + float32(den)
+		d.changeUpdate(st, e, w, wi, k, kg)
+	}
+	if (e+1)%riseBlock == 0 && st.disp != nil {
+		d.riseUpdate(st, e)
 	}
 }
 
@@ -282,7 +294,8 @@ func (p *dispersion) sane() *dispersion {
 		return nil
 	}
 	for i := range p.A {
-		if !finite32(p.A[i]) || !finite32(p.B[i]) || p.B[i] < 0 || !finite32(p.Q[i]) || p.Q[i] < 0 || p.Q[i] > 300 || !finite32(p.N[i]) || p.N[i] < 0 {
+		if !finite32(p.A[i]) || !finite32(p.B[i]) || p.B[i] < 0 || !finite32(p.Q[i]) || p.Q[i] < 0 || p.Q[i] > 300 || !finite32(p.N[i]) || p.N[i] < 0 ||
+			!finite32(p.CA[i]) || !finite32(p.CB[i]) || p.CB[i] < 0 || !finite32(p.CQ[i]) || p.CQ[i] < 0 || p.CQ[i] > 300 || !finite32(p.Rise) || p.Rise < 0 {
 			return &dispersion{}
 		}
 	}

@@ -93,9 +93,19 @@ type Rule struct {
 	Disabled bool     `yaml:"disabled,omitempty"`
 	Kinds    []string `yaml:"kinds,omitempty"`
 
-	MinCount        int      `yaml:"min_count,omitempty"`
-	MinRatio        float64  `yaml:"min_ratio,omitempty"`
-	MinScore        float64  `yaml:"min_score,omitempty"`
+	MinCount int     `yaml:"min_count,omitempty"`
+	MinRatio float64 `yaml:"min_ratio,omitempty"`
+	MinScore float64 `yaml:"min_score,omitempty"`
+	// ChangeScore enables the change test of a spike rule (0: off): a window also fires when
+	// its count is this improbable (−log10 tail probability) given the term's own rate over the
+	// rest of the last hour, seasonally adjusted, and at least ChangeRatio times that rate.
+	ChangeScore float64 `yaml:"change_score,omitempty"`
+	// RiseScore enables the rise test (0: off): a term fires when the evidence for a sustained
+	// rise to RiseRatio × its usual rate, accumulated over 15-minute blocks (CUSUM, log10
+	// likelihood ratio), reaches this.
+	RiseScore float64 `yaml:"rise_score,omitempty"`
+	// ChangeRatio is the change test's floor on count / recent-rate expectation [3].
+	ChangeRatio     float64  `yaml:"change_ratio,omitempty"`
 	Cooldown        Duration `yaml:"cooldown,omitempty"`
 	StillEvery      Duration `yaml:"still_every,omitempty"`
 	NewTerms        *bool    `yaml:"new_terms,omitempty"`
@@ -135,6 +145,9 @@ func (r Rule) WithDefaults() Rule {
 		}
 		if r.MinScore == 0 {
 			r.MinScore = 6.5
+		}
+		if r.ChangeScore > 0 && r.ChangeRatio == 0 {
+			r.ChangeRatio = 3
 		}
 		if r.Cooldown == 0 {
 			r.Cooldown = Duration(30 * time.Minute)
@@ -200,6 +213,15 @@ func (r Rule) Validate() error {
 		}
 		if !finite(r.MinScore) || r.MinScore <= 0 || r.MinScore > 300 {
 			return bad("min_score must be in (0, 300] (got %v)", r.MinScore)
+		}
+		if !finite(r.ChangeScore) || r.ChangeScore < 0 || r.ChangeScore > 300 {
+			return bad("change_score must be in [0, 300] (0: no change test; got %v)", r.ChangeScore)
+		}
+		if !finite(r.RiseScore) || r.RiseScore < 0 || r.RiseScore > 300 {
+			return bad("rise_score must be in [0, 300] (0: no rise test; got %v)", r.RiseScore)
+		}
+		if r.ChangeScore > 0 && (!finite(r.ChangeRatio) || r.ChangeRatio < 1) {
+			return bad("change_ratio must be >= 1 (got %v)", r.ChangeRatio)
 		}
 		if r.Cooldown < 0 || r.StillEvery < 0 {
 			return bad("cooldown and still_every must not be negative")

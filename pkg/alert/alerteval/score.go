@@ -154,12 +154,19 @@ type Options struct {
 	Tune func(*alert.Rule)
 }
 
-// DefaultRules are the rules the eval runs: newsflow's spike detector with defaults (adjusted
-// by opt.Tune), and the ElastAlert2-style baseline (query_key = term, timeframe 10m,
+// DefaultRules are the rules the eval runs: newsflow's shipped spike rule (the first enabled
+// spike rule of alert.DefaultRules, adjusted by opt.Tune), and the ElastAlert2-style baseline (query_key = term, timeframe 10m,
 // spike_height 3, threshold_cur 10, alert_on_new_data) — the usual way such a rule is
 // configured for "≥3× and ≥10".
 func DefaultRules(opt Options) (ours, baseline alert.Rule) {
-	ours = alert.Rule{ID: "newsflow", Type: alert.RuleSpike}
+	ours = alert.Rule{Type: alert.RuleSpike}
+	for _, r := range alert.DefaultRules() {
+		if r.Type == alert.RuleSpike && !r.Disabled {
+			ours = r
+			break
+		}
+	}
+	ours.ID = "newsflow"
 	if opt.Tune != nil {
 		opt.Tune(&ours)
 	}

@@ -24,6 +24,9 @@ func main() {
 	minScore := flag.Float64("min-score", 0, "override the spike rule's min_score")
 	minCount := flag.Int("min-count", 0, "override the spike rule's min_count")
 	minRatio := flag.Float64("min-ratio", 0, "override the spike rule's min_ratio")
+	changeScore := flag.Float64("change-score", 0, "override the spike rule's change_score (negative: change test off)")
+	riseScore := flag.Float64("rise-score", 0, "override the spike rule's rise_score (negative: rise test off)")
+	changeRatio := flag.Float64("change-ratio", 0, "override the spike rule's change_ratio")
 	grid := flag.Bool("grid", true, "also try a grid of ElastAlert2 configurations")
 	windows := flag.String("windows", "", "override detector windows in buckets, e.g. 1,2,5,15,60")
 	newTermMin := flag.Int("new-term-min", 0, "override new_term_min_count")
@@ -63,6 +66,23 @@ func main() {
 		}
 		if *newTermMin > 0 {
 			r.NewTermMinCount = *newTermMin
+		}
+		switch {
+		case *changeScore > 0:
+			r.ChangeScore = *changeScore
+		case *changeScore < 0:
+			r.ChangeScore = 0
+		}
+		switch {
+		case *riseScore > 0:
+			r.RiseScore = *riseScore
+		case *riseScore < 0:
+			r.RiseScore = 0
+		}
+		if *changeRatio > 0 {
+			r.ChangeRatio = *changeRatio
+		} else if r.ChangeScore > 0 && r.ChangeRatio == 0 {
+			r.ChangeRatio = 3
 		}
 	}
 	if *realDir != "" {
