@@ -1,113 +1,53 @@
 // Package stages wires each pipeline stage's logic (pkg/clean, pkg/enrich, ...) onto a
-// service.Runtime and a bus. The separate services (services/<name>) and the all-in-one
-// (services/newsflow) call the same Add* functions; only the wiring around them differs.
+// service.Runtime and a bus. Each stage has its own package (pkg/stages/fetcher, cleaner,
+// enricher, indexer, alerter) over pkg/stages/kit, so that a service binary links only its
+// stage; this package gathers them under their former names for the all-in-one
+// (services/newsflow, pkg/app) and the tests, which run every stage.
 package stages
 
 import (
-	"context"
-	"fmt"
-	"time"
-
-	"github.com/newsflow/newsflow/pkg/article"
-	"github.com/newsflow/newsflow/pkg/bus"
-	"github.com/newsflow/newsflow/pkg/clean"
-	"github.com/newsflow/newsflow/pkg/service"
-	"go.uber.org/zap"
+	"github.com/newsflow/newsflow/pkg/stages/alerter"
+	"github.com/newsflow/newsflow/pkg/stages/cleaner"
+	"github.com/newsflow/newsflow/pkg/stages/enricher"
+	"github.com/newsflow/newsflow/pkg/stages/esclient"
+	"github.com/newsflow/newsflow/pkg/stages/fetcher"
+	"github.com/newsflow/newsflow/pkg/stages/indexer"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
-// Common holds what every stage gets: the runtime (logger, metrics, actors), the bus and a
-// state directory for snapshots.
-type Common struct {
-	RT    *service.Runtime
-	Bus   bus.Bus
-	State service.StateDir
-}
+// The shared kit and each stage's types.
+type (
+	Common        = kit.Common
+	Service       = kit.Service
+	Configure     = kit.Configure
+	FetcherConfig = fetcher.FetcherConfig
+	CleanerConfig = cleaner.CleanerConfig
+	IndexerConfig = indexer.IndexerConfig
+	AlerterConfig = alerter.AlerterConfig
+)
 
-func (c Common) log(stage string) *zap.Logger { return c.RT.Log.Named(stage) }
-
-// CleanerConfig configures the cleaner stage.
-type CleanerConfig struct {
-	Clean        clean.Config
-	SaveInterval time.Duration // how often template/dedup state is snapshotted (default 1m)
-	// SharedState: every replica applies the same log of observations, so all learn the same
-	// templates and find the same duplicates (NEWSFLOW_CLEAN_SHARED_STATE, default true).
-	SharedState bool
-	StateLog    string // subject/topic of that log (NEWSFLOW_CLEAN_STATE_LOG)
-}
-
-// CleanerConfigFromEnv reads NEWSFLOW_CLEAN_* variables.
-func CleanerConfigFromEnv(e *service.Env) CleanerConfig {
-	c := CleanerConfig{Clean: clean.DefaultConfig()}
-	c.Clean.Languages = e.List("NEWSFLOW_CLEAN_LANGUAGES", c.Clean.Languages)
-	c.Clean.MinTextRunes = e.Int("NEWSFLOW_CLEAN_MIN_TEXT_RUNES", c.Clean.MinTextRunes)
-	c.Clean.Timeout = e.Duration("NEWSFLOW_CLEAN_TIMEOUT", c.Clean.Timeout)
-	c.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
-	c.SharedState = e.Bool("NEWSFLOW_CLEAN_SHARED_STATE", true)
-	c.StateLog = e.String("NEWSFLOW_CLEAN_STATE_LOG", "newsflow.cleaner.state")
-	return c
-}
-
-// CleanProcess is the cleaner's ProcessFunc: raw → clean, keyed by the article ID of the
-// page's own canonical URL (DESIGN.md), which may differ from the fetcher's.
-func CleanProcess(c *clean.Cleaner) service.ProcessFunc {
-	return func(ctx context.Context, in *article.Envelope) ([]service.Output, error) {
-		if in.Stage != article.StageRaw {
-			return nil, bus.Permanentf("cleaner: %s: unexpected stage %q", in.ID, in.Stage)
-		}
-		out, err := c.Clean(ctx, in.ID, in.Raw)
-		if err != nil {
-			return nil, fmt.Errorf("cleaner: clean %s: %w", in.ID, err)
-		}
-		id := in.ID
-		if out.CanonicalURL != "" {
-			id = article.IDFromCanonical(out.CanonicalURL)
-		}
-		return []service.Output{{Subject: article.SubjectClean, Envelope: &article.Envelope{ID: id, Stage: article.StageClean, Clean: out}}}, nil
-	}
-}
-
-// AddCleaner builds the cleaner, restores its learned state and adds its consumer.
-func AddCleaner(c Common, cfg CleanerConfig) (*clean.Cleaner, error) {
-	log := c.log("cleaner")
-	cl, err := clean.New(cfg.Clean, log, c.RT.Reg)
-	if err != nil {
-		return nil, fmt.Errorf("cleaner: %w", err)
-	}
-	if cfg.SaveInterval <= 0 {
-		cfg.SaveInterval = time.Minute
-	}
-	shared := false
-	if cfg.SharedState && (cl.Template != nil || cl.Dedup != nil) {
-		if shared, err = addSharedCleanerState(c, cfg, cl, log); err != nil {
-			return nil, err
-		}
-	}
-	if cl.Template != nil && !shared {
-		restore(c, log, "cleaner-template.snap", cl.Template.Restore)
-		c.RT.PersistEvery(c.State, "cleaner-template.snap", cfg.SaveInterval, cl.Template.Snapshot)
-	}
-	if cl.Dedup != nil && !shared {
-		restore(c, log, "cleaner-dedup.snap", cl.Dedup.Restore)
-		c.RT.PersistEvery(c.State, "cleaner-dedup.snap", cfg.SaveInterval, cl.Dedup.Snapshot)
-	}
-	m := service.NewStageMetrics("cleaner", c.RT.Reg)
-	h := service.StageHandler("cleaner", c.Bus, CleanProcess(cl), log, m)
-	c.RT.Consume(c.Bus, article.SubjectRaw, c.RT.Cfg.ConsumeOptions("cleaner"), h)
-	return cl, nil
-}
-
-func restore(c Common, log *zap.Logger, name string, fn func([]byte) error) {
-	b, err := c.State.Load(name)
-	if err != nil {
-		log.Warn("state not loaded", zap.String("name", name), zap.Error(err))
-		return
-	}
-	if b == nil {
-		return
-	}
-	if err := fn(b); err != nil {
-		log.Warn("state not restored, starting fresh", zap.String("name", name), zap.Error(err))
-		return
-	}
-	log.Info("state restored", zap.String("name", name), zap.Int("bytes", len(b)))
-}
+// The single-stage services and each stage's functions.
+var (
+	Main                  = kit.Main
+	NewESClient           = esclient.New
+	FetcherConfigFromEnv  = fetcher.FetcherConfigFromEnv
+	AddFetcher            = fetcher.AddFetcher
+	SubmitConsumeOptions  = fetcher.SubmitConsumeOptions
+	FetcherService        = fetcher.Service
+	CleanerConfigFromEnv  = cleaner.CleanerConfigFromEnv
+	CleanProcess          = cleaner.CleanProcess
+	AddCleaner            = cleaner.AddCleaner
+	CleanerService        = cleaner.Service
+	EnricherConfigFromEnv = enricher.EnricherConfigFromEnv
+	EnrichProcess         = enricher.EnrichProcess
+	AddEnricher           = enricher.AddEnricher
+	EnricherService       = enricher.Service
+	IndexerConfigFromEnv  = indexer.IndexerConfigFromEnv
+	AddIndexer            = indexer.AddIndexer
+	IndexerSubcommands    = indexer.IndexerSubcommands
+	SetupIndex            = indexer.SetupIndex
+	IndexerService        = indexer.Service
+	AlerterConfigFromEnv  = alerter.AlerterConfigFromEnv
+	AddAlerter            = alerter.AddAlerter
+	AlerterService        = alerter.Service
+)

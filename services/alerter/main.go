@@ -5,9 +5,10 @@ package main
 import (
 	"os"
 
-	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/newsflow/newsflow/pkg/stages/alerter"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 func main() {
-	os.Exit(stages.Main(stages.AlerterService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(kit.Main(alerter.Service, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

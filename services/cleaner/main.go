@@ -6,7 +6,8 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/newsflow/newsflow/pkg/stages/cleaner"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 func main() {
@@ -15,5 +16,5 @@ func main() {
 		// pages/s for a few MB of heap (see pkg/clean/README.md).
 		debug.SetGCPercent(200)
 	}
-	os.Exit(stages.Main(stages.CleanerService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(kit.Main(cleaner.Service, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -6,9 +6,10 @@ package main
 import (
 	"os"
 
-	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/newsflow/newsflow/pkg/stages/enricher"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 func main() {
-	os.Exit(stages.Main(stages.EnricherService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(kit.Main(enricher.Service, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -7,9 +7,10 @@ package main
 import (
 	"os"
 
-	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/newsflow/newsflow/pkg/stages/fetcher"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 func main() {
-	os.Exit(stages.Main(stages.FetcherService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(kit.Main(fetcher.Service, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -6,9 +6,10 @@ package main
 import (
 	"os"
 
-	"github.com/newsflow/newsflow/pkg/stages"
+	"github.com/newsflow/newsflow/pkg/stages/indexer"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 func main() {
-	os.Exit(stages.Main(stages.IndexerService, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(kit.Main(indexer.Service, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -1,4 +1,6 @@
-package stages
+// Package enricher wires the enricher stage onto a runtime and a bus: the services/enricher binary
+// (kit.Main(enricher.Service, ...)) and the all-in-one (through pkg/stages) use it.
+package enricher
 
 import (
 	"context"
@@ -9,6 +11,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/enrich"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 )
 
 // EnricherConfigFromEnv reads NEWSFLOW_ENRICH_* variables.
@@ -38,8 +41,8 @@ func EnrichProcess(en *enrich.Enricher) service.ProcessFunc {
 }
 
 // AddEnricher builds the enricher and adds its consumer of news.clean.
-func AddEnricher(c Common, cfg enrich.Config) (*enrich.Enricher, error) {
-	log := c.log("enricher")
+func AddEnricher(c kit.Common, cfg enrich.Config) (*enrich.Enricher, error) {
+	log := c.Log("enricher")
 	en, err := enrich.New(cfg, log, c.RT.Reg)
 	if err != nil {
 		return nil, fmt.Errorf("enricher: %w", err)
@@ -48,4 +51,12 @@ func AddEnricher(c Common, cfg enrich.Config) (*enrich.Enricher, error) {
 	h := service.StageHandler("enricher", c.Bus, EnrichProcess(en), log, m)
 	c.RT.Consume(c.Bus, article.SubjectClean, c.RT.Cfg.ConsumeOptions("enricher"), h)
 	return en, nil
+}
+
+// Service is the enricher binary, services/enricher: kit.Main(enricher.Service, ...).
+var Service = kit.Service{
+	Name:      "enricher",
+	Short:     "enricher consumes news.clean, adds entities, keywords, tone, quotes, places and dates, and publishes news.enriched",
+	Settings:  "NEWSFLOW_ENRICH_ALIASES, NEWSFLOW_ENRICH_MAX_KEYWORDS",
+	Configure: kit.Wire(kit.EnvOnly(EnricherConfigFromEnv), 0, kit.NoCtx(AddEnricher)),
 }

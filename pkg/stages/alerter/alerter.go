@@ -1,4 +1,6 @@
-package stages
+// Package alerter wires the alerter stage onto a runtime and a bus: the services/alerter binary
+// (kit.Main(alerter.Service, ...)) and the all-in-one (through pkg/stages) use it.
+package alerter
 
 import (
 	"context"
@@ -12,6 +14,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 	"go.uber.org/zap"
 )
 
@@ -93,12 +96,12 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 // the state. At start the snapshot is restored and the log replayed (alert.OpenDeltaLog); after
 // a crash the unacked articles are redelivered and the restored dedup memory counts those the
 // log already holds zero times.
-func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
+func AddAlerter(c kit.Common, cfg AlerterConfig) (*alert.Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg.Checkpoint = cfg.Checkpoint.WithDefaults()
-	log := c.log("alerter")
+	log := c.Log("alerter")
 	var rules []alert.Rule
 	if cfg.RulesFile != "" {
 		var err error
@@ -197,4 +200,12 @@ func AddAlerter(c Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		_ = ck.Close(context.Background())
 	})
 	return a, nil
+}
+
+// Service is the alerter binary, services/alerter: kit.Main(alerter.Service, ...).
+var Service = kit.Service{
+	Name:      "alerter",
+	Short:     "alerter consumes news.enriched, detects keyword and entity spikes and publishes news.alerts (and webhooks)",
+	Settings:  "NEWSFLOW_ALERT_* (rules, webhooks, shards, checkpoints)",
+	Configure: kit.Wire(kit.EnvOnly(AlerterConfigFromEnv), 0, kit.NoCtx(AddAlerter)),
 }

@@ -1,18 +1,22 @@
-package stages
+// Package indexer wires the indexer stage onto a runtime and a bus: the services/indexer binary
+// (kit.Main(indexer.Service, ...)) and the all-in-one (through pkg/stages) use it.
+package indexer
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/cli"
 	"github.com/newsflow/newsflow/pkg/index"
 	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages/esclient"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
 
@@ -41,88 +45,20 @@ func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
 	return c
 }
 
-// NewESClient builds the official client for url (or sec.CloudID) with the credentials and
-// TLS settings of sec (it refuses servers that are not Elasticsearch).
-func NewESClient(url string, sec service.ESSecurity) (*elasticsearch.Client, error) {
-	return newESClient(url, sec, nil)
-}
-
-// newESClient is NewESClient over tr (nil: a clone of http.DefaultTransport).
-func newESClient(url string, sec service.ESSecurity, tr *http.Transport) (*elasticsearch.Client, error) {
-	if tr == nil {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	secrets := append(redact.Credentials(url), service.Security{ES: sec}.Secrets()...)
-	cfg := elasticsearch.Config{
-		MaxRetries:             2,
-		Transport:              tr,
-		APIKey:                 sec.EncodedAPIKey(),
-		Username:               sec.Username,
-		Password:               sec.Password,
-		CloudID:                sec.CloudID,
-		CertificateFingerprint: sec.NormalizedFingerprint(),
-	}
-	if sec.CloudID == "" {
-		cfg.Addresses = []string{url}
-	}
-	if sec.CAFingerprint == "" && (sec.TLS.CAFile != "" || sec.TLS.CertFile != "" || sec.TLS.ServerName != "") {
-		tc, err := sec.TLS.Config()
-		if err != nil {
-			return nil, &service.ConnError{Server: "elasticsearch " + esWhere(url, sec), Mechanism: sec.Describe(), What: "TLS settings", Err: err}
-		}
-		tr.TLSClientConfig = tc
-	}
-	es, err := elasticsearch.NewClient(cfg)
-	if err != nil {
-		return nil, redact.Error(fmt.Errorf("elasticsearch client for %s: %w", esWhere(url, sec), err), secrets...)
-	}
-	return es, nil
-}
-
-// esWhere names the Elasticsearch newsflow talks to: the URL (redacted) or the Cloud ID's
-// deployment name.
-func esWhere(url string, sec service.ESSecurity) string {
-	if sec.CloudID != "" {
-		name, _, _ := strings.Cut(sec.CloudID, ":")
-		return "cloud " + name
-	}
-	return redact.URL(url)
-}
-
-// checkESAuth asks Elasticsearch who the client is: rejected credentials (401/403), an
-// untrusted certificate or a failed handshake return a *service.ConnError (a configuration
-// error: the service exits 2); a server that does not answer returns nil (set-up retries).
-func checkESAuth(ctx context.Context, es *elasticsearch.Client, url string, sec service.ESSecurity) error {
-	server := "elasticsearch " + esWhere(url, sec)
-	res, err := es.Info(es.Info.WithContext(ctx))
-	if err != nil {
-		return service.ConnFailure(server, sec.Describe(), err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-		what := "credentials rejected"
-		if sec.APIKey == "" && sec.Username == "" {
-			what = "credentials required"
-		}
-		return &service.ConnError{Server: server, Mechanism: sec.Describe(), What: fmt.Sprintf("%s (HTTP %d)", what, res.StatusCode), Err: errors.New(res.Status())}
-	}
-	return nil
-}
-
 // AddIndexer installs the templates (retrying until Elasticsearch answers or ctx ends) and
 // adds consumers for news.enriched and news.alerts. On stop the bulk in flight is flushed
 // after the consumers drained.
-func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexer, error) {
-	log := c.log("indexer")
+func AddIndexer(ctx context.Context, c kit.Common, cfg IndexerConfig) (*index.Indexer, error) {
+	log := c.Log("indexer")
 	// The client's own transport, so its idle connections close when the stage stops.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	sec := c.RT.Cfg.Security.ES
-	es, err := newESClient(cfg.ESURL, sec, tr)
+	es, err := esclient.NewOver(cfg.ESURL, sec, tr)
 	if err != nil {
 		return nil, err
 	}
 	secrets := append(redact.Credentials(cfg.ESURL), c.RT.Cfg.Security.Secrets()...)
-	if err := checkESAuth(ctx, es, cfg.ESURL, sec); err != nil {
+	if err := esclient.CheckAuth(ctx, es, cfg.ESURL, sec); err != nil {
 		tr.CloseIdleConnections()
 		return nil, redact.Error(err, secrets...)
 	}
@@ -138,7 +74,7 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 		if attempt >= 30 || ctx.Err() != nil {
 			_ = ix.Close(context.Background()) // stops the bulk indexer's workers
 			tr.CloseIdleConnections()
-			return nil, redact.Error(fmt.Errorf("indexer: install templates at %s: %w", esWhere(cfg.ESURL, sec), err), secrets...)
+			return nil, redact.Error(fmt.Errorf("indexer: install templates at %s: %w", esclient.Where(cfg.ESURL, sec), err), secrets...)
 		}
 		log.Warn("elasticsearch not ready, retrying template setup", zap.Error(err))
 		select {
@@ -149,14 +85,14 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	c.RT.AddReadyCheck(func(ctx context.Context) error {
 		res, err := es.Ping(es.Ping.WithContext(ctx))
 		if err != nil {
-			if ce := service.ConnFailure("elasticsearch "+esWhere(cfg.ESURL, sec), sec.Describe(), err); ce != nil {
+			if ce := service.ConnFailure("elasticsearch "+esclient.Where(cfg.ESURL, sec), sec.Describe(), err); ce != nil {
 				err = ce
 			}
 			return redact.Error(fmt.Errorf("elasticsearch: %w", err), secrets...)
 		}
 		res.Body.Close()
 		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-			return fmt.Errorf("elasticsearch %s: credentials rejected (HTTP %d) with %s", esWhere(cfg.ESURL, sec), res.StatusCode, sec.Describe())
+			return fmt.Errorf("elasticsearch %s: credentials rejected (HTTP %d) with %s", esclient.Where(cfg.ESURL, sec), res.StatusCode, sec.Describe())
 		}
 		return nil
 	})
@@ -187,4 +123,51 @@ func AddIndexer(ctx context.Context, c Common, cfg IndexerConfig) (*index.Indexe
 	})
 	c.RT.Consume(c.Bus, article.SubjectAlerts, alertOpts, service.CountedHandler(ix.Handler(alertOpts), m))
 	return ix, nil
+}
+
+// Service is the indexer binary, services/indexer: kit.Main(indexer.Service, ...).
+var Service = kit.Service{
+	Name:        "indexer",
+	Short:       "indexer consumes news.enriched and news.alerts and writes them to Elasticsearch",
+	Settings:    "NEWSFLOW_ES_URL, NEWSFLOW_INDEX_*",
+	Configure:   kit.Wire(func(cfg service.Config, e *service.Env) IndexerConfig { return IndexerConfigFromEnv(e, cfg.ESURL) }, 90*time.Second, AddIndexer),
+	Subcommands: IndexerSubcommands,
+}
+
+// IndexerSubcommands is the indexer's `setup`: install the index templates and exit.
+func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
+	return []*cobra.Command{{
+		Use:   "setup",
+		Short: "install the Elasticsearch index templates (NEWSFLOW_ES_URL, NEWSFLOW_INDEX_*) and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e := &service.Env{Get: getenv}
+			names, err := SetupIndex(e, e.String("NEWSFLOW_ES_URL", service.DefaultConfig("indexer").ESURL))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "templates installed (read aliases %s, %s)\n", names.ArticlesAlias(), names.AlertsAlias())
+			return nil
+		},
+	}}
+}
+
+// SetupIndex installs the index templates configured by NEWSFLOW_INDEX_* on the
+// Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
+func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
+	cfg := IndexerConfigFromEnv(e, esURL)
+	sec := service.LoadSecurity(e)
+	if err := errors.Join(e.Err(), sec.Validate()); err != nil {
+		return index.Names{}, cli.ConfigError(err)
+	}
+	es, err := esclient.New(esURL, sec.ES)
+	if err != nil {
+		return index.Names{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
+		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), append(redact.Credentials(esURL), sec.Secrets()...)...)
+	}
+	return cfg.Index.Setup.Names, nil
 }

@@ -1,4 +1,6 @@
-package stages
+// Package fetcher wires the fetcher stage onto a runtime and a bus: the services/fetcher binary
+// (kit.Main(fetcher.Service, ...)) and the all-in-one (through pkg/stages) use it.
+package fetcher
 
 import (
 	"context"
@@ -15,6 +17,8 @@ import (
 	"github.com/newsflow/newsflow/pkg/fetch"
 	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages/esclient"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
 	"go.uber.org/zap"
 )
 
@@ -77,8 +81,8 @@ func FetcherConfigFromEnv(e *service.Env, natsURL string) FetcherConfig {
 // and the consumer of news.submit that fetches them: the durable group
 // "newsflow-fetcher-submit" shared by all fetcher replicas, dead letters marked stage
 // "fetcher". js may be nil; then a connection to cfg.StateNATSURL is made.
-func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.JetStream) (*fetch.Fetcher, error) {
-	log := c.log("fetcher")
+func AddFetcher(ctx context.Context, c kit.Common, cfg FetcherConfig, js jetstream.JetStream) (*fetch.Fetcher, error) {
+	log := c.Log("fetcher")
 	sources := cfg.Sources
 	if cfg.SourcesFile != "" {
 		s, err := fetch.LoadSources(cfg.SourcesFile)
@@ -146,17 +150,17 @@ func AddFetcher(ctx context.Context, c Common, cfg FetcherConfig, js jetstream.J
 
 // fetcherESStore opens the fetcher's state indices on NEWSFLOW_ES_URL with the service's
 // Elasticsearch credentials; rejected credentials are a configuration error (exit 2).
-func fetcherESStore(ctx context.Context, c Common, cfg FetcherConfig) (*fetch.ESStore, error) {
+func fetcherESStore(ctx context.Context, c kit.Common, cfg FetcherConfig) (*fetch.ESStore, error) {
 	sec := c.RT.Cfg.Security.ES
 	// The client's own transport, so its idle connections close when the stage stops.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	c.RT.OnStop(tr.CloseIdleConnections)
-	es, err := newESClient(c.RT.Cfg.ESURL, sec, tr)
+	es, err := esclient.NewOver(c.RT.Cfg.ESURL, sec, tr)
 	if err != nil {
 		tr.CloseIdleConnections()
 		return nil, err
 	}
-	if err := checkESAuth(ctx, es, c.RT.Cfg.ESURL, sec); err != nil {
+	if err := esclient.CheckAuth(ctx, es, c.RT.Cfg.ESURL, sec); err != nil {
 		return nil, err
 	}
 	prefix := cfg.StateIndex
@@ -166,7 +170,7 @@ func fetcherESStore(ctx context.Context, c Common, cfg FetcherConfig) (*fetch.ES
 	s, err := fetch.NewESStore(ctx, es, fetch.ESConfig{StateIndex: prefix + "-state", SeenIndex: prefix + "-seen"})
 	if err != nil {
 		secrets := append(redact.Credentials(c.RT.Cfg.ESURL), c.RT.Cfg.Security.Secrets()...)
-		return nil, redact.Error(fmt.Errorf("fetcher: state store on elasticsearch %s: %w", esWhere(c.RT.Cfg.ESURL, sec), err), secrets...)
+		return nil, redact.Error(fmt.Errorf("fetcher: state store on elasticsearch %s: %w", esclient.Where(c.RT.Cfg.ESURL, sec), err), secrets...)
 	}
 	return s, nil
 }
@@ -187,3 +191,15 @@ func SubmitConsumeOptions(cfg service.Config) bus.ConsumeOptions {
 
 // storeTimeout bounds the store setup.
 const storeTimeout = 30 * time.Second
+
+// Service is the fetcher binary, services/fetcher: kit.Main(fetcher.Service, ...).
+var Service = kit.Service{
+	Name:      "fetcher",
+	Short:     "fetcher polls the configured feeds and sitemaps, publishes new articles to news.raw and serves POST /v1/urls",
+	Settings:  "NEWSFLOW_SOURCES, NEWSFLOW_FETCH_* (pkg/fetch/README.md)",
+	Configure: kit.Wire(func(cfg service.Config, e *service.Env) FetcherConfig { return FetcherConfigFromEnv(e, cfg.NATSURL) }, 30*time.Second, addFetcher),
+}
+
+func addFetcher(ctx context.Context, c kit.Common, cfg FetcherConfig) (any, error) {
+	return AddFetcher(ctx, c, cfg, nil)
+}

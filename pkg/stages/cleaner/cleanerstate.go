@@ -1,17 +1,17 @@
-package stages
+package cleaner
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/newsflow/newsflow/pkg/bus/kafkabus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"github.com/newsflow/newsflow/pkg/clean"
 	"github.com/newsflow/newsflow/pkg/clean/replicalog"
 	"github.com/newsflow/newsflow/pkg/service"
+	"github.com/newsflow/newsflow/pkg/stages/kit"
+	"go.uber.org/zap"
 )
 
 // cleanerSnapshot is the state-dir file of a cleaner whose state is shared through the log:
@@ -24,7 +24,7 @@ const cleanerSnapshot = "cleaner-shared.snap"
 // restores the snapshot and adds the actor that applies the log. It returns false when the
 // bus is not one the service opened itself (a wrapped bus, as in tests): the state then
 // stays per replica.
-func addSharedCleanerState(c Common, cfg CleanerConfig, cl *clean.Cleaner, log *zap.Logger) (bool, error) {
+func addSharedCleanerState(c kit.Common, cfg CleanerConfig, cl *clean.Cleaner, log *zap.Logger) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	window := cfg.Clean.Dedup.Window

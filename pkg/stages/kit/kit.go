@@ -1,19 +1,31 @@
-package stages
+// Package kit is what every stage's wiring shares, and no more: Common (runtime, bus, state
+// dir), the Service description of a single-stage binary and Main, its whole main(). It
+// imports no stage logic, so a service binary (services/<name>) links only the stage package
+// it names (pkg/stages/<name>) and that stage's logic, not every stage's.
+package kit
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
+	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/cli"
-	"github.com/newsflow/newsflow/pkg/index"
-	"github.com/newsflow/newsflow/pkg/internal/redact"
 	"github.com/newsflow/newsflow/pkg/service"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
+
+// Common holds what every stage gets: the runtime (logger, metrics, actors), the bus and a
+// state directory for snapshots.
+type Common struct {
+	RT    *service.Runtime
+	Bus   bus.Bus
+	State service.StateDir
+}
+
+// Log is the runtime's logger named for stage.
+func (c Common) Log(stage string) *zap.Logger { return c.RT.Log.Named(stage) }
 
 // Configure reads a stage's own NEWSFLOW_* settings (parse errors are collected in e) and
 // returns the function that wires the stage once the runtime and bus exist.
@@ -100,40 +112,30 @@ func exitCode(err error) int {
 	return cli.ExitFailure
 }
 
-// IndexerSubcommands is the indexer's `setup`: install the index templates and exit.
-func IndexerSubcommands(getenv func(string) string) []*cobra.Command {
-	return []*cobra.Command{{
-		Use:   "setup",
-		Short: "install the Elasticsearch index templates (NEWSFLOW_ES_URL, NEWSFLOW_INDEX_*) and exit",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e := &service.Env{Get: getenv}
-			names, err := SetupIndex(e, e.String("NEWSFLOW_ES_URL", service.DefaultConfig("indexer").ESURL))
-			if err != nil {
-				return err
+// Wire builds a Configure from a stage's env reader and its Add function, which gets a
+// context bounded by setup (none when 0).
+func Wire[C, S any](fromEnv func(service.Config, *service.Env) C, setup time.Duration, add func(context.Context, Common, C) (S, error)) Configure {
+	return func(cfg service.Config, e *service.Env) func(Common) error {
+		c := fromEnv(cfg, e)
+		return func(common Common) error {
+			ctx := context.Background()
+			if setup > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, setup)
+				defer cancel()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "templates installed (read aliases %s, %s)\n", names.ArticlesAlias(), names.AlertsAlias())
-			return nil
-		},
-	}}
+			_, err := add(ctx, common, c)
+			return err
+		}
+	}
 }
 
-// SetupIndex installs the index templates configured by NEWSFLOW_INDEX_* on the
-// Elasticsearch at esURL, after validating the configuration (a cli.ConfigError).
-func SetupIndex(e *service.Env, esURL string) (index.Names, error) {
-	cfg := IndexerConfigFromEnv(e, esURL)
-	sec := service.LoadSecurity(e)
-	if err := errors.Join(e.Err(), sec.Validate()); err != nil {
-		return index.Names{}, cli.ConfigError(err)
-	}
-	es, err := NewESClient(esURL, sec.ES)
-	if err != nil {
-		return index.Names{}, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := index.Setup(ctx, es, cfg.Index.Setup); err != nil {
-		return index.Names{}, redact.Error(fmt.Errorf("install templates on %s: %w", redact.URL(esURL), err), append(redact.Credentials(esURL), sec.Secrets()...)...)
-	}
-	return cfg.Index.Setup.Names, nil
+// EnvOnly adapts an env reader that needs no shared configuration for Wire.
+func EnvOnly[C any](f func(*service.Env) C) func(service.Config, *service.Env) C {
+	return func(_ service.Config, e *service.Env) C { return f(e) }
+}
+
+// NoCtx adapts an Add function that takes no context for Wire.
+func NoCtx[C, S any](f func(Common, C) (S, error)) func(context.Context, Common, C) (S, error) {
+	return func(_ context.Context, c Common, cfg C) (S, error) { return f(c, cfg) }
 }
