@@ -44,7 +44,10 @@ test: stack-up secure-up chromium vet
 	  echo "=== test pkg/bus (alone: its tests restart the brokers)"; LOG_SUFFIX=-bus bash scripts/test-module.sh pkg ./bus/... || exit 1; \
 	  echo "=== test pkg (the rest)"; bash scripts/test-module.sh pkg $$(cd pkg && $(GO) list ./... | grep -v '/pkg/bus') || exit 1; \
 	  for m in $(filter-out pkg,$(MODULES)); do echo "=== test $$m"; bash scripts/test-module.sh $$m || exit 1; done
-	@echo "make test: all modules passed"
+	@echo "=== short chaos run (3-node NATS cluster, faults, exactly-once checker)"
+	@$(MAKE) --no-print-directory test-chaos-short
+	@$(CLUSTER) down nats >/dev/null 2>&1 || true
+	@echo "make test: all modules passed, short chaos run passed"
 
 # test-unit: no servers needed (integration tests skip when their server env var is unset
 # and CI is not set).
