@@ -655,14 +655,14 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 		if r.Threshold > 0 {
 			w := r.windowBuckets(d.cfg.Bucket)
 			if c := st.windowSum(b, w); c >= r.Threshold && !d.busy(r, key, b, c, w) {
-				d.fire(r, key, st, b, w, c, t, false)
+				d.fire(r, key, st, b, w, c, t, testSeasonal)
 			}
 			continue
 		}
 		if r.RiseScore > 0 && st.disp != nil && float64(st.disp.Rise) >= r.RiseScore && !d.freshNow(st, b) {
 			w := min(ringBuckets, d.maxWin)
 			if c := st.windowSum(b, w); c >= r.MinCount && float64(c) >= d.cfg.ExitRatio*d.expected(st, b, w) && !d.busy(r, key, b, c, w) {
-				d.fireRise(r, key, st, b, w, c, t)
+				d.fire(r, key, st, b, w, c, t, testRise)
 				continue
 			}
 		}
@@ -677,7 +677,11 @@ func (d *SpikeDetector) testSpike(key string, st *termState, t time.Time) {
 			if d.busy(r, key, b, counts[wi], w) {
 				continue
 			}
-			d.fire(r, key, st, b, w, counts[wi], t, !seasonal)
+			test := testSeasonal
+			if !seasonal {
+				test = testChange
+			}
+			d.fire(r, key, st, b, w, counts[wi], t, test)
 			break
 		}
 	}
@@ -765,13 +769,31 @@ func shortDur(d time.Duration) string {
 	return d.String()
 }
 
-func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time, change bool) {
+// firingTest is which of a spike rule's tests opened an episode.
+type firingTest uint8
+
+const (
+	testSeasonal firingTest = iota // min_score against the term's weekday × hour usual
+	testChange                     // change_score against its rate over the last hour
+	testRise                       // rise_score: a sustained rise (CUSUM)
+)
+
+func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c int, t time.Time, test firingTest) {
 	ruleType := r.Type
 	fresh := d.freshNow(st, b)
 	if fresh && r.Type == RuleSpike && r.NewTerms != nil && *r.NewTerms {
 		ruleType = KindNewTerm
 	}
-	reason, lambda, score := d.explain(st, b, w, c, r.MinScore)
+	var reason string
+	var lambda, score float64
+	switch test {
+	case testChange:
+		reason, lambda, score = d.explainChange(st, b, w, c, r)
+	case testRise:
+		reason, lambda, score = d.explainRise(st, b, w, c, r)
+	default:
+		reason, lambda, score = d.explain(st, b, w, c, r.MinScore)
+	}
 	if st.disp != nil {
 		st.disp.Rise, st.disp.RiseFrom = 0, b+1
 	}
@@ -789,8 +811,8 @@ func (d *SpikeDetector) fire(r *cRule, key string, st *termState, b int64, w, c 
 	case ruleType == KindNewTerm:
 		reason = fmt.Sprintf("new term %s %q: never seen before %s, now %d mentions in %s (new-term floor %d); score %.1f vs a %.2f/h prior",
 			st.kind, st.display, d.timeOf(st.created).Format(time.RFC3339), c, shortDur(win), r.NewTermMinCount, score, d.cfg.MinLevelPerHour)
-	case change:
-		reason = d.explainChange(st, b, w, c, r)
+	case test != testSeasonal:
+		// explainChange / explainRise wrote the whole reason
 	default:
 		reason += fmt.Sprintf("; floors ≥%d mentions, ≥%.1f×; syndicated copies counted once", r.MinCount, r.MinRatio)
 	}

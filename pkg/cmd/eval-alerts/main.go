@@ -80,9 +80,7 @@ func main() {
 			r.RiseScore = 0
 		}
 		if *changeRatio > 0 {
-			r.ChangeRatio = *changeRatio
-		} else if r.ChangeScore > 0 && r.ChangeRatio == 0 {
-			r.ChangeRatio = 3
+			r.ChangeRatio = *changeRatio // else Rule.WithDefaults
 		}
 	}
 	if *realDir != "" {
