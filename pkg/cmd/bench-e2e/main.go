@@ -36,6 +36,7 @@ import (
 
 type options struct {
 	bin, es, natsURL, work, python string
+	npWARCScript                   string
 	esPID, natsPID                 int
 	pages, backlog, sites          int
 	rates                          []float64
@@ -62,7 +63,8 @@ func main() {
 	flag.StringVar(&rates, "rates", "20,100", "live: publishing rates (stories/s), comma-separated")
 	flag.DurationVar(&o.live, "live", 60*time.Second, "live: how long the farm publishes at each rate")
 	flag.DurationVar(&o.interval, "interval", 5*time.Second, "poll interval of the farm's feeds (sources file)")
-	flag.StringVar(&only, "only", "", "comma-separated subset of: backfill-aio,backfill-services,backlog-aio,backlog-newsplease,live")
+	flag.StringVar(&o.npWARCScript, "newsplease-warc-script", "scripts/bench/newsplease_warc.py", "news-please's Common Crawl mode on the local WARC (backfill-newsplease)")
+	flag.StringVar(&only, "only", "", "comma-separated subset of: backfill-aio,backfill-services,backfill-newsplease,backlog-aio,backlog-newsplease,live")
 	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU and allocation profiles of every newsflow process (NEWSFLOW_PPROF) into this directory")
 	flag.DurationVar(&o.pprofFor, "pprof-for", 30*time.Second, "length of each CPU profile, from the start of the measured run")
 	flag.Parse()
@@ -138,7 +140,7 @@ func run(o options) error {
 		fmt.Fprintf(os.Stderr, "bench-e2e: %s done: %d articles in %s\n", r.run, r.articles, r.wall.Round(100*time.Millisecond))
 		return nil
 	}
-	if o.want("backfill-aio") || o.want("backfill-services") {
+	if o.want("backfill-aio") || o.want("backfill-services") || (o.want("backfill-newsplease") && o.python != "") {
 		warc, want, err := o.backfillWARC()
 		if err != nil {
 			return err
@@ -151,6 +153,11 @@ func run(o options) error {
 		if o.want("backfill-services") && o.natsURL != "" {
 			l := loadavg()
 			r, err := o.backfillServices(warc, want)
+			_ = add(l, r, err)
+		}
+		if o.want("backfill-newsplease") && o.python != "" {
+			l := loadavg()
+			r, err := o.backfillNewsPlease(warc)
 			_ = add(l, r, err)
 		}
 	}
@@ -799,6 +806,10 @@ func printTargets(w io.Writer, rows []row, interval time.Duration) {
 			fmt.Sprintf("backlog searchable sooner than news-please gets it there: %s vs %s — %s", sec(a.wall), sec(n.wall), ok(a.wall < n.wall)))
 	}
 	for _, name := range []string{"backfill, all-in-one", "backfill, separate services"} {
+		if b, n := by[name], by["backfill, news-please (Common Crawl mode)"]; b != nil && n != nil && n.articlesPerCPUSecond > 0 {
+			x := b.articlesPerCPUSecond / n.articlesPerCPUSecond
+			lines = append(lines, fmt.Sprintf("%s ≥ 5× news-please's articles per CPU-second on the same WARC: %.1f× — %s", name, x, ok(x >= 5)))
+		}
 		if b := by[name]; b != nil && b.wall > 0 {
 			v := float64(b.articles) / b.wall.Seconds()
 			lines = append(lines, fmt.Sprintf("%s ≥ 150 articles/s into ES: %.0f/s overall, %.0f/s sustained — %s", name, v, b.sustained, ok(b.sustained >= 150)))
