@@ -219,6 +219,9 @@ func newWordScorer(sc *scanner, opt Options) *wordScorer {
 		tfs = append(tfs, w.tf)
 		ws.maxTF = math.Max(ws.maxTF, w.tf)
 	}
+	// summed in a fixed order: map order made the deviation differ in its last bits from run
+	// to run, which flipped near-tied phrases (same text, different keywords)
+	sort.Float64s(tfs)
 	ws.mean, ws.std = meanStd(tfs)
 	for _, t := range textutil.Tokenize(opt.Title) {
 		ws.titleWords[strings.ToLower(t.Text)] = true
