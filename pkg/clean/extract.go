@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
-	trafilatura "github.com/markusmobius/go-trafilatura"
+	trafilatura "github.com/newsflow/newsflow/pkg/clean/internal/trafilatura"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -146,7 +146,11 @@ func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
 	pm := readMeta(doc, c.cfg.MaxDepth+8, pageURL)
 	ex := &extraction{htmlLang: pm.lang, contentLang: pm.get("content-language", "language", "dc.language"), links: pm.links}
 
-	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8)
+	var skip trafilatura.MetadataParts = trafilatura.MetaLicense // never used
+	if len(pm.ld.Authors) > 0 {
+		skip |= trafilatura.MetaDomAuthor // JSON-LD authors win below: the DOM search is wasted
+	}
+	paras, tm := extractMain(doc, u, c.cfg.MaxDepth+8, skip)
 	if lead := recoverLead(doc, paras, []string{pm.get("og:description"), pm.get("description"), pm.get("twitter:description"), pm.ld.Description}, c.cfg.MaxDepth+8); lead != "" {
 		paras = append([]string{lead}, paras...)
 	}
@@ -206,8 +210,10 @@ func (c *Cleaner) extractHTML(pageURL, body string) (*extraction, error) {
 // trafOptions are the go-trafilatura options the cleaner uses: fallback comparison with
 // go-readability (readeck v2, passed in as a candidate) and DOM distiller, comments excluded,
 // htmldate disabled (the cleaner does its own date arbitration and htmldate's extensive mode
-// dominates the run time).
-func trafOptions(u *url.URL, readabilityNode *html.Node) trafilatura.Options {
+// dominates the run time). The vendored copy (internal/trafilatura, see its PATCHES.md)
+// also skips its language classifier (the cleaner detects the language itself, on a bounded
+// sample) and the metadata parts in skip.
+func trafOptions(u *url.URL, readabilityNode *html.Node, skip trafilatura.MetadataParts) trafilatura.Options {
 	return trafilatura.Options{
 		OriginalURL:     u,
 		EnableFallback:  true,
@@ -216,16 +222,18 @@ func trafOptions(u *url.URL, readabilityNode *html.Node) trafilatura.Options {
 		FallbackCandidates: &trafilatura.FallbackCandidates{
 			Readability: readabilityNode,
 		},
+		SkipLanguage: true,
+		SkipMetadata: skip,
 	}
 }
 
 // extractMain extracts the main text as paragraphs plus trafilatura's metadata.
-func extractMain(doc *html.Node, u *url.URL, maxDepth int) ([]string, trafilatura.Metadata) {
+func extractMain(doc *html.Node, u *url.URL, maxDepth int, skip trafilatura.MetadataParts) ([]string, trafilatura.Metadata) {
 	var rNode *html.Node
 	if a, err := readability.FromDocument(doc, u); err == nil && a.Node != nil {
 		rNode = a.Node
 	}
-	res, err := trafilatura.ExtractDocument(doc, trafOptions(u, rNode))
+	res, err := trafilatura.ExtractDocument(doc, trafOptions(u, rNode, skip))
 	var tParas []string
 	var md trafilatura.Metadata
 	if err == nil && res != nil {
