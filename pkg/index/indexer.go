@@ -308,7 +308,9 @@ func (ix *Indexer) item(env *article.Envelope) (esutil.BulkIndexerItem, error) {
 func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 	opts = opts.Defaults()
 	return func(ctx context.Context, m bus.Message) error {
-		env, err := article.Decode(m.Data())
+		// Paragraphs repeat the text and are not indexed: skipping them is a third faster
+		// (article.BenchmarkDecodeWithout); the document is the same (TestDocFromPartialDecode).
+		env, err := article.DecodeWithout(m.Data(), article.IndexerSkips...)
 		if err != nil {
 			ix.log.Warn("undecodable message, dead-lettering", zap.String("key", m.Key()), zap.Error(err))
 			return bus.Permanent(fmt.Errorf("indexer: decode: %w", err))

@@ -105,10 +105,16 @@ func StageHandler(stage string, pub bus.Publisher, fn ProcessFunc, log *zap.Logg
 // bus.ErrDeferred (it owns the message now) nothing is published, the outcome "deferred" is
 // counted and ErrDeferred is returned so the bus leaves the message unsettled.
 func MessageStageHandler(stage string, pub bus.Publisher, fn MessageProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
+	return MessageStageHandlerSkipping(stage, pub, nil, fn, log, m)
+}
+
+// MessageStageHandlerSkipping is MessageStageHandler decoding the input without the payload
+// members named in skip (article.DecodeWithout), for a stage that reads only part of it.
+func MessageStageHandlerSkipping(stage string, pub bus.Publisher, skip []string, fn MessageProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
 	return func(ctx context.Context, msg bus.Message) error {
 		start := time.Now()
 		defer func() { m.Seconds.Observe(time.Since(start).Seconds()) }()
-		in, err := article.Decode(msg.Data())
+		in, err := article.DecodeWithout(msg.Data(), skip...)
 		if err != nil {
 			m.Messages.WithLabelValues("decode_error").Inc()
 			log.Warn("undecodable message, dead-lettering", zap.String("key", msg.Key()),
