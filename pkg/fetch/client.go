@@ -194,7 +194,7 @@ func newClient(cfg Config) (*client, error) {
 		}
 		g.allow = append(g.allow, p)
 	}
-	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: g.control, Resolver: cfg.resolver}
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: g.control, Resolver: cfg.Resolver}
 	tr := &http.Transport{
 		Proxy:                  nil, // a proxy would bypass the dial-time guard
 		DialContext:            d.DialContext,
@@ -249,7 +249,7 @@ func (c *client) viaProxy(proxy string) (*http.Client, error) {
 	}
 	tr := c.hc.Transport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyURL(pu)
-	tr.DialContext = (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second, Resolver: c.cfg.resolver}).DialContext
+	tr.DialContext = (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second, Resolver: c.cfg.Resolver}).DialContext
 	hc := &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
 	c.proxied[proxy] = hc
 	return hc, nil

@@ -33,8 +33,10 @@ type Config struct {
 	// 5xx, 408/429, network) before the item is published with the feed's own text
 	// (body_source feed_fallback) instead (default DefaultItemAttempts).
 	ItemAttempts int
-	// resolver replaces the system resolver (tests: a loopback DNS server).
-	resolver *net.Resolver
+	// Resolver replaces the system resolver (nil: the system's). Tests point it at a
+	// loopback DNS server so that item links to internet hosts fail the same way (NXDOMAIN)
+	// whether or not the machine can resolve them.
+	Resolver *net.Resolver `json:"-"`
 
 	// JavaScript rendering (sources with `render: js`; see renderer). ChromiumPath is the
 	// browser binary (default: chromium, chromium-browser or google-chrome in PATH, as
@@ -184,7 +186,7 @@ func (c Config) Validate() error {
 // lookup resolves host with the configured resolver (the system's by default), bounded by
 // DialTimeout.
 func (c Config) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
-	res := c.resolver
+	res := c.Resolver
 	if res == nil {
 		res = net.DefaultResolver
 	}

@@ -13,65 +13,8 @@ import (
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/internal/nxdns"
 )
-
-// nxDNS is a DNS server on loopback UDP that answers NXDOMAIN to every query, so tests of
-// unresolvable hosts (under the reserved .invalid TLD) never send a query off the machine.
-type nxDNS struct {
-	pc      net.PacketConn
-	queries atomic.Int64
-}
-
-func newNXDNS(t *testing.T) *nxDNS {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &nxDNS{pc: pc}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, addr, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if n < 12 {
-				continue
-			}
-			d.queries.Add(1)
-			q := buf[:n]
-			end := 12 // end of the question: QNAME labels, then QTYPE and QCLASS
-			for end < n && q[end] != 0 {
-				end += int(q[end]) + 1
-			}
-			end += 5
-			if end > n {
-				continue
-			}
-			resp := append([]byte(nil), q[:end]...)
-			resp[2] = 0x80 | q[2]&0x79 // QR, opcode and RD echoed
-			resp[3] = 0x80 | 3         // RA, RCODE 3 = NXDOMAIN
-			resp[4], resp[5] = 0, 1    // one question
-			for i := 6; i < 12; i++ {  // no answer, authority or additional records
-				resp[i] = 0
-			}
-			_, _ = pc.WriteTo(resp, addr)
-		}
-	}()
-	return d
-}
-
-func (d *nxDNS) resolver() *net.Resolver {
-	addr := d.pc.LocalAddr().String()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var nd net.Dialer
-		return nd.DialContext(ctx, "udp", addr)
-	}}
-}
 
 // attemptMsg is a news.submit delivery with a given attempt number.
 type attemptMsg struct {
@@ -116,17 +59,17 @@ func backoffBefore(n int) time.Duration {
 }
 
 // failureConfig resolves through d (NXDOMAIN for everything) and rechecks NXDOMAIN quickly.
-func failureConfig(d *nxDNS) Config {
+func failureConfig(d *nxdns.Server) Config {
 	cfg := testConfig()
 	cfg.NXDomainRecheck = 100 * time.Millisecond
-	cfg.resolver = d.resolver()
+	cfg.Resolver = d.Resolver()
 	return cfg
 }
 
 // TestPermanentSubmissionFailuresDeadLetterAtOnce: errors that cannot heal are dead-lettered
 // on the first delivery with the reason; the time to the dead letter is logged per case.
 func TestPermanentSubmissionFailuresDeadLetterAtOnce(t *testing.T) {
-	dns := newNXDNS(t)
+	dns := nxdns.Start(t)
 	s := newSite(t)
 	s.extra["/to-file"] = func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
@@ -157,10 +100,10 @@ func TestPermanentSubmissionFailuresDeadLetterAtOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newTestFetcher(t, failureConfig(dns), nil, NewMemStore(), &capture{})
-			before := dns.queries.Load()
+			before := dns.Queries()
 			n, err, handling, total := deliverUntilDeadLetter(t, f, tc.url)
 			t.Logf("time to dead letter: %s after %d attempt(s) (handler %s + backoff %s); dns queries %d; reason: %v",
-				total.Round(time.Millisecond), n, handling.Round(time.Millisecond), backoffBefore(n), dns.queries.Load()-before, err)
+				total.Round(time.Millisecond), n, handling.Round(time.Millisecond), backoffBefore(n), dns.Queries()-before, err)
 			if err == nil || !bus.IsPermanent(err) || n != 1 {
 				t.Fatalf("attempts %d, error %v: want a permanent error on the first attempt", n, err)
 			}
@@ -232,7 +175,7 @@ func TestTransientSubmissionFailuresBackOff(t *testing.T) {
 // (NXDOMAIN confirmed, redirect to file:, 404) and after ItemAttempts polls when it is
 // transient (5xx, timeout); after that no poll fetches it again.
 func TestFeedItemFallsBackToFeedText(t *testing.T) {
-	dns := newNXDNS(t)
+	dns := nxdns.Start(t)
 	s := newSite(t)
 	var pageHits atomic.Int64
 	s.extra["/p/to-file"] = func(w http.ResponseWriter, r *http.Request) {

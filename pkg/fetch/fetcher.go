@@ -915,7 +915,7 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	resp, err := f.client.get(ctx, preq)
 	f.m.fetchSeconds.WithLabelValues("page").Observe(time.Since(t0).Seconds())
 	if err != nil {
-		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
+		raw.ContentType, raw.Body = "text/html", fallbackText(it)
 		raw.Extra["body_source"] = "feed_fallback"
 		raw.Extra["fetch_error"] = err.Error()
 		if transient(err) {
@@ -951,7 +951,7 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 			}
 		}
 	default:
-		raw.ContentType, raw.Body = "text/html", firstNonEmpty(it.Content, it.Description)
+		raw.ContentType, raw.Body = "text/html", fallbackText(it)
 		raw.Extra["body_source"] = "feed_fallback"
 		raw.Extra["fetch_error"] = "page content-type " + mt
 	}

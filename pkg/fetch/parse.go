@@ -235,7 +235,7 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		}
 		item := Item{
 			GUID: strings.TrimSpace(it.GUID), Link: strings.TrimSpace(link), Title: strings.TrimSpace(it.Title),
-			Description: it.Description, Content: it.Content, Categories: it.Categories,
+			Description: firstNonEmpty(it.Description, mediaDescription(it)), Content: it.Content, Categories: it.Categories,
 			Published: it.PublishedParsed, Updated: it.UpdatedParsed, FeedLanguage: strings.TrimSpace(p.Language),
 		}
 		if it.PublishedParsed == nil {
@@ -584,4 +584,24 @@ func Discover(html []byte, pageURL string) []string {
 		out[i] = c.url
 	}
 	return out
+}
+
+// mediaDescription is an item's Media RSS description (<media:description>, alone or in a
+// <media:group>): the only text of video and podcast items (YouTube's feeds), which gofeed
+// leaves among the extensions.
+func mediaDescription(it *gofeed.Item) string {
+	media := it.Extensions["media"]
+	for _, d := range media["description"] {
+		if strings.TrimSpace(d.Value) != "" {
+			return d.Value
+		}
+	}
+	for _, g := range media["group"] {
+		for _, d := range g.Children["description"] {
+			if strings.TrimSpace(d.Value) != "" {
+				return d.Value
+			}
+		}
+	}
+	return ""
 }

@@ -82,6 +82,14 @@ func TestParseFeed(t *testing.T) {
 			}
 		}},
 		{name: "bogus declared encoding", file: "bogus-encoding.xml", wantItems: 1},
+		{name: "media:description is the text of items without one", file: "media-description.xml", wantItems: 2, check: func(t *testing.T, p *Parsed) {
+			if got := p.Items[0].Description; got != "How a ship could find its way without satellites." {
+				t.Errorf("item 0 description from media:group = %q", got)
+			}
+			if got := p.Items[1].Description; got != "The entry's own summary." {
+				t.Errorf("item 1 description = %q, want the entry's summary", got)
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
