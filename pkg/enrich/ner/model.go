@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"sort"
 	"sync"
@@ -25,8 +26,7 @@ type Model struct {
 	first *Model  // first-pass model of a stacked model
 	olex  *OrgLex // company lexicon (FeatOrgLex), names seen in training removed
 	lex   *WordLexicon
-	keys  []uint32 // open addressing; key = row+1, 0 = empty
-	idx   []int32  // weight offset / numLabels for the slot
+	slots []slot // open addressing over the weight rows
 	w     []int16
 	scale float32
 	trans [numLabels][numLabels]float32
@@ -35,6 +35,19 @@ type Model struct {
 	// and Extract (on by default).
 	consistency bool
 	pool        sync.Pool
+	// shareOnce sets shareFirst: whether the first pass of a stacked model
+	// computes exactly this model's features but the document ones
+	// (firstSharesFeatures).
+	shareOnce  sync.Once
+	shareFirst bool
+}
+
+// slot is one entry of the weight table: key = feature row+1 (0 = empty)
+// and the row's weight offset / numLabels, side by side so that a lookup
+// touches one cache line.
+type slot struct {
+	key uint32
+	idx int32
 }
 
 type workspace struct {
@@ -43,6 +56,14 @@ type workspace struct {
 	back  []int8
 	score []float32
 	words []string
+	probe []slot  // emissions: each feature's first probe
+	rows  []int32 // emissions: each feature's weight row, -1 none
+	// a document's first-pass features, kept for the second pass when it
+	// shares them (tagDoc): sentence i's token offsets into base are
+	// baseOff[baseAt[i] : baseAt[i]+len(sentence)+1].
+	base    []uint32
+	baseOff []int32
+	baseAt  []int32
 }
 
 func (m *Model) ws() *workspace {
@@ -54,32 +75,56 @@ func (m *Model) ws() *workspace {
 
 func (m *Model) lookup(row uint32) int32 {
 	key := row + 1
-	mask := uint32(len(m.keys) - 1)
+	mask := uint32(len(m.slots) - 1)
 	for s := (key * 2654435761) & mask; ; s = (s + 1) & mask {
-		k := m.keys[s]
-		if k == key {
-			return m.idx[s]
+		sl := m.slots[s]
+		if sl.key == key {
+			return sl.idx
 		}
-		if k == 0 {
+		if sl.key == 0 {
 			return -1
 		}
 	}
 }
 
-// emissions fills ws.emit (n*numLabels) from ws.f's features.
+// emissions fills ws.emit (n*numLabels) from ws.f's features. It looks the
+// features up in three passes over the sentence (first probes, then the
+// rest of the probes, then the weights) so that the cache misses of one
+// pass do not wait on each other: a hit-or-miss branch right after each
+// load made them serial.
 func (m *Model) emissions(ws *workspace, n int) {
 	if cap(ws.emit) < n*numLabels {
 		ws.emit = make([]float32, n*numLabels)
 	}
 	ws.emit = ws.emit[:n*numLabels]
-	if len(m.keys) == 0 {
+	if len(m.slots) == 0 {
 		clear(ws.emit)
 		return
 	}
+	feats := ws.f.feats[:ws.f.off[n]]
+	if cap(ws.probe) < len(feats) {
+		ws.probe = make([]slot, len(feats))
+		ws.rows = make([]int32, len(feats))
+	}
+	probe, rows := ws.probe[:len(feats)], ws.rows[:len(feats)]
+	slots := m.slots
+	mask := uint32(len(slots) - 1)
+	for k, r := range feats {
+		probe[k] = slots[((r+1)*2654435761)&mask]
+	}
+	for k, r := range feats {
+		switch sl := probe[k]; sl.key {
+		case r + 1:
+			rows[k] = sl.idx
+		case 0:
+			rows[k] = -1
+		default:
+			rows[k] = m.lookup(r)
+		}
+	}
 	for i := 0; i < n; i++ {
 		var acc [numLabels]int32
-		for _, r := range ws.f.feats[ws.f.off[i]:ws.f.off[i+1]] {
-			o := m.lookup(r)
+		for _, o := range rows[ws.f.off[i]:ws.f.off[i+1]] {
 			if o < 0 {
 				continue
 			}
@@ -145,11 +190,16 @@ func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start 
 // and, if conf is non-nil (len(words)*numTypes), each token's probability of
 // every type (O, PER, ORG, LOC, MISC) from its emission scores.
 func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32) {
-	n := len(words)
-	if n == 0 {
+	if len(words) == 0 {
 		return
 	}
 	ws.f.extract(words)
+	m.decode(ws, len(words), out, conf)
+}
+
+// decode tags one sentence of n tokens from the features in ws.f (see
+// tagInto).
+func (m *Model) decode(ws *workspace, n int, out []int, conf []float32) {
 	m.emissions(ws, n)
 	if cap(ws.back) < n*numLabels {
 		ws.back = make([]int8, n*numLabels)
@@ -354,10 +404,10 @@ func (m *Model) writeWeights(w *modelWriter) {
 		row uint32
 		off int32
 	}
-	rows := make([]rw, 0, len(m.idx))
-	for s, k := range m.keys {
-		if k != 0 {
-			rows = append(rows, rw{k - 1, m.idx[s]})
+	rows := make([]rw, 0, len(m.slots))
+	for _, sl := range m.slots {
+		if sl.key != 0 {
+			rows = append(rows, rw{sl.key - 1, sl.idx})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].row < rows[j].row })
@@ -514,6 +564,17 @@ func ReadModel(rd io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("ner: model: %w", err)
 	}
 	m.buildTable(rows)
+	if f := m.first; f != nil {
+		// the passes of a stacked model load equal gazetteers and clusters:
+		// keep one copy (less memory, warmer caches, and firstSharesFeatures
+		// sees pointers equal)
+		if f.gaz != nil && m.gaz != nil && maps.Equal(f.gaz.m, m.gaz.m) {
+			f.gaz = m.gaz
+		}
+		if f.clus != nil && maps.Equal(f.clus, m.clus) {
+			f.clus = m.clus
+		}
+	}
 	return m, nil
 }
 
@@ -677,17 +738,15 @@ func (m *Model) buildTable(rows []uint32) {
 	for size < 2*len(rows)+1 {
 		size <<= 1
 	}
-	m.keys = make([]uint32, size)
-	m.idx = make([]int32, size)
+	m.slots = make([]slot, size)
 	mask := uint32(size - 1)
 	for i, r := range rows {
 		key := r + 1
 		s := (key * 2654435761) & mask
-		for m.keys[s] != 0 {
+		for m.slots[s].key != 0 {
 			s = (s + 1) & mask
 		}
-		m.keys[s] = key
-		m.idx[s] = int32(i)
+		m.slots[s] = slot{key, int32(i)}
 	}
 }
 
@@ -710,7 +769,7 @@ func (m *Model) AddTypeBias(typ string, b float32, firstPass bool) error {
 			return err
 		}
 	}
-	if len(m.keys) == 0 || m.scale == 0 {
+	if len(m.slots) == 0 || m.scale == 0 {
 		return fmt.Errorf("ner: type bias: empty model")
 	}
 	o := m.lookup(finalize(hseed(tBias), m.bits))

@@ -3,6 +3,7 @@ package ner
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"unicode"
 	"unicode/utf8"
 )
@@ -167,9 +168,23 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 		}
 		return
 	}
+	share := m.firstSharesFeatures()
 	fws := m.first.ws()
+	ws.base, ws.baseOff, ws.baseAt = ws.base[:0], ws.baseOff[:0], ws.baseAt[:0]
 	for i, w := range words {
 		m.first.tagInto(fws, w, labs[i], nil)
+		if share {
+			// keep the sentence's features: the second pass's are the same
+			// plus the document ones
+			ws.baseAt = append(ws.baseAt, int32(len(ws.baseOff)))
+			if len(w) > 0 {
+				b := int32(len(ws.base))
+				for _, o := range fws.f.off[:len(w)+1] {
+					ws.baseOff = append(ws.baseOff, b+int32(o))
+				}
+				ws.base = append(ws.base, fws.f.feats...)
+			}
+		}
 	}
 	m.first.pool.Put(fws)
 	ex := docFeatures(words, labs)
@@ -178,10 +193,61 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 		if confs != nil {
 			c = confs[i]
 		}
+		if share {
+			m.tagShared(ws, len(w), ws.baseOff[ws.baseAt[i]:], ex[i], labs[i], c)
+			continue
+		}
 		ws.f.extra, ws.f.extraOff = ex[i].h, ex[i].off
 		m.tagInto(ws, w, labs[i], c)
 	}
 	ws.f.extra, ws.f.extraOff = nil, nil
+}
+
+// tagShared is the second pass's tagInto for a sentence of n tokens whose
+// features the first pass computed (ws.base at the token offsets off): each
+// token's features are its first-pass ones followed by its document ones,
+// exactly what the featurizer would append.
+func (m *Model) tagShared(ws *workspace, n int, off []int32, ex docExtra, out []int, conf []float32) {
+	if n == 0 {
+		return
+	}
+	f := &ws.f
+	f.feats = f.feats[:0]
+	f.off = append(f.off[:0], 0)
+	for t := 0; t < n; t++ {
+		f.feats = append(f.feats, ws.base[off[t]:off[t+1]]...)
+		for _, h := range ex.h[ex.off[t]:ex.off[t+1]] {
+			f.add(h)
+		}
+		f.off = append(f.off, len(f.feats))
+	}
+	m.decode(ws, n, out, conf)
+}
+
+// firstSharesFeatures reports whether m's first pass extracts m's own
+// features but the document ones: the same hash bits, feature templates,
+// gazetteer, word clusters and lexicons. The shipped English model does.
+func (m *Model) firstSharesFeatures() bool {
+	m.shareOnce.Do(func() { m.shareFirst = sameFeaturizer(m.first, m) })
+	return m.shareFirst
+}
+
+// sameFeaturizer reports whether first's featurizer gives exactly second's
+// features when second's document features are left out.
+func sameFeaturizer(first, second *Model) bool {
+	if first == nil || second == nil || first.bits != second.bits || first.feats != second.feats&^FeatStacked || first.lex != second.lex {
+		return false
+	}
+	if (first.gaz == nil) != (second.gaz == nil) || first.gaz != nil && first.gaz != second.gaz && !maps.Equal(first.gaz.m, second.gaz.m) {
+		return false
+	}
+	if (first.clus == nil) != (second.clus == nil) || !maps.Equal(first.clus, second.clus) {
+		return false
+	}
+	if (first.olex == nil) != (second.olex == nil) || first.olex != nil && first.olex != second.olex && !maps.Equal(first.olex.m, second.olex.m) {
+		return false
+	}
+	return true
 }
 
 // TrainStacked trains a two-pass model on documents: a first-pass model on
