@@ -3,9 +3,11 @@ package clean
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Feed text (an item's description or content used as the body, its title, description and
@@ -53,28 +55,101 @@ var feedBlock = map[atom.Atom]bool{
 // an HTML fragment with tags dropped, entities decoded, scripts/styles/media skipped, table
 // cells of a row on one line, and paragraphs (block elements, two <br>) separated by a blank
 // line; single <br> become line breaks.
+//
+// UTF-8 that was read as Latin-1/cp1252 and encoded again ("â€™" for "’", often as the
+// character references "&#226;&#128;&#153;") is repaired (undoubleUTF8).
 func FeedText(s string) string {
 	if !hasMarkup(s) {
-		return s
+		return undoubleUTF8(s)
 	}
 	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 	nodes, err := html.ParseFragment(strings.NewReader(s), ctx)
 	if err != nil { // the tokenizer only fails on reader errors
-		return html.UnescapeString(s)
+		return undoubleUTF8(html.UnescapeString(s))
 	}
 	w := &feedWriter{}
 	for _, n := range nodes {
 		w.walk(n)
 	}
-	return strings.TrimSpace(w.b.String())
+	return undoubleUTF8(strings.TrimSpace(w.b.String()))
 }
 
 // FeedLine is FeedText on one line (titles, authors, descriptions).
 func FeedLine(s string) string {
 	if !hasMarkup(s) {
-		return s
+		return undoubleUTF8(s)
 	}
 	return strings.Join(strings.Fields(FeedText(s)), " ")
+}
+
+// undoubleUTF8 repairs UTF-8 that was decoded as Latin-1 or cp1252 and encoded again: each
+// run of characters that all map to single bytes >= 0x80 in Latin-1/cp1252 is turned back
+// into those bytes, and replaced by their UTF-8 reading when the bytes are valid UTF-8 made
+// of multi-byte sequences only ("Ã©" → "é", "â€¦" → "…"). Natural text almost never
+// contains such a run: accented letters next to each other ("çã", "éè") are not valid UTF-8
+// lead+continuation sequences, and a lone accented letter never is.
+func undoubleUTF8(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r <= 0xff }) {
+		return s
+	}
+	var b strings.Builder
+	changed := false
+	run := make([]byte, 0, 16)
+	start := -1 // byte offset in s of the current run
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		if fixed, ok := utf8FromLatin(run); ok {
+			b.WriteString(fixed)
+			changed = true
+		} else {
+			b.WriteString(s[start:end])
+		}
+		run, start = run[:0], -1
+	}
+	for i, r := range s {
+		if c, ok := latinByte(r); ok {
+			if start < 0 {
+				start = i
+			}
+			run = append(run, c)
+			continue
+		}
+		flush(i)
+		b.WriteRune(r)
+	}
+	flush(len(s))
+	if !changed {
+		return s
+	}
+	return b.String()
+}
+
+// utf8FromLatin reads run (bytes >= 0x80) as UTF-8: ok only when it is valid, every rune
+// is a multi-byte one and none is a control character.
+func utf8FromLatin(run []byte) (string, bool) {
+	if len(run) < 2 || !utf8.Valid(run) {
+		return "", false
+	}
+	out := string(run)
+	for _, r := range out {
+		if r < 0xa0 || r == utf8.RuneError {
+			return "", false
+		}
+	}
+	return out, true
+}
+
+// latinByte is the byte r has in Latin-1 (U+0080–U+00FF) or cp1252, for bytes >= 0x80.
+func latinByte(r rune) (byte, bool) {
+	if r >= 0x80 && r <= 0xff {
+		return byte(r), true
+	}
+	if b, ok := charmap.Windows1252.EncodeRune(r); ok && b >= 0x80 {
+		return b, true
+	}
+	return 0, false
 }
 
 type feedWriter struct {

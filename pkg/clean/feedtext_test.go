@@ -108,3 +108,27 @@ func FuzzFeedText(f *testing.F) {
 		_ = FeedLine(s)
 	})
 }
+
+// TestUndoubleUTF8: UTF-8 read as Latin-1/cp1252 and encoded again is repaired in feed text
+// (../shared/eval/feeds/encoding/double-encoded-html.xml: "&#226;&#128;&#166;" is "…");
+// natural text with accented letters is left alone.
+func TestUndoubleUTF8(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"character references", "&#226;&#128;&#166;", "…"},
+		{"cp1252 apostrophe", "don\u00e2\u20ac\u2122t", "don’t"},
+		{"latin-1 e acute", "caf\u00c3\u00a9 cr\u00c3\u00a8me", "café crème"},
+		{"cyrillic", "\u00d0\u0178\u00d1\u20ac\u00d0\u00b8\u00d0\u00b2\u00d0\u00b5\u00d1\u201a", "Привет"},
+		{"in markup", "<p>It\u00e2\u20ac\u2122s here</p>", "It’s here"},
+		{"portuguese untouched", "Expansão de Parâmetros, ação, português", "Expansão de Parâmetros, ação, português"},
+		{"french untouched", "élève à l'école, « déjà » ±5 °C", "élève à l'école, « déjà » ±5 °C"},
+		{"german untouched", "Glasfaserförderung für Straße", "Glasfaserförderung für Straße"},
+		{"symbols untouched", "£“test.” – 10 € — ©2020", "£“test.” – 10 € — ©2020"},
+		{"lone mojibake lead kept", "Ã alone", "Ã alone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FeedText(tc.in); got != tc.want {
+				t.Errorf("FeedText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

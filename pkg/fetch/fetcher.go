@@ -587,8 +587,13 @@ dispatch:
 		}
 		id, canon, err := article.ID(it.Link)
 		if err != nil {
-			f.m.items.WithLabelValues("invalid").Inc()
-			continue
+			// No usable link (none, or a URN): the item is known by the feed's URL and its own
+			// identity and is published with the feed's text.
+			it.Link, it.noLink = feedItemURL(src.URL, it), true
+			if id, canon, err = article.ID(it.Link); err != nil {
+				f.m.items.WithLabelValues("invalid").Inc()
+				continue
+			}
 		}
 		ukey, gkey := seenKeys(fk, it, id)
 		if present[ukey] { // the same article twice in one feed (e.g. a utm_* copy)
@@ -907,6 +912,12 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	if src.Options.FullContent && strings.TrimSpace(it.Content) != "" {
 		raw.ContentType, raw.Body = "text/html", it.Content
 		raw.Extra["body_source"] = "feed_content"
+		return raw, nil
+	}
+	if it.noLink {
+		raw.ContentType, raw.Body = "text/html", fallbackText(it)
+		raw.Extra["body_source"] = "feed_fallback"
+		raw.Extra["fetch_error"] = "the item has no link"
 		return raw, nil
 	}
 	t0 := time.Now()

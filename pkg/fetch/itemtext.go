@@ -1,6 +1,8 @@
 package fetch
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"unicode"
 
@@ -39,4 +41,28 @@ func visibleRunes(s string) int {
 			}
 		}
 	}
+}
+
+// feedItemURL is the URL an item without a usable link of its own is known by: the feed's
+// URL with a newsflow_item parameter hashed from the item's GUID, else its link (a URN),
+// else its title and text. The same item keeps it from poll to poll (the seen-set), and
+// two such items of one feed differ.
+func feedItemURL(feedURL string, it Item) string {
+	h := sha256.New()
+	switch {
+	case it.GUID != "":
+		h.Write([]byte("guid\x00" + it.GUID))
+	case it.Link != "":
+		h.Write([]byte("link\x00" + it.Link))
+	default:
+		h.Write([]byte("text\x00" + it.Title + "\x00" + it.Description + "\x00" + it.Content))
+	}
+	if i := strings.IndexByte(feedURL, '#'); i >= 0 {
+		feedURL = feedURL[:i]
+	}
+	sep := "?"
+	if strings.Contains(feedURL, "?") {
+		sep = "&"
+	}
+	return feedURL + sep + "newsflow_item=" + hex.EncodeToString(h.Sum(nil)[:8])
 }

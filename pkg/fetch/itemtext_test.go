@@ -1,6 +1,12 @@
 package fetch
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
 
 func TestFallbackText(t *testing.T) {
 	tests := []struct {
@@ -25,5 +31,62 @@ func TestFallbackText(t *testing.T) {
 				t.Errorf("fallbackText = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestItemsWithoutLinkPublishedWithFeedText: items with no usable link (none at all, a URN)
+// are published once, with the feed's text and no page fetch, under a stable URL of the feed
+// (feedItemURL); two link-less items with different text are two articles.
+func TestItemsWithoutLinkPublishedWithFeedText(t *testing.T) {
+	s := newSite(t)
+	s.extra["/nolinks"] = func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="0.92"><channel><title>t</title>`+
+			`<item><description>Kevin started a &lt;a href="http://x.example/"&gt;thread&lt;/a&gt; today.</description></item>`+
+			`<item><title>Second</title><description>Another story without a link.</description></item>`+
+			`<item><guid isPermaLink="false">urn:uuid:1225c695</guid><link>urn:uuid:1225c695</link><title>Third</title><description>A URN is no link.</description></item>`+
+			`</channel></rss>`)
+	}
+	src := Source{Name: "nolinks", URL: s.url("/nolinks"), Kind: KindFeed}
+	store, pub := NewMemStore(), &capture{}
+	f := newTestFetcher(t, testConfig(), []Source{src}, store, pub)
+	ctx := context.Background()
+	f.PollFeed(ctx, 0)
+	env := pub.envelopes(t)
+	if len(env) != 3 {
+		t.Fatalf("published %d, want the 3 link-less items", len(env))
+	}
+	for _, e := range env {
+		r := e.Raw
+		if !strings.HasPrefix(r.URL, src.URL+"?newsflow_item=") || r.Extra["body_source"] != "feed_fallback" ||
+			r.Extra["fetch_error"] != "the item has no link" || r.Body == "" || r.Feed == nil {
+			t.Errorf("raw = %+v", r)
+		}
+	}
+	if hits := s.hit("/nolinks"); hits != 1 {
+		t.Errorf("%d requests to the feed, want 1 (no page fetched for link-less items)", hits)
+	}
+	// Polled again: the same items are seen, nothing is published twice.
+	makeDue(t, store, src)
+	f.PollFeed(ctx, 0)
+	if pub.count() != 3 {
+		t.Fatalf("after a second poll: %d published, want 3", pub.count())
+	}
+	pub.keysOnce(t)
+}
+
+func TestFeedItemURL(t *testing.T) {
+	a := feedItemURL("https://news.example/feed.xml", Item{Title: "a", Description: "x"})
+	if !strings.HasPrefix(a, "https://news.example/feed.xml?newsflow_item=") {
+		t.Fatalf("feedItemURL = %q", a)
+	}
+	if b := feedItemURL("https://news.example/feed.xml", Item{Title: "a", Description: "y"}); a == b {
+		t.Error("two items with different text share a URL")
+	}
+	if c := feedItemURL("https://news.example/feed.xml#top", Item{Title: "a", Description: "x"}); c != a {
+		t.Errorf("fragment kept: %q", c)
+	}
+	if d := feedItemURL("https://news.example/feed?id=1", Item{GUID: "g"}); !strings.HasPrefix(d, "https://news.example/feed?id=1&newsflow_item=") {
+		t.Errorf("feedItemURL with a query = %q", d)
 	}
 }

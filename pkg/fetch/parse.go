@@ -54,6 +54,10 @@ type Item struct {
 	FeedLanguage string
 	// PublishedText / UpdatedText keep the item's date strings when gofeed could not parse them.
 	PublishedText, UpdatedText string
+
+	// noLink: the item has no usable link of its own; Link is feedItemURL's (set when the
+	// fetcher handles the item).
+	noLink bool
 }
 
 // SitemapRef is a child sitemap listed by a sitemap index.
@@ -252,8 +256,11 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		if it.Image != nil {
 			item.Image = it.Image.URL
 		}
-		if item.Link == "" && item.GUID == "" {
-			continue // nothing to identify it by
+		if item.Link == "" && item.GUID == "" &&
+			(repaired || (item.Title == "" && strings.TrimSpace(item.Description+item.Content) == "")) {
+			// Nothing to identify it by and nothing to read, or the cut-off end of a repaired
+			// feed (a truncated item has lost its link).
+			continue
 		}
 		out.Items = append(out.Items, item)
 	}

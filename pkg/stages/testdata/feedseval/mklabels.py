@@ -99,7 +99,7 @@ def label(rel, link, title, text, date, date_text, disagree):
     if disagree:
         sys.exit(f"{rel} {title!r}: feedparser {date} vs dateutil {du(date_text)} for {date_text!r}: add a HAND_DATES entry")
     return {"set": rel.split("/")[0], "file": rel, "link": link, "title": title, "lang": lang,
-            "date": date, "date_text": date_text, "text": text[:60]}
+            "date": date, "date_text": date_text, "text": text[:200]}
 
 
 def main(root):
