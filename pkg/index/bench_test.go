@@ -51,6 +51,8 @@ type benchCase struct {
 var benchCases = []benchCase{
 	{name: "default", cfg: func(*Config) {}},
 	{name: "default+cold-index", cfg: func(*Config) {}, cold: true},
+	// Before the idle flush (Config.FlushIdle): partial bulks waited for FlushInterval only.
+	{name: "flush-idle=off", cfg: func(c *Config) { c.FlushIdle = -1 }},
 	{name: "workers=1", cfg: func(c *Config) { c.Workers = 1 }},
 	{name: "workers=4", cfg: func(c *Config) { c.Workers = 4 }},
 	{name: "flush=512KiB", cfg: func(c *Config) { c.FlushBytes = 512 << 10 }},

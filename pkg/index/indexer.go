@@ -26,7 +26,12 @@ type Config struct {
 	Setup         SetupConfig
 	FlushBytes    int           // bulk request size threshold (default 2 MiB)
 	FlushInterval time.Duration // bulk time threshold (default 500ms)
-	Workers       int           // concurrent bulk requests (default 2)
+	// FlushIdle: the bulk is sent as soon as no item was added for this long (default
+	// DefaultFlushIdle; negative: only FlushBytes and FlushInterval), so an article arriving
+	// alone waits FlushIdle, not up to FlushInterval. A steady stream (gaps shorter than
+	// FlushIdle) is still batched by FlushBytes and FlushInterval.
+	FlushIdle time.Duration
+	Workers   int // concurrent bulk requests (default 2)
 	// Refresh is passed to the bulk API ("", "true", "wait_for"); tests use "wait_for".
 	Refresh string
 	// DLQSubject and Stage are used for documents Elasticsearch rejects for good.
@@ -45,6 +50,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 500 * time.Millisecond
+	}
+	if c.FlushIdle == 0 {
+		c.FlushIdle = DefaultFlushIdle
 	}
 	if c.Workers <= 0 {
 		c.Workers = 2
@@ -73,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	return c.Setup.Validate()
 }
+
+// DefaultFlushIdle is Config.FlushIdle's default.
+const DefaultFlushIdle = 20 * time.Millisecond
 
 type metrics struct {
 	items    *prometheus.CounterVec
@@ -108,6 +119,14 @@ type Indexer struct {
 	// (whose Add would panic on a closed channel).
 	addMu  sync.RWMutex
 	closed bool
+
+	// Idle flush (Config.FlushIdle): Add stores its time in lastAdd and kicks idleLoop,
+	// which flushes once no Add came for FlushIdle. Close stops it through idleStop.
+	lastAdd  atomic.Int64 // unix ns of the last Add
+	adding   atomic.Int64 // handlers inside Add (blocked while the workers flush: not idle)
+	kick     chan struct{}
+	idleStop chan struct{}
+	idleDone chan struct{}
 
 	waiting   atomic.Int64 // handlers blocked in waitHealthy
 	inflight  atomic.Int64 // items added to the bulk indexer and not settled yet
@@ -190,7 +209,60 @@ func New(cfg Config, es *elasticsearch.Client, pub bus.Publisher, log *zap.Logge
 	ix.bi = bi
 	ix.healthy.Store(true)
 	ix.m.healthy.Set(1)
+	ix.kick, ix.idleStop, ix.idleDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	if cfg.FlushIdle > 0 {
+		go ix.idleLoop(cfg.FlushIdle)
+	} else {
+		close(ix.idleDone)
+	}
 	return ix, nil
+}
+
+// added records an Add for the idle flush.
+func (ix *Indexer) added() {
+	ix.lastAdd.Store(time.Now().UnixNano())
+	select {
+	case ix.kick <- struct{}{}:
+	default:
+	}
+}
+
+// idleWait is how much longer the input must stay idle: handlers blocked in Add (the
+// workers are busy flushing) are input, not idleness.
+func (ix *Indexer) idleWait(idle time.Duration) time.Duration {
+	if ix.adding.Load() > 0 {
+		return idle
+	}
+	return idle - time.Duration(time.Now().UnixNano()-ix.lastAdd.Load())
+}
+
+// idleLoop flushes the bulk indexer's buffers once items were added and then none for idle.
+// It wakes once per idle period while items keep coming, not once per item.
+func (ix *Indexer) idleLoop(idle time.Duration) {
+	defer close(ix.idleDone)
+	t := time.NewTimer(idle)
+	t.Stop()
+	for {
+		select {
+		case <-ix.kick:
+		case <-ix.idleStop:
+			return
+		}
+		for wait := idle; wait > 0; wait = ix.idleWait(idle) {
+			t.Reset(wait)
+			select {
+			case <-t.C:
+			case <-ix.idleStop:
+				t.Stop()
+				return
+			}
+		}
+		// Blocks until the workers' buffers are sent (Adds meanwhile queue as during any
+		// flush); items added while it runs kick the next round.
+		if err := ix.bi.Flush(context.Background()); err != nil && !errors.Is(err, esutil.ErrIndexerClosed) {
+			ix.log.Debug("idle flush", zap.Error(err))
+		}
+	}
 }
 
 type flushStartKey struct{}
@@ -360,10 +432,14 @@ func (ix *Indexer) Handler(opts bus.ConsumeOptions) bus.Handler {
 			return fmt.Errorf("indexer: add %s: %w", env.ID, bus.ErrClosed)
 		}
 		ix.inflight.Add(1)
-		if err := ix.bi.Add(ctx, it); err != nil {
+		ix.adding.Add(1)
+		err = ix.bi.Add(ctx, it)
+		ix.adding.Add(-1)
+		if err != nil {
 			ix.inflight.Add(-1)
 			return fmt.Errorf("indexer: add %s: %w", env.ID, err)
 		}
+		ix.added()
 		return bus.ErrDeferred
 	}
 }
@@ -448,6 +524,11 @@ func (ix *Indexer) Close(ctx context.Context) error {
 		ix.addMu.Lock()
 		ix.closed = true
 		ix.addMu.Unlock()
+		close(ix.idleStop)
+		select { // an idle flush in progress ends with its bulk request
+		case <-ix.idleDone:
+		case <-ctx.Done():
+		}
 		ix.closeErr = ix.bi.Close(ctx)
 		if errors.Is(ix.closeErr, context.Canceled) {
 			ix.closeErr = nil

@@ -90,6 +90,8 @@ func (h *harness) startIndexerES(bin, name, flushInterval, esURL string) *proc {
 		"NEWSFLOW_HTTP_ADDR=127.0.0.1:0",
 		"NEWSFLOW_ACK_WAIT=3s",
 		"NEWSFLOW_INDEX_FLUSH_INTERVAL="+flushInterval,
+		// bulks are held for the interval (the kill and SIGTERM cases need a pending bulk)
+		"NEWSFLOW_INDEX_FLUSH_IDLE=-1ms",
 		"NEWSFLOW_STATE_DIR="+filepath.Join(dir, "state"),
 		"NEWSFLOW_SHUTDOWN_TIMEOUT=60s",
 	)

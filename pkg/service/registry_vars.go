@@ -130,6 +130,8 @@ var registry = []Var{
 		Doc: "index.translog.durability: `request` (the Elasticsearch default) or `async`."},
 	{Name: "NEWSFLOW_INDEX_FLUSH_BYTES", Type: Int, Default: "2097152", Binaries: indexers, Doc: "Bulk request size threshold."},
 	{Name: "NEWSFLOW_INDEX_FLUSH_INTERVAL", Type: Duration, Default: "500ms", Binaries: indexers, Doc: "Longest wait before a partial bulk is sent."},
+	{Name: "NEWSFLOW_INDEX_FLUSH_IDLE", Type: Duration, Default: "20ms", Binaries: indexers,
+		Doc: "A partial bulk is sent once no article arrived for this long (an article arriving alone waits this, not the flush interval); negative: off."},
 	{Name: "NEWSFLOW_INDEX_WORKERS", Type: Int, Default: "2", Binaries: indexers, Doc: "Concurrent bulk requests."},
 	{Name: "NEWSFLOW_INDEX_REFRESH", Type: String, Binaries: indexers, Doc: "Bulk `refresh` parameter: unset, `true` or `wait_for` (tests)."},
 	{Name: "NEWSFLOW_INDEX_MAX_DELIVER", Type: Int, Default: "1000", Binaries: indexers,

@@ -39,6 +39,7 @@ func IndexerConfigFromEnv(e *service.Env, esURL string) IndexerConfig {
 	c.Index.Setup.TranslogDurability = e.String("NEWSFLOW_INDEX_TRANSLOG_DURABILITY", "")
 	c.Index.FlushBytes = e.Int("NEWSFLOW_INDEX_FLUSH_BYTES", 2<<20)
 	c.Index.FlushInterval = e.Duration("NEWSFLOW_INDEX_FLUSH_INTERVAL", 500*time.Millisecond)
+	c.Index.FlushIdle = e.Duration("NEWSFLOW_INDEX_FLUSH_IDLE", index.DefaultFlushIdle)
 	c.Index.Workers = e.Int("NEWSFLOW_INDEX_WORKERS", 2)
 	c.Index.Refresh = e.String("NEWSFLOW_INDEX_REFRESH", "")
 	c.MaxDeliver = e.Int("NEWSFLOW_INDEX_MAX_DELIVER", 1000)
