@@ -23,11 +23,38 @@ var categoryCues = map[string][]string{
 	"arts, culture and entertainment": {"film", "movie", "music", "album", "concert", "actor", "actress", "festival", "museum", "art", "novel", "theatre", "theater", "television", "series"},
 }
 
-func categorize(text, lang string) []string {
+// cue is one entry of categoryCues split into words: an occurrence is a run of article words
+// equal to words[:len-1] whose next word starts with the last one.
+type cue struct {
+	cat   string
+	words []string
+}
+
+// allCues holds every cue; cuesByByte indexes them by their first byte; cueCats lists the
+// categories in order.
+var allCues, cuesByByte, cueCats = indexCues()
+
+func indexCues() ([]cue, map[byte][]int, []string) {
+	var all []cue
+	by := map[byte][]int{}
+	var cats []string
+	for cat, cs := range categoryCues {
+		cats = append(cats, cat)
+		for _, c := range cs {
+			by[c[0]] = append(by[c[0]], len(all))
+			all = append(all, cue{cat, strings.Fields(c)})
+		}
+	}
+	sort.Strings(cats)
+	return all, by, cats
+}
+
+// categorize scores the categories of a text from its tokens (textutil.Tokenize): a cue's
+// count is that of " "+cue in the text's lower-cased words joined by spaces.
+func categorize(toks []textutil.Token, lang string) []string {
 	if lang != "en" && lang != "" {
 		return nil
 	}
-	toks := textutil.Tokenize(text)
 	words := make([]string, 0, len(toks))
 	for _, t := range toks {
 		if textutil.IsWord(t.Text) {
@@ -37,23 +64,29 @@ func categorize(text, lang string) []string {
 	if len(words) < 30 {
 		return nil
 	}
-	joined := " " + strings.Join(words, " ") + " "
+	counts := make([]int, len(allCues))
+	for i, w := range words {
+		for _, k := range cuesByByte[w[0]] {
+			if cueAt(words[i:], allCues[k].words) {
+				counts[k]++
+			}
+		}
+	}
+	n, distinct := map[string]int{}, map[string]int{}
+	for k, c := range counts {
+		if c > 0 {
+			distinct[allCues[k].cat]++
+			n[allCues[k].cat] += c
+		}
+	}
 	type sc struct {
 		cat string
 		n   int
 	}
 	var scores []sc
-	for cat, cues := range categoryCues {
-		n, distinct := 0, 0
-		for _, c := range cues {
-			k := strings.Count(joined, " "+c)
-			if k > 0 {
-				distinct++
-				n += k
-			}
-		}
-		if distinct >= 3 && float64(n) >= 0.006*float64(len(words)) {
-			scores = append(scores, sc{cat, n})
+	for _, cat := range cueCats {
+		if distinct[cat] >= 3 && float64(n[cat]) >= 0.006*float64(len(words)) {
+			scores = append(scores, sc{cat, n[cat]})
 		}
 	}
 	sort.Slice(scores, func(i, j int) bool {
@@ -70,4 +103,19 @@ func categorize(text, lang string) []string {
 		out = append(out, s.cat)
 	}
 	return out
+}
+
+// cueAt reports whether the cue words cw occur at the start of words: all but the last equal,
+// the last a prefix.
+func cueAt(words, cw []string) bool {
+	if len(words) < len(cw) {
+		return false
+	}
+	last := len(cw) - 1
+	for j := 0; j < last; j++ {
+		if words[j] != cw[j] {
+			return false
+		}
+	}
+	return strings.HasPrefix(words[last], cw[last])
 }

@@ -239,8 +239,8 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 	// keywords (language-aware stopwords; stream IDF), then learn this document's words;
 	// none for text written without spaces between words (a clause is not a keyword)
 	if e.cfg.MaxKeywords > 0 && !unspaced(lang, text) {
-		out.Keywords = keywords.Extract(text, keywords.Options{Lang: lang, Max: e.cfg.MaxKeywords, DF: e.df, Title: c.Title})
-		e.df.Observe(text)
+		out.Keywords = keywords.Extract(text, keywords.Options{Lang: lang, Max: e.cfg.MaxKeywords, DF: e.df, Title: c.Title, Tokens: toks})
+		e.df.ObserveTokens(toks)
 	}
 	if err := ctx.Err(); err != nil {
 		outcome = "canceled"
@@ -254,7 +254,7 @@ func (e *Enricher) Enrich(ctx context.Context, id string, c *article.Clean) (out
 		s = math.Round(s*1000) / 1000
 		out.Sentiment = &s
 	}
-	out.Categories = categorize(text, lang)
+	out.Categories = categorize(toks, lang)
 	return out, nil
 }
 
@@ -321,7 +321,7 @@ func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docR
 		strong = append(strong, iv{cm.Start, cm.End})
 	}
 	// the statistical model
-	spans := e.safeExtract(text, lang)
+	spans := e.safeExtract(text, toks, lang)
 	for _, sp := range spans {
 		n, ok := alias.Normalize(text, sp.Start, sp.End, e.isPlace)
 		if !ok {
@@ -576,14 +576,24 @@ func (e *Enricher) recognizer(lang string) Recognizer {
 	return e.ner
 }
 
-func (e *Enricher) safeExtract(text, lang string) (spans []ner.Span) {
+// tokenRecognizer is a Recognizer that can take the text's tokens (textutil.Tokenize(text))
+// instead of tokenising it again; *ner.Model is one.
+type tokenRecognizer interface {
+	ExtractTokens(text string, toks []ner.Token) []ner.Span
+}
+
+func (e *Enricher) safeExtract(text string, toks []textutil.Token, lang string) (spans []ner.Span) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("ner panic; continuing without model spans", zap.Any("panic", r))
 			spans = nil
 		}
 	}()
-	spans = e.recognizer(lang).Extract(text)
+	if r, ok := e.recognizer(lang).(tokenRecognizer); ok {
+		spans = r.ExtractTokens(text, toks)
+	} else {
+		spans = e.recognizer(lang).Extract(text)
+	}
 	// defensive: drop spans with bad offsets
 	out := spans[:0]
 	for _, s := range spans {

@@ -23,6 +23,9 @@ type Options struct {
 	MaxWords int      // words per phrase (default 3)
 	DF       *DocFreq // optional stream document frequencies
 	Title    string   // optional title: its words get a boost
+	// Tokens optionally gives text's tokens as textutil.Tokenize(text) returns them, for a
+	// caller that has them already (not modified).
+	Tokens []textutil.Token
 }
 
 type wstat struct {
@@ -49,7 +52,11 @@ func Extract(text string, opt Options) []article.Keyword {
 		opt.MaxWords = 3
 	}
 	sc := newScanner(opt)
-	for _, t := range textutil.Tokenize(text) {
+	toks := opt.Tokens
+	if toks == nil {
+		toks = textutil.Tokenize(text)
+	}
+	for _, t := range toks {
 		sc.token(t)
 	}
 	sc.flush()
@@ -421,9 +428,12 @@ func NewDocFreq(maxTerms, minDocs int) *DocFreq {
 }
 
 // Observe counts the distinct lower-cased words of one document.
-func (d *DocFreq) Observe(text string) {
+func (d *DocFreq) Observe(text string) { d.ObserveTokens(textutil.Tokenize(text)) }
+
+// ObserveTokens is Observe of a document's tokens (textutil.Tokenize).
+func (d *DocFreq) ObserveTokens(toks []textutil.Token) {
 	seen := map[string]bool{}
-	for _, t := range textutil.Tokenize(text) {
+	for _, t := range toks {
 		if textutil.IsWord(t.Text) {
 			seen[strings.ToLower(t.Text)] = true
 		}

@@ -105,7 +105,20 @@ func (m *Model) Extract(text string) []Span {
 		}
 		text = text[:cut]
 	}
-	toks := Tokenize(text)
+	return m.extract(text, Tokenize(text))
+}
+
+// ExtractTokens is Extract for a caller that has already tokenised text:
+// toks must be Tokenize(text) (they are not modified). Text beyond
+// MaxInputBytes is handled as Extract does.
+func (m *Model) ExtractTokens(text string, toks []Token) []Span {
+	if len(text) > MaxInputBytes {
+		return m.Extract(text)
+	}
+	return m.extract(text, toks)
+}
+
+func (m *Model) extract(text string, toks []Token) []Span {
 	if m.feats&FeatHanChars != 0 {
 		toks = splitHanTokens(toks)
 	}
