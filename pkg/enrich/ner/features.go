@@ -56,9 +56,10 @@ func lowerASCIIFast(s string) string {
 	return s
 }
 
-// shapes returns the word shape (runs capped at 3) and the short shape
-// (runs collapsed) of w, e.g. "McDonald's" -> "XxXxxx'x", "XxXx'x".
-func shapes(w string, buf []byte) (string, string) {
+// shapeBytes writes the word shape of w (runs capped at 3) and then its
+// short shape (runs collapsed) into buf (reused): the word shape is b[:nf],
+// the short shape b[nf:]; e.g. "McDonald's" -> "XxXxxx'x", "XxXx'x".
+func shapeBytes(w string, buf []byte) (b []byte, nf int) {
 	buf = buf[:0]
 	var last byte
 	run := 0
@@ -91,16 +92,33 @@ func shapes(w string, buf []byte) (string, string) {
 			break
 		}
 	}
-	full := string(buf)
-	sb := buf[len(buf):]
+	nf = len(buf)
 	last = 0
-	for i := 0; i < len(full); i++ {
-		if full[i] != last {
-			sb = append(sb, full[i])
-			last = full[i]
+	for i := 0; i < nf; i++ {
+		if buf[i] != last {
+			buf = append(buf, buf[i])
+			last = buf[i]
 		}
 	}
-	return full, string(sb)
+	return buf, nf
+}
+
+// maxInterned bounds a featurizer's table of shape strings (news text has a
+// few hundred shapes).
+const maxInterned = 4096
+
+// intern returns b as a string, from f's table when it is there (no
+// allocation).
+func (f *featurizer) intern(b []byte) string {
+	if s, ok := f.shapeStr[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if f.shapeStr == nil || len(f.shapeStr) >= maxInterned {
+		f.shapeStr = make(map[string]string, 256)
+	}
+	f.shapeStr[s] = s
+	return s
 }
 
 // feature hashing ----------------------------------------------------------
@@ -116,6 +134,12 @@ func hstr(h uint64, s string) uint64 {
 	}
 	return h
 }
+
+// hjoin is hstr(h, a+"|"+b) without building the string.
+func hjoin(h uint64, a, b string) uint64 { return hstr(hstr(hstr(h, a), "|"), b) }
+
+// hjoin3 is hstr(h, a+"|"+b+"|"+c) without building the string.
+func hjoin3(h uint64, a, b, c string) uint64 { return hstr(hstr(hjoin(h, a, b), "|"), c) }
 
 func hint(h uint64, x uint64) uint64 {
 	h ^= x + 0x9E3779B97F4A7C15 + (h << 6) + (h >> 2)
@@ -178,6 +202,8 @@ type featurizer struct {
 	set  FeatureSet
 	// Brown code per token (FeatLexicon)
 	brown []uint32
+	// word cluster per token, -1 none (when clus is set)
+	clusOf []int32
 	// extra feature seeds per token (stacked models): token i's are
 	// extra[extraOff[i]:extraOff[i+1]]; nil when unused.
 	extra    []uint64
@@ -198,6 +224,7 @@ type featurizer struct {
 	runS     []int32
 	runE     []int32
 	sbuf     []byte
+	shapeStr map[string]string // interned shapes (intern)
 }
 
 const (
@@ -347,7 +374,9 @@ func (f *featurizer) tokenInfo(words []string) uint64 {
 		in.w = w
 		in.lw = lowerASCIIFast(w)
 		f.lw[i] = in.lw
-		in.shape, in.sshape = shapes(w, f.sbuf)
+		b, nf := shapeBytes(w, f.sbuf)
+		f.sbuf = b
+		in.shape, in.sshape = f.intern(b[:nf]), f.intern(b[nf:])
 		r, _ := utf8.DecodeRuneInString(w)
 		in.cap = unicode.IsUpper(r)
 		if unicode.IsLetter(r) {
@@ -394,6 +423,17 @@ func (f *featurizer) matchSentence(words []string) {
 	}
 	if f.lex != nil && f.set&FeatLexicon != 0 {
 		f.lexPrepare(words)
+	}
+	if f.clus != nil {
+		f.clusOf = f.clusOf[:0]
+		for _, lw := range f.lw {
+			c, ok := f.clus[lw]
+			if !ok {
+				f.clusOf = append(f.clusOf, -1)
+				continue
+			}
+			f.clusOf = append(f.clusOf, int32(c))
+		}
 	}
 }
 
@@ -472,7 +512,7 @@ func (f *featurizer) wordFeatures(i int, in *tokInfo) {
 	f.add(hstr(hseed(tSShape), in.sshape))
 	f.add(hstr(hseed(tSShapeM1), f.ssAt(i-1)))
 	f.add(hstr(hseed(tSShapeP1), f.ssAt(i+1)))
-	f.add(hstr(hstr(hstr(hseed(tSShape3), f.ssAt(i-1)), "|"+in.sshape+"|"), f.ssAt(i+1)))
+	f.add(hjoin3(hseed(tSShape3), f.ssAt(i-1), in.sshape, f.ssAt(i+1)))
 }
 
 // affixFeatures adds the prefixes and suffixes of up to four runes of lw
@@ -507,17 +547,17 @@ func (f *featurizer) affixFeatures(lw string) int {
 // character model (FeatHanChars), the skip bigram, the bigrams two away and
 // the trigrams.
 func (f *featurizer) ngramFeatures(i int, lw string) {
-	f.add(hstr(hstr(hseed(tBigramL), f.lwAt(i-1)), "|"+lw))
-	f.add(hstr(hstr(hseed(tBigramR), lw+"|"), f.lwAt(i+1)))
+	f.add(hjoin(hseed(tBigramL), f.lwAt(i-1), lw))
+	f.add(hjoin(hseed(tBigramR), lw, f.lwAt(i+1)))
 	if f.set&FeatHanChars == 0 {
 		return
 	}
-	f.add(hstr(hstr(hseed(tHanSkip), f.lwAt(i-1)), "|"+f.lwAt(i+1)))
-	f.add(hstr(hstr(hseed(tHanBiM2), f.lwAt(i-2)), "|"+f.lwAt(i-1)))
-	f.add(hstr(hstr(hseed(tHanBiP2), f.lwAt(i+1)), "|"+f.lwAt(i+2)))
-	f.add(hstr(hstr(hstr(hseed(tHanTri), f.lwAt(i-1)), "|"+lw+"|"), f.lwAt(i+1)))
-	f.add(hstr(hstr(hstr(hseed(tHanTriM), f.lwAt(i-2)), "|"+f.lwAt(i-1)+"|"), lw))
-	f.add(hstr(hstr(hstr(hseed(tHanTriP), lw+"|"), f.lwAt(i+1)+"|"), f.lwAt(i+2)))
+	f.add(hjoin(hseed(tHanSkip), f.lwAt(i-1), f.lwAt(i+1)))
+	f.add(hjoin(hseed(tHanBiM2), f.lwAt(i-2), f.lwAt(i-1)))
+	f.add(hjoin(hseed(tHanBiP2), f.lwAt(i+1), f.lwAt(i+2)))
+	f.add(hjoin3(hseed(tHanTri), f.lwAt(i-1), lw, f.lwAt(i+1)))
+	f.add(hjoin3(hseed(tHanTriM), f.lwAt(i-2), f.lwAt(i-1), lw))
+	f.add(hjoin3(hseed(tHanTriP), lw, f.lwAt(i+1), f.lwAt(i+2)))
 }
 
 // shapeFeatures adds the position-in-sentence, length, shape-in-context,
@@ -532,8 +572,8 @@ func (f *featurizer) shapeFeatures(i int, in *tokInfo, nr int, sentCase uint64) 
 	}
 	f.add(hstr(hint(hseed(tPos), pos), in.sshape))
 	f.add(hint(hseed(tLen), uint64(min(nr, 12))))
-	f.add(hstr(hstr(hseed(tLowerM1Shape), f.lwAt(i-1)), "|"+in.sshape))
-	f.add(hstr(hstr(hseed(tShapeLowerP1), in.sshape+"|"), f.lwAt(i+1)))
+	f.add(hjoin(hseed(tLowerM1Shape), f.lwAt(i-1), in.sshape))
+	f.add(hjoin(hseed(tShapeLowerP1), in.sshape, f.lwAt(i+1)))
 	f.add(hstr(hint(hseed(tSentCase), sentCase), in.sshape))
 	capb := uint64(0)
 	if in.cap {
@@ -713,7 +753,7 @@ func (f *featurizer) clusterFeatures(i int) {
 		if j < 0 || j >= len(f.info) {
 			continue
 		}
-		if c, ok := f.clus[f.lw[j]]; ok {
+		if c := f.clusOf[j]; c >= 0 {
 			f.add(hint(hint(hseed(tpl), uint64(c)), 16))
 			f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
 			if tpl == tClus {

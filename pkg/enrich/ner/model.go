@@ -156,15 +156,26 @@ func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start 
 			cur[l] = negInf
 		}
 	}
+	// transitions by target label, -Inf where IOB2 forbids them: a forbidden
+	// predecessor then scores -Inf and never wins, as if skipped (scores are
+	// finite or -Inf, never NaN or +Inf)
+	var tr [numLabels][numLabels]float32
+	for p := 0; p < numLabels; p++ {
+		for l := 0; l < numLabels; l++ {
+			if allowed(p, l) {
+				tr[l][p] = trans[p][l]
+			} else {
+				tr[l][p] = negInf
+			}
+		}
+	}
 	for i := 1; i < n; i++ {
 		e := emit[i*numLabels : i*numLabels+numLabels]
 		for l := 0; l < numLabels; l++ {
 			best, arg := negInf, 0
+			t := &tr[l]
 			for p := 0; p < numLabels; p++ {
-				if !allowed(p, l) {
-					continue
-				}
-				if s := cur[p] + trans[p][l]; s > best {
+				if s := cur[p] + t[p]; s > best {
 					best, arg = s, p
 				}
 			}
