@@ -87,7 +87,8 @@ func FeedLine(s string) string {
 // into those bytes, and replaced by their UTF-8 reading when the bytes are valid UTF-8 made
 // of multi-byte sequences only ("Ã©" → "é", "â€¦" → "…"). Natural text almost never
 // contains such a run: accented letters next to each other ("çã", "éè") are not valid UTF-8
-// lead+continuation sequences, and a lone accented letter never is.
+// lead+continuation sequences, and a lone accented letter never is. C1 controls left over are
+// cp1252 characters (demoronize).
 func undoubleUTF8(s string) string {
 	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r <= 0xff }) {
 		return s
@@ -120,10 +121,24 @@ func undoubleUTF8(s string) string {
 		b.WriteRune(r)
 	}
 	flush(len(s))
-	if !changed {
-		return s
+	if changed {
+		s = b.String()
 	}
-	return b.String()
+	return demoronize(s)
+}
+
+// demoronize turns C1 control characters (U+0080–U+009F), which text never means, into the
+// cp1252 characters they stand for: cp1252 text declared or read as Latin-1 ("don\u0092t" is
+// "don’t"), as the HTML parser does for character references.
+func demoronize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 0x80 && r <= 0x9f {
+			if c := charmap.Windows1252.DecodeByte(byte(r)); c != r && c != utf8.RuneError {
+				return c
+			}
+		}
+		return r
+	}, s)
 }
 
 // utf8FromLatin reads run (bytes >= 0x80) as UTF-8: ok only when it is valid, every rune

@@ -132,3 +132,18 @@ func TestUndoubleUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoronize: C1 controls in feed text are the cp1252 characters they stand for
+// (../shared/eval/feeds/encoding/demoronize-1.xml: "don\u0092t").
+func TestDemoronize(t *testing.T) {
+	for in, want := range map[string]string{
+		"don\u0092t":             "don’t",
+		"\u0093quoted\u0094":     "“quoted”",
+		"keeps \u0081 undefined": "keeps \u0081 undefined",
+		"plain":                  "plain",
+	} {
+		if got := FeedText(in); got != want {
+			t.Errorf("FeedText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

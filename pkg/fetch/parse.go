@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gogs/chardet"
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
@@ -321,30 +320,53 @@ func toUTF8XML(b []byte, contentType string) []byte {
 	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) || xmlEncRe.Match(b[:min(len(b), 256)]) {
 		return b
 	}
-	// No declaration: the HTTP charset, else UTF-8 when valid, else a statistical guess.
+	// No declaration: the HTTP charset checked against the bytes, UTF-8 when valid, else the
+	// detected charset whose text is plausible (article.DecodeCharset, as for pages). When
+	// nothing is plausible the bytes are left as they are: their invalid bytes become U+FFFD
+	// and the cleaner dead-letters the text as a lost encoding rather than index the
+	// windows-1252 guess (Thai read as Latin-1, say) as words.
 	label := ""
 	if contentType != "" {
 		if _, params, err := mime.ParseMediaType(contentType); err == nil {
 			label = params["charset"]
 		}
 	}
-	if label == "" {
-		if utf8.Valid(b) {
-			return b
-		}
-		if r, err := chardet.NewTextDetector().DetectBest(b[:min(len(b), 64<<10)]); err == nil && r.Confidence >= 30 {
-			label = r.Charset
-		}
-	}
-	enc, name := charset.Lookup(label)
-	if enc == nil || name == "utf-8" {
+	if label == "" && utf8.Valid(b) {
 		return b
 	}
-	out, _, err := transform.Bytes(enc.NewDecoder(), b)
-	if err != nil {
+	out, d := article.DecodeCharset(b, label, article.CharsetHTTP)
+	if d.Source == article.CharsetDefault || (d.Source == article.CharsetDetected && latinRunsDominate(out)) {
 		return b
 	}
 	return out
+}
+
+// latinRunsDominate reports text whose non-ASCII characters mostly stand in runs of four or
+// more Latin-1 letters and symbols (U+00A0–U+00FF) with no ASCII letter among them: a
+// non-Latin script (Thai, say) read as Latin-1 ("ÊÓ¹Ñ¡§Ò¹Êè§"). Latin-script languages put
+// one or two accented letters between ASCII ones ("Glasfaserförderung", "ação").
+func latinRunsDominate(b []byte) bool {
+	high, inRuns, run := 0, 0, 0
+	end := func() {
+		if run >= 4 {
+			inRuns += run
+		}
+		run = 0
+	}
+	for _, r := range string(b) {
+		if r < 0x80 {
+			end()
+			continue
+		}
+		high++
+		if r >= 0xa0 && r <= 0xff {
+			run++
+		} else {
+			end()
+		}
+	}
+	end()
+	return high > 0 && inRuns*2 > high
 }
 
 // repairXML salvages truncated or broken XML: it keeps the well-formed prefix (up to the last

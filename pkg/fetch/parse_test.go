@@ -82,6 +82,16 @@ func TestParseFeed(t *testing.T) {
 			}
 		}},
 		{name: "bogus declared encoding", file: "bogus-encoding.xml", wantItems: 1},
+		{name: "undeclared cp1255 detected", file: "cp1255-undeclared.xml", wantItems: 1, check: func(t *testing.T, p *Parsed) {
+			if got := p.Items[0].Title; got != "שלום עולם" {
+				t.Errorf("title = %q", got)
+			}
+		}},
+		{name: "undeclared tis-620 not read as latin-1", file: "tis620-undeclared.xml", wantItems: 1, check: func(t *testing.T, p *Parsed) {
+			if got := p.Items[0].Description; strings.ContainsAny(got, "ÊÓ¹Ñ¡") {
+				t.Errorf("description read as Latin-1: %q", got)
+			}
+		}},
 		{name: "media:description is the text of items without one", file: "media-description.xml", wantItems: 2, check: func(t *testing.T, p *Parsed) {
 			if got := p.Items[0].Description; got != "How a ship could find its way without satellites." {
 				t.Errorf("item 0 description from media:group = %q", got)
