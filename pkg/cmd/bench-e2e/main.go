@@ -774,6 +774,9 @@ func printTable(w io.Writer, rows []row, interval time.Duration) {
 		rate := "–"
 		if r.wall > 0 && r.articles > 0 && r.p50 == 0 {
 			rate = fmt.Sprintf("%.0f (%.0f)", float64(r.articles)/r.wall.Seconds(), r.sustained)
+			if r.sustained == 0 { // not followed (news-please's WARC run is timed as one process)
+				rate = fmt.Sprintf("%.0f (–)", float64(r.articles)/r.wall.Seconds())
+			}
 		}
 		lat, flat := "–", "–"
 		if r.p50 > 0 {
