@@ -70,13 +70,13 @@ func Find(text string, ref time.Time) []article.DateMention {
 		used = append(used, span{s, e})
 		out = append(out, article.DateMention{Text: text[s:e], Resolved: t, Offset: s})
 	}
-	for _, m := range matches(reISO, text, chunks, fDigit) {
+	for _, m := range matches(reISO, text, chunks, fDigit, fDash) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		mo, _ := strconv.Atoi(text[m[4]:m[5]])
 		d, _ := strconv.Atoi(text[m[6]:m[7]])
 		add(m[0], m[1], mkDate(y, mo, d, loc))
 	}
-	for _, m := range matches(reMonthDay, text, chunks, fMonth) {
+	for _, m := range matches(reMonthDay, text, chunks, fMonth, fDigit) {
 		if !capital(text[m[2]:m[3]]) || m[1] < len(text) && text[m[1]] >= '0' && text[m[1]] <= '9' {
 			continue // "January 2022" is not January 20; glued text "January 10On" is fine
 		}
@@ -88,7 +88,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reDayMonth, text, chunks, fMonth) {
+	for _, m := range matches(reDayMonth, text, chunks, fMonth, fDigit) {
 		if !capital(text[m[4]:m[5]]) {
 			continue
 		}
@@ -100,7 +100,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reAgo, text, chunks, fUnit) {
+	for _, m := range matches(reAgo, text, chunks, fUnit, fAgoCue) {
 		n := num(text[m[2]:m[3]])
 		unit := strings.ToLower(text[m[4]:m[5]])
 		dir := strings.ToLower(text[m[6]:m[7]])
@@ -118,7 +118,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], shift(anchor, unit, sign*n))
 	}
-	for _, m := range matches(reInN, text, chunks, fUnit) {
+	for _, m := range matches(reInN, text, chunks, fUnit, fIn) {
 		add(m[0], m[1], shift(day, strings.ToLower(text[m[4]:m[5]]), num(text[m[2]:m[3]])))
 	}
 	for _, m := range matches(reRelWord, text, chunks, fRel) {
@@ -144,7 +144,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], t)
 	}
-	for _, m := range matches(reMonthYear, text, chunks, fMonth) {
+	for _, m := range matches(reMonthYear, text, chunks, fMonth, fMonthCue) {
 		if !capital(text[m[2]:m[3]]) {
 			continue
 		}
@@ -155,7 +155,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[2], m[1], dayInYear(day, y, mo, 1))
 	}
-	for _, m := range matches(reYear, text, chunks, fDigit) {
+	for _, m := range matches(reYear, text, chunks, fDigit, fYearCue) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		add(m[2], m[3], mkDate(y, 1, 1, loc))
 	}
@@ -341,12 +341,19 @@ func num(s string) int {
 
 func capital(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
 
+// Chunk flags: what a regular expression needs in a chunk to match there.
 const (
 	fDigit = 1 << iota
 	fMonth
 	fWeekday
 	fUnit
 	fRel
+	fDash     // '-' (ISO dates)
+	fIn       // "in" (reInN)
+	fYearCue  // a word reYear needs before the year
+	fMonthCue // a word reMonthYear needs before the month
+	fAgoCue   // a word reAgo needs after the unit
+	fAll      = 1<<iota - 1
 )
 
 type chunkT struct {
@@ -358,6 +365,10 @@ var triggerWords = map[string]int{
 	"today": fRel, "yesterday": fRel, "tomorrow": fRel, "tonight": fRel, "night": fRel, "weekend": fRel,
 	"day": fUnit, "days": fUnit, "week": fUnit | fRel, "weeks": fUnit, "month": fUnit | fRel, "months": fUnit,
 	"year": fUnit | fRel, "years": fUnit, "fortnight": fUnit, "fortnights": fUnit,
+	"in": fIn | fYearCue | fMonthCue, "since": fYearCue | fMonthCue, "until": fYearCue | fMonthCue,
+	"by": fYearCue | fMonthCue, "from": fYearCue | fMonthCue | fAgoCue, "during": fYearCue,
+	"of": fMonthCue, "early": fMonthCue, "late": fMonthCue, "mid": fMonthCue,
+	"ago": fAgoCue, "before": fAgoCue, "earlier": fAgoCue, "later": fAgoCue, "after": fAgoCue,
 }
 
 func init() {
@@ -371,7 +382,9 @@ func init() {
 }
 
 // chunk splits text into sentence-like pieces and flags which expression families could occur
-// in each, so the regular expressions only run where a trigger word is present.
+// in each, so the regular expressions only run where a trigger word is present. The words are
+// ASCII letters, lower-cased; a chunk with a rune that the case-insensitive expressions fold to
+// an ASCII letter (ſ, the Kelvin sign) gets every flag.
 func chunk(text string) []chunkT {
 	var out []chunkT
 	start, flags := 0, 0
@@ -398,9 +411,15 @@ func chunk(text string) []chunkT {
 			wl++
 		default:
 			endWord()
-			if c >= '0' && c <= '9' {
+			switch {
+			case c >= '0' && c <= '9':
 				flags |= fDigit
 				// glued "10On": the following letters still form a word
+			case c == '-':
+				flags |= fDash
+			case c == 0xC5 && i+1 < len(text) && text[i+1] == 0xBF, // ſ folds to s
+				c == 0xE2 && i+2 < len(text) && text[i+1] == 0x84 && text[i+2] == 0xAA: // K to k
+				flags |= fAll
 			}
 			if c == '\n' || (c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
 				out = append(out, chunkT{start, i + 1, flags})
@@ -415,11 +434,15 @@ func chunk(text string) []chunkT {
 	return out
 }
 
-// matches runs re on the chunks whose flags intersect need and returns absolute indexes.
-func matches(re *regexp.Regexp, text string, chunks []chunkT, need int) [][]int {
+// pruneChunks skips the chunks a regular expression cannot match in (tests turn it off to
+// check that the flags never lose a match).
+var pruneChunks = true
+
+// matches runs re on the chunks that have every flag in need and returns absolute indexes.
+func matches(re *regexp.Regexp, text string, chunks []chunkT, need ...int) [][]int {
 	var out [][]int
 	for _, c := range chunks {
-		if c.flags&need == 0 {
+		if skip(c.flags, need) {
 			continue
 		}
 		for _, m := range re.FindAllStringSubmatchIndex(text[c.s:c.e], -1) {
@@ -432,4 +455,17 @@ func matches(re *regexp.Regexp, text string, chunks []chunkT, need int) [][]int 
 		}
 	}
 	return out
+}
+
+// skip reports whether a chunk with flags lacks one of need.
+func skip(flags int, need []int) bool {
+	if !pruneChunks {
+		return false
+	}
+	for _, f := range need {
+		if flags&f == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ type Options struct {
 }
 
 type wstat struct {
+	id              uint32 // order of first occurrence (pairs keys)
 	tf, upper, acro float64
 	nSents          int
 	lastSent        int
@@ -38,7 +39,7 @@ type wstat struct {
 
 type cand struct {
 	words []string
-	forms map[string]int
+	forms map[string]*int // surface form → occurrences
 	tf    float64
 }
 
@@ -72,16 +73,24 @@ type scanner struct {
 	opt         Options
 	words       map[string]*wstat
 	cands       map[string]*cand
-	pairs       map[[2]string]bool // distinct adjacent word pairs seen
-	sent        int                // current sentence index
-	chunk       []textutil.Token   // run of words without punctuation between
+	pairs       map[uint64]bool // distinct adjacent word pairs seen (wstat ids)
+	sent        int             // current sentence index
+	chunk       []word          // run of words without punctuation between
 	newSentence bool
-	prev        string // previous word in the chunk, lower-cased
+	prev        *wstat // previous word in the chunk
 	paren       int    // parenthetical asides (credits, captions) give poor keyphrases
+	buf         []byte // phrase keys and forms being looked up
+}
+
+// word is a word token of the current chunk with what candidate asks of it.
+type word struct {
+	text, lw              string // as written, lower-cased
+	stop, useful, allCaps bool   // IsStopword, useful, textutil.IsAllCaps
+	cap                   bool   // textutil.IsCap
 }
 
 func newScanner(opt Options) *scanner {
-	return &scanner{opt: opt, words: map[string]*wstat{}, cands: map[string]*cand{}, pairs: map[[2]string]bool{}, newSentence: true}
+	return &scanner{opt: opt, words: map[string]*wstat{}, cands: map[string]*cand{}, pairs: map[uint64]bool{}, newSentence: true}
 }
 
 // token processes one token: brackets, punctuation and clitics end the
@@ -97,7 +106,7 @@ func (s *scanner) token(t textutil.Token) {
 	}
 	if s.paren > 0 && textutil.IsWord(t.Text) {
 		s.flush()
-		s.prev = ""
+		s.prev = nil
 		return
 	}
 	if !textutil.IsWord(t.Text) || textutil.IsClitic(t.Text) {
@@ -106,28 +115,28 @@ func (s *scanner) token(t textutil.Token) {
 			s.sent++
 			s.newSentence = true
 		}
-		s.prev = ""
+		s.prev = nil
 		return
 	}
 	lw := strings.ToLower(t.Text)
-	s.countWord(t.Text, lw)
-	s.prev = lw
-	s.chunk = append(s.chunk, t)
+	wd := word{text: t.Text, lw: lw, stop: IsStopword(s.opt.Lang, lw), useful: useful(lw), allCaps: textutil.IsAllCaps(t.Text), cap: textutil.IsCap(t.Text)}
+	s.prev = s.countWord(&wd)
+	s.chunk = append(s.chunk, wd)
 	s.newSentence = false
 }
 
-// countWord updates the statistics of word text (lower-cased lw): frequency,
-// casing, sentences and distinct left/right neighbours.
-func (s *scanner) countWord(text, lw string) {
-	w := s.words[lw]
+// countWord updates the statistics of word wd: frequency, casing, sentences and distinct
+// left/right neighbours; it returns them.
+func (s *scanner) countWord(wd *word) *wstat {
+	w := s.words[wd.lw]
 	if w == nil {
-		w = &wstat{lastSent: -1}
-		s.words[lw] = w
+		w = &wstat{id: uint32(len(s.words)), lastSent: -1}
+		s.words[wd.lw] = w
 	}
 	w.tf++
-	if textutil.IsAllCaps(text) {
+	if wd.allCaps {
 		w.acro++
-	} else if textutil.IsCap(text) && !s.newSentence {
+	} else if wd.cap && !s.newSentence {
 		w.upper++
 	}
 	if w.lastSent != s.sent {
@@ -137,15 +146,14 @@ func (s *scanner) countWord(text, lw string) {
 	if len(w.firstSents) < 50 {
 		w.firstSents = append(w.firstSents, s.sent)
 	}
-	if s.prev != "" {
-		if k := [2]string{s.prev, lw}; !s.pairs[k] {
+	if pw := s.prev; pw != nil {
+		if k := uint64(pw.id)<<32 | uint64(w.id); !s.pairs[k] {
 			s.pairs[k] = true
 			w.nLeft++
-			if pw := s.words[s.prev]; pw != nil {
-				pw.nRight++
-			}
+			pw.nRight++
 		}
 	}
+	return w
 }
 
 // flush adds the candidate phrases of the current chunk and empties it.
@@ -165,13 +173,13 @@ func (s *scanner) flush() {
 // homogeneous in case, and not cutting a name.
 func (s *scanner) candidate(i, n int) bool {
 	c := s.chunk
-	first, last := strings.ToLower(c[i].Text), strings.ToLower(c[i+n-1].Text)
-	if IsStopword(s.opt.Lang, first) || IsStopword(s.opt.Lang, last) || !useful(first) || !useful(last) {
+	first, last := &c[i], &c[i+n-1]
+	if first.stop || last.stop || !first.useful || !last.useful {
 		return false
 	}
 	caps := 0
 	for k := 0; k < n; k++ {
-		if textutil.IsAllCaps(c[i+k].Text) {
+		if c[i+k].allCaps {
 			caps++
 		}
 	}
@@ -181,28 +189,49 @@ func (s *scanner) candidate(i, n int) bool {
 	if !homogeneous(c[i : i+n]) {
 		return false // "Rafael Nadal kept", "rusher Myles Garrett": half a name, half not
 	}
-	if i+n < len(c) && textutil.IsCap(c[i+n-1].Text) && textutil.IsCap(c[i+n].Text) {
+	if i+n < len(c) && c[i+n-1].cap && c[i+n].cap {
 		return false // would cut a name: "Ukrainian President Volodymyr | Zelensky"
 	}
 	return true
 }
 
-// addCandidate counts one occurrence of phrase and its surface form.
-func (s *scanner) addCandidate(phrase []textutil.Token) {
-	ws := make([]string, len(phrase))
-	forms := make([]string, len(phrase))
-	for k, t := range phrase {
-		ws[k] = strings.ToLower(t.Text)
-		forms[k] = t.Text
-	}
-	key := strings.Join(ws, " ")
-	c := s.cands[key]
+// addCandidate counts one occurrence of phrase (keyed by its lower-cased words joined by
+// spaces) and its surface form.
+func (s *scanner) addCandidate(phrase []word) {
+	key := s.join(phrase, true)
+	c := s.cands[string(key)]
 	if c == nil {
-		c = &cand{words: ws, forms: map[string]int{}}
-		s.cands[key] = c
+		ws := make([]string, len(phrase))
+		for k := range phrase {
+			ws[k] = phrase[k].lw
+		}
+		c = &cand{words: ws, forms: map[string]*int{}}
+		s.cands[string(key)] = c
 	}
 	c.tf++
-	c.forms[strings.Join(forms, " ")]++
+	form := s.join(phrase, false)
+	n := c.forms[string(form)]
+	if n == nil {
+		n = new(int)
+		c.forms[string(form)] = n
+	}
+	*n++
+}
+
+// join writes phrase's words (lower-cased, or as written) separated by spaces into s.buf.
+func (s *scanner) join(phrase []word, lower bool) []byte {
+	s.buf = s.buf[:0]
+	for k := range phrase {
+		if k > 0 {
+			s.buf = append(s.buf, ' ')
+		}
+		if lower {
+			s.buf = append(s.buf, phrase[k].lw...)
+		} else {
+			s.buf = append(s.buf, phrase[k].text...)
+		}
+	}
+	return s.buf
 }
 
 // wordScorer computes YAKE word scores (lower is better), cached per word.
@@ -330,12 +359,12 @@ func selectKeywords(list []scored, limit int) []article.Keyword {
 
 // homogeneous reports whether a phrase's content words are all capitalised or all lower case
 // (short words such as "of" are ignored).
-func homogeneous(toks []textutil.Token) bool {
+func homogeneous(ws []word) bool {
 	caps, lower := 0, 0
-	for _, t := range toks {
-		if textutil.IsCap(t.Text) {
+	for i := range ws {
+		if ws[i].cap {
 			caps++
-		} else if len(t.Text) > 3 {
+		} else if len(ws[i].text) > 3 {
 			lower++
 		}
 	}
@@ -355,10 +384,10 @@ func useful(w string) bool {
 	return letters >= 2
 }
 
-func bestForm(forms map[string]int) string {
+func bestForm(forms map[string]*int) string {
 	best, n := "", -1
-	for f, c := range forms {
-		if c > n || c == n && f < best {
+	for f, p := range forms {
+		if c := *p; c > n || c == n && f < best {
 			best, n = f, c
 		}
 	}

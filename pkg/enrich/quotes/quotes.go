@@ -384,6 +384,9 @@ func reportedMatches(text string) [][]int {
 		for a < end && !utf8.RuneStart(text[a]) {
 			a++
 		}
+		if !hasReportVerb(text[a:end]) {
+			continue // the expression needs one of its verbs
+		}
 		m := reported.FindStringSubmatchIndex(text[a:end])
 		if m == nil {
 			continue
@@ -396,4 +399,18 @@ func reportedMatches(text string) [][]int {
 		out = append(out, m)
 	}
 	return out
+}
+
+// reportVerbs are the words one of which every match of reported contains.
+var reportVerbs = []string{"said", "says", "told", "announced", "warned", "stated", "added", "confirmed", "insisted", "claimed", "argued"}
+
+// hasReportVerb reports whether s contains one of reportVerbs (a cheap test before the
+// expression).
+func hasReportVerb(s string) bool {
+	for _, v := range reportVerbs {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
 }

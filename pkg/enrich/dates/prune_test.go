@@ -1,0 +1,63 @@
+package dates
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// findUnpruned is Find with every expression run on every chunk.
+func findUnpruned(text string, ref time.Time) []any {
+	pruneChunks = false
+	defer func() { pruneChunks = true }()
+	return asAny(Find(text, ref))
+}
+
+func asAny[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+var pruneSeeds = []string{
+	"Two weeks before the negotiations scheduled for January 10.", "published 2021-11-02 by the agency",
+	"annexed in 2014 by Russia", "a decision in 10 days", "At the beginning of December, he warned",
+	"mid- March 2020", "Since May the talks", "three weeks ago the army moved", "in two weeks' time",
+	"ſince 2014", "In 2014", "Auguſt 5", "3 weeks from now", "10 of October, 2020", "by 2030-01-02",
+}
+
+// TestChunkFlagsLoseNoMatch checks that skipping the chunks whose flags rule an expression out
+// finds exactly what running every expression everywhere finds.
+func TestChunkFlagsLoseNoMatch(t *testing.T) {
+	ref := time.Date(2021, 12, 29, 15, 4, 0, 0, time.UTC)
+	texts := append([]string(nil), pruneSeeds...)
+	paths, _ := filepath.Glob("../testdata/*.txt")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	for i, text := range texts {
+		if got, want := asAny(Find(text, ref)), findUnpruned(text, ref); !reflect.DeepEqual(got, want) {
+			t.Errorf("text %d: pruned %v, unpruned %v", i, got, want)
+		}
+	}
+}
+
+func FuzzChunkFlags(f *testing.F) {
+	for _, s := range pruneSeeds {
+		f.Add(s)
+	}
+	ref := time.Date(2021, 12, 29, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := asAny(Find(s, ref)), findUnpruned(s, ref); !reflect.DeepEqual(got, want) {
+			t.Fatalf("pruned %v, unpruned %v", got, want)
+		}
+	})
+}
