@@ -253,7 +253,7 @@ func run(dir, out, split, only, multi, dump string, verbose bool) error {
 		}
 	}
 	if multi != "" {
-		return scoreMultilingual(multi, dump, exts)
+		return scoreMultilingual(multi, dump, split, exts)
 	}
 	return nil
 }
@@ -279,7 +279,7 @@ func hostOf(u string) string {
 
 // scoreMultilingual runs every extractor over the multilingual snippet set in dir and prints
 // the snippet metric (micro-averaged over all pages) and speed for each.
-func scoreMultilingual(dir, dump string, exts []extractor) error {
+func scoreMultilingual(dir, dump, split string, exts []extractor) error {
 	b, err := os.ReadFile(filepath.Join(dir, "evaldata.json"))
 	if err != nil {
 		return err
@@ -294,6 +294,9 @@ func scoreMultilingual(dir, dump string, exts []extractor) error {
 	}
 	var pages []page
 	for u, v := range data {
+		if !inSplit(u, split) { // by URL: the file names all fall in the even half
+			continue
+		}
 		h, err := readGzip(filepath.Join(dir, "html", v.File+".gz"))
 		if err != nil {
 			return err
@@ -301,7 +304,7 @@ func scoreMultilingual(dir, dump string, exts []extractor) error {
 		pages = append(pages, page{ID: v.File, URL: u, HTML: h, With: v.With, Without: v.Without})
 	}
 	sort.Slice(pages, func(i, j int) bool { return pages[i].ID < pages[j].ID })
-	fmt.Printf("\nmultilingual=%s pages=%d (snippet metric)\n\n", dir, len(pages))
+	fmt.Printf("\nmultilingual=%s split=%s pages=%d (snippet metric)\n\n", dir, split, len(pages))
 	fmt.Printf("%-16s %9s %9s %9s %9s %9s %12s %7s\n", "extractor", "precision", "recall", "F1", "accuracy", "pages/s", "pages/cpu-s", "errors")
 	for _, e := range exts {
 		var total evalscore.Snippets

@@ -144,6 +144,11 @@ type Options struct {
 	// PruneSelector is the CSS selector to select nodes to be pruned before extraction.
 	PruneSelector string
 
+	// FallbackSkipAbove (newsflow patch): when > 0 and EnableFallback is set, no fallback
+	// candidate is generated or compared once the own extraction has at least this many
+	// characters (the final cleaning of the fallback step still runs).
+	FallbackSkipAbove int
+
 	// SkipLanguage (newsflow patch) skips the language classifier run over the extracted
 	// text: Metadata.Language then keeps what the page's metadata declared. Ignored when
 	// TargetLanguage is set.
@@ -202,6 +207,10 @@ type FallbackCandidates struct {
 	// Readability is the user specified extraction result from Go-Readability
 	// that will be used as fallback candidate.
 	Readability *html.Node
+
+	// ReadabilityFunc (newsflow patch), used when Readability is nil, returns the
+	// Readability candidate; it is only called when the comparison reaches it.
+	ReadabilityFunc func() *html.Node
 
 	// Distiller is the user specified extraction result from Go-DomDistiller
 	// that will be used as fallback candidate.

@@ -79,6 +79,11 @@ func compareExternalExtraction(originalDoc func() *html.Node, extractedDoc *html
 
 	// Process each candidate
 	for _, generator := range createFallbackGenerators(getCleanedDoc, opts) {
+		// newsflow patch: no candidate when the own extraction is long enough
+		if opts.FallbackSkipAbove > 0 && lenExtracted >= opts.FallbackSkipAbove {
+			break
+		}
+
 		// Generate candidate, skip if empty
 		candidateTitle, candidateDoc := generator()
 		if candidateDoc == nil {
@@ -138,6 +143,10 @@ func createFallbackGenerators(getDoc func() *html.Node, opts Options) []_Fallbac
 	if readabilityCandidate != nil {
 		generators = append(generators, func() (string, *html.Node) {
 			return readabilityTitle, readabilityCandidate
+		})
+	} else if opts.FallbackCandidates != nil && opts.FallbackCandidates.ReadabilityFunc != nil {
+		generators = append(generators, func() (string, *html.Node) {
+			return readabilityTitle, opts.FallbackCandidates.ReadabilityFunc()
 		})
 	} else {
 		generators = append(generators, func() (string, *html.Node) {
