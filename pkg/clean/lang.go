@@ -3,6 +3,7 @@ package clean
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/RadhiFadlillah/whatlanggo"
 )
@@ -78,7 +79,8 @@ func normLang(h string) string {
 //   - otherwise the first declaration (in the order given) that is in the configured set and
 //     that the detector rates plausible for this text wins, with confidence 0.5 (or the
 //     detection's when higher): source = the declaration's;
-//   - otherwise a detection of any confidence: "detected"; with no detection at all (an
+//   - otherwise a detection: "detected"; below functionWordsMax the configured language whose
+//     function words the text uses most, when that is another one; with no detection at all (an
 //     unknown script, no letters) the first declaration in the set, unchecked, at 0.5.
 func (ls langSet) detect(text string, decls ...declaration) (string, float64, string) {
 	sample := text
@@ -116,10 +118,90 @@ func (ls langSet) detect(text string, decls ...declaration) (string, float64, st
 		return h, conf, d.source
 	}
 	if code != "" {
+		if info.Confidence < functionWordsMax {
+			// A weak trigram guess on a short text ("Atom-Powered Robots Run Amok. Some
+			// text." read as French at 0.09): the language whose function words the text
+			// uses decides, with their share of the words as confidence.
+			if fw, share := ls.functionWords(sample); fw != "" && fw != code {
+				return fw, round2(share), "detected"
+			}
+		}
 		return code, round2(info.Confidence), "detected"
 	}
 	return "", 0, ""
 }
+
+// functionWordsMax: the trigram detection is checked against function words only below
+// this confidence (short texts; on article-length text trigrams are reliable).
+const functionWordsMax = 0.25
+
+// functionWords returns the configured language whose function words (functionWordLists)
+// occur most often among the words of sample, and their share of the words; "" when no
+// language leads (none found, or a tie).
+func (ls langSet) functionWords(sample string) (string, float64) {
+	words := strings.FieldsFunc(strings.ToLower(sample), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	})
+	if len(words) == 0 {
+		return "", 0
+	}
+	best, bestN, tie := "", 0, false
+	for lang, list := range functionWordLists {
+		if !ls.allowed(lang) {
+			continue
+		}
+		n := 0
+		for _, w := range words {
+			if list[w] {
+				n++
+			}
+		}
+		switch {
+		case n > bestN:
+			best, bestN, tie = lang, n, false
+		case n == bestN && n > 0:
+			tie = true
+		}
+	}
+	if best == "" || tie {
+		return "", 0
+	}
+	return best, float64(bestN) / float64(len(words))
+}
+
+// functionWordLists: the most frequent function words (articles, pronouns, prepositions,
+// conjunctions, auxiliaries) of the Latin-script languages of the default language set, with
+// the words two of them share left out.
+var functionWordLists = func() map[string]map[string]bool {
+	raw := map[string]string{
+		"en": "the of and to in is was for on that with as by at from it this are be or an have has not but which were been their they some his her its there would will can into than then these those what who when where how our we you your about after",
+		"fr": "le la les des du un une et est dans pour que qui sur au aux avec ce cette ces pas par plus ont sont mais ou il elle ils nous vous leur été être avoir fait comme",
+		"de": "der die das und ist den dem des ein eine einer eines nicht mit sich auf für von zu im auch als wie bei nach noch wird werden sind hat haben wir ihr sie oder aber dass",
+		"it": "il lo gli della delle degli dei del che di da una uno nel nella sono per con non più come anche questo questa alla alle ha hanno essere è sul sulla tra",
+		"es": "el los las del que y en un una por con para es al lo como más pero sus le ya o este esta son entre cuando muy sin sobre también",
+		"pt": "o os as do da dos das que e em um uma para com não por mais como mas foi ao à seu sua ou quando muito nos já está também são pelo pela",
+		"nl": "de het een van en in is dat op te zijn met voor niet aan er ook als bij door maar om dan zo nog wel naar uit deze dit wordt",
+		"sv": "och att det som en på är av för med till den har de inte om ett men var sig så från vid eller kan när efter",
+		"pl": "i w na z się nie do że to jest o jak ale od po co tak za przez dla jego jej są był była było może już",
+		"tr": "ve bir bu da de için ile olarak daha çok gibi kadar olan sonra ama ya her en mi ne",
+	}
+	count := map[string]int{}
+	for _, ws := range raw {
+		for _, w := range strings.Fields(ws) {
+			count[w]++
+		}
+	}
+	out := map[string]map[string]bool{}
+	for lang, ws := range raw {
+		out[lang] = map[string]bool{}
+		for _, w := range strings.Fields(ws) {
+			if count[w] == 1 {
+				out[lang][w] = true
+			}
+		}
+	}
+	return out
+}()
 
 func (ls langSet) allowed(code string) bool { return len(ls.codes) == 0 || ls.codes[code] }
 

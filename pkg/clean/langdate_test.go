@@ -105,3 +105,30 @@ func TestFeedDatesMultilingualAndLoose(t *testing.T) {
 		}
 	}
 }
+
+// TestShortTextFunctionWords: a weak trigram guess on a short text with no declaration is
+// overruled by the language whose function words the text uses (real items of
+// ../shared/eval/feeds that were read as French or Italian); confident detections and texts
+// without function words keep the trigram answer.
+func TestShortTextFunctionWords(t *testing.T) {
+	ls, err := langWhitelist(DefaultConfig().Languages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, text, want string }{
+		{"atom spec entry", "Atom-Powered Robots Run Amok\nSome text.", "en"},
+		{"media rss entry", "The Day Off: Tampa\nSome text", "en"},
+		{"italian headline", "Missili Polonia, cosa è successo? Tensione Nato-Russia, Mosca: non siamo stati noi", "it"},
+		{"german sentence", "Die Regierung hat am Mittwoch neue Maßnahmen gegen die Inflation beschlossen.", "de"},
+		{"confident english", "The government announced new measures on Wednesday to curb inflation across the country.", "en"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, conf, src := ls.detect(tc.text); got != tc.want || src != "detected" {
+				t.Errorf("detect(%q) = %s %.2f %s, want %s", tc.text, got, conf, src, tc.want)
+			}
+		})
+	}
+	if l, share := ls.functionWords("5.7-rc4 mainline Version Source linux tar gz PGP Signature Patch"); l != "" || share != 0 {
+		t.Errorf("no function words: %s %.2f, want none", l, share)
+	}
+}
