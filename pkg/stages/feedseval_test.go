@@ -139,18 +139,22 @@ func TestSharedFeedsEndToEnd(t *testing.T) {
 		return err
 	})
 
+	published := int64(0)
 	waitFor(t, "every feed polled once", func() bool {
 		st, err := fetcher.Status(context.Background())
 		if err != nil {
 			return false
 		}
+		published = 0
 		for _, s := range st {
 			if s.Polls < 1 {
 				return false
 			}
+			published += s.ItemsNew
 		}
 		return true
 	})
+	waitFor(t, "the published items on news.raw", func() bool { return int64(len(raws.snapshot())) >= published })
 	// Every raw article ends in Elasticsearch or on the DLQ.
 	var docs map[string]index.ArticleDoc
 	waitFor(t, "every raw article indexed or dead-lettered", func() bool {
@@ -163,8 +167,8 @@ func TestSharedFeedsEndToEnd(t *testing.T) {
 		}
 		return len(raws.snapshot()) > 0
 	})
-	t.Logf("%d feeds, %d raw articles, %d documents, %d dead letters in %s",
-		len(files), len(raws.byKey(envID)), len(docs), len(dlq.byKey(envID)), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d feeds, %d items published, %d raw articles, %d documents, %d dead letters in %s",
+		len(files), published, len(raws.byKey(envID)), len(docs), len(dlq.byKey(envID)), time.Since(start).Round(time.Millisecond))
 
 	bodySource := map[string]int{}
 	for _, e := range raws.byKey(envID) {
