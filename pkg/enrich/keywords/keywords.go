@@ -39,8 +39,14 @@ type wstat struct {
 
 type cand struct {
 	words []string
-	forms map[string]*int // surface form → occurrences
+	forms []form // distinct surface forms (usually one)
 	tf    float64
+}
+
+// form is a surface form of a candidate and its occurrences.
+type form struct {
+	text string
+	n    int
 }
 
 // Extract returns up to opt.Max keyphrases of text, best first, with scores in (0, 1]
@@ -205,17 +211,28 @@ func (s *scanner) addCandidate(phrase []word) {
 		for k := range phrase {
 			ws[k] = phrase[k].lw
 		}
-		c = &cand{words: ws, forms: map[string]*int{}}
-		s.cands[string(key)] = c
+		c = &cand{words: ws}
+		if len(phrase) == 1 {
+			s.cands[phrase[0].lw] = c
+		} else {
+			s.cands[string(key)] = c
+		}
 	}
 	c.tf++
-	form := s.join(phrase, false)
-	n := c.forms[string(form)]
-	if n == nil {
-		n = new(int)
-		c.forms[string(form)] = n
+	text := s.join(phrase, false)
+	for i := range c.forms {
+		if c.forms[i].text == string(text) {
+			c.forms[i].n++
+			return
+		}
 	}
-	*n++
+	f := form{n: 1}
+	if len(phrase) == 1 {
+		f.text = phrase[0].text
+	} else {
+		f.text = string(text)
+	}
+	c.forms = append(c.forms, f)
 }
 
 // join writes phrase's words (lower-cased, or as written) separated by spaces into s.buf.
@@ -384,11 +401,12 @@ func useful(w string) bool {
 	return letters >= 2
 }
 
-func bestForm(forms map[string]*int) string {
+// bestForm returns the most frequent form, the first in string order among equals.
+func bestForm(forms []form) string {
 	best, n := "", -1
-	for f, p := range forms {
-		if c := *p; c > n || c == n && f < best {
-			best, n = f, c
+	for _, f := range forms {
+		if f.n > n || f.n == n && f.text < best {
+			best, n = f.text, f.n
 		}
 	}
 	return best

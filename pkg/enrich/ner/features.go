@@ -200,8 +200,10 @@ type featurizer struct {
 	clus map[string]uint16
 	lex  *WordLexicon
 	set  FeatureSet
-	// Brown code per token (FeatLexicon)
-	brown []uint32
+	// Brown code and lexicon entries (as written, lower-cased) per token
+	// (FeatLexicon)
+	brown      []uint32
+	lexW, lexL []lexEntry
 	// word cluster per token, -1 none (when clus is set)
 	clusOf []int32
 	// extra feature seeds per token (stacked models): token i's are

@@ -130,15 +130,39 @@ var brownPrefixes = [...]uint32{4, 8, 12, 20}
 
 // lexPrepare looks up the Brown code of every token once (a sentence-initial
 // word without one falls back to its lower-case form).
+// It keeps each token's lexicon entries (as written and lower-cased) for
+// lexFeatures.
 func (f *featurizer) lexPrepare(words []string) {
-	f.brown = f.brown[:0]
+	f.brown, f.lexW, f.lexL = f.brown[:0], f.lexW[:0], f.lexL[:0]
 	for j, w := range words {
-		c := f.lex.Brown(w)
+		vw, okw := f.lex.m[w]
+		ew, el := lexEntry{vw, okw}, lexEntry{vw, okw}
+		if lw := f.lw[j]; lw != w {
+			v, ok := f.lex.m[lw]
+			el = lexEntry{v, ok}
+		}
+		c := vw & lexBrownMask
 		if c == 0 && j == 0 {
-			c = f.lex.Brown(f.lw[j])
+			c = el.v & lexBrownMask
 		}
 		f.brown = append(f.brown, c)
+		f.lexW, f.lexL = append(f.lexW, ew), append(f.lexL, el)
 	}
+}
+
+// lexEntry is a word's lexicon value and whether it has one.
+type lexEntry struct {
+	v  uint32
+	ok bool
+}
+
+// logProb is WordLexicon.LogProb of the word e was looked up for.
+func (e lexEntry) logProb() (float64, bool) {
+	q := e.v >> lexBrownBits
+	if !e.ok || q == 0 {
+		return 0, false
+	}
+	return -float64(q-1) / 2, true
 }
 
 // lexFeatures adds the lexicon features of token i (after lexPrepare):
@@ -176,7 +200,7 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 		first = 1
 	}
 	lw := f.lw[i]
-	pl, okl := f.lex.LogProb(lw)
+	pl, okl := f.lexL[i].logProb()
 	fb := uint64(0) // unknown lower-case form
 	if okl {
 		fb = 1 + uint64(min(12, max(0, int(-pl-4))))
@@ -185,7 +209,7 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 		f.add(hint(hint(hseed(tLexFreq), fb), 0))
 		return
 	}
-	pw, okw := f.lex.LogProb(w)
+	pw, okw := f.lexW[i].logProb()
 	var rb uint64
 	switch {
 	case !okw && !okl:

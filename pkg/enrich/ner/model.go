@@ -64,6 +64,7 @@ type workspace struct {
 	base    []uint32
 	baseOff []int32
 	baseAt  []int32
+	doc     docBuf // the second pass's document features
 }
 
 func (m *Model) ws() *workspace {

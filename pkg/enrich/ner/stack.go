@@ -66,21 +66,46 @@ func labType(l int) int { return (l + 1) / 2 } // 0 = O, 1 PER, 2 ORG, 3 LOC, 4 
 // docFeatures computes the second-pass extra features of a document from the
 // first-pass labels labs (one slice per sentence of words).
 func docFeatures(words [][]string, labs [][]int) []docExtra {
-	type stat struct {
-		tp  [5][5]int32 // type x position
-		n   int32       // occurrences
-		ent int32       // occurrences inside an entity
+	return new(docBuf).features(words, labs)
+}
+
+// docStat is what the first pass did with one (lower-cased) word of a
+// document.
+type docStat struct {
+	tp  [5][5]int32 // type x position
+	n   int32       // occurrences
+	ent int32       // occurrences inside an entity
+}
+
+// docBuf holds docFeatures' working memory, reused across documents (the
+// returned features alias it until the next call).
+type docBuf struct {
+	st    map[string]int32 // lower-cased word → index in stats
+	stats []docStat
+	keys  []string // each token's lower-cased form, document order
+	h     []uint64
+	off   []int32
+	out   []docExtra
+}
+
+// features is docFeatures using (and overwriting) b's memory.
+func (b *docBuf) features(words [][]string, labs [][]int) []docExtra {
+	if b.st == nil {
+		b.st = map[string]int32{}
 	}
-	st := map[string]*stat{}
-	lower := func(w string) string { return lowerASCIIFast(w) }
+	clear(b.st)
+	b.stats, b.keys = b.stats[:0], b.keys[:0]
 	for i, ws := range words {
 		for j, w := range ws {
-			k := lower(w)
-			s := st[k]
-			if s == nil {
-				s = &stat{}
-				st[k] = s
+			k := lowerASCIIFast(w)
+			b.keys = append(b.keys, k)
+			x, ok := b.st[k]
+			if !ok {
+				x = int32(len(b.stats))
+				b.stats = append(b.stats, docStat{})
+				b.st[k] = x
 			}
+			s := &b.stats[x]
 			s.n++
 			if l := labs[i][j]; l != lO {
 				s.tp[labType(l)][spanPos(labs[i], j)]++
@@ -88,11 +113,11 @@ func docFeatures(words [][]string, labs [][]int) []docExtra {
 			}
 		}
 	}
-	out := make([]docExtra, len(words))
+	h, off := b.h[:0], b.off[:0]
+	t := 0 // token index in the document
 	for i, ws := range words {
-		var h []uint64
-		off := make([]int32, 0, len(ws)+1)
 		off = append(off, 0)
+		base := len(h)
 		for j, w := range ws {
 			l := labs[i][j]
 			if withOwnLabel {
@@ -103,55 +128,76 @@ func docFeatures(words [][]string, labs [][]int) []docExtra {
 				}
 				h = append(h, hint(hint(hseed(tP1Bi), pl), uint64(l)))
 			}
-			s := st[lower(w)]
+			s := &b.stats[b.st[b.keys[t]]]
+			t++
 			r, _ := utf8.DecodeRuneInString(w)
 			capd := unicode.IsUpper(r)
-			if s != nil && s.n > 1 && (capd || s.ent > 0) && unicode.IsLetter(r) {
-				own := [2]int{-1, -1}
-				if l != lO {
-					own = [2]int{labType(l), spanPos(labs[i], j)}
-				}
-				var byType [5]int32
-				for t := 1; t < 5; t++ {
-					for p := 1; p < 5; p++ {
-						c := s.tp[t][p]
-						if own[0] == t && own[1] == p {
-							c--
-						}
-						if c > 0 {
-							h = append(h, hint(hint(hseed(tDocTP), uint64(t)), uint64(p)))
-							byType[t] += c
-						}
-					}
-				}
-				bt, bc, tie, tot := 0, int32(0), false, int32(0)
-				for t := 1; t < 5; t++ {
-					c := byType[t]
-					tot += c
-					if c == 0 {
-						continue
-					}
-					b := uint64(min(c, 3))
-					h = append(h, hint(hint(hseed(tDocT), uint64(t)), b))
-					if c > bc {
-						bt, bc, tie = t, c, false
-					} else if c == bc {
-						tie = true
-					}
-				}
-				if bt > 0 && !tie {
-					// majority type, and whether all other mentions agree
-					h = append(h, hint(hint(hseed(tDocMaj), uint64(bt)), uint64(boolInt(bc == tot))))
-				}
-				if tot == 0 && capd {
-					h = append(h, hint(hseed(tDocNone), uint64(min(s.n-1, 3))))
-				}
+			if s.n > 1 && (capd || s.ent > 0) && unicode.IsLetter(r) {
+				h = s.appendFeatures(h, l, labs[i], j, capd)
 			}
-			off = append(off, int32(len(h)))
+			off = append(off, int32(len(h)-base))
 		}
-		out[i] = docExtra{h: h, off: off}
 	}
+	b.h, b.off = h, off
+	// slice the flat buffers per sentence once they no longer move
+	out := b.out[:0]
+	hb, ob := 0, 0
+	for _, ws := range words {
+		o := off[ob : ob+len(ws)+1]
+		n := int(o[len(ws)])
+		out = append(out, docExtra{h: h[hb : hb+n : hb+n], off: o})
+		hb += n
+		ob += len(ws) + 1
+	}
+	b.out = out
 	return out
+}
+
+// appendFeatures appends the document features of a token labelled l (at j
+// in sentence labels labs) whose word the first pass saw s times: the
+// (type, position) pairs seen elsewhere, the types with count buckets, the
+// majority type, or none seen for a capitalised word.
+func (s *docStat) appendFeatures(h []uint64, l int, labs []int, j int, capd bool) []uint64 {
+	own := [2]int{-1, -1}
+	if l != lO {
+		own = [2]int{labType(l), spanPos(labs, j)}
+	}
+	var byType [5]int32
+	for t := 1; t < 5; t++ {
+		for p := 1; p < 5; p++ {
+			c := s.tp[t][p]
+			if own[0] == t && own[1] == p {
+				c--
+			}
+			if c > 0 {
+				h = append(h, hint(hint(hseed(tDocTP), uint64(t)), uint64(p)))
+				byType[t] += c
+			}
+		}
+	}
+	bt, bc, tie, tot := 0, int32(0), false, int32(0)
+	for t := 1; t < 5; t++ {
+		c := byType[t]
+		tot += c
+		if c == 0 {
+			continue
+		}
+		b := uint64(min(c, 3))
+		h = append(h, hint(hint(hseed(tDocT), uint64(t)), b))
+		if c > bc {
+			bt, bc, tie = t, c, false
+		} else if c == bc {
+			tie = true
+		}
+	}
+	if bt > 0 && !tie {
+		// majority type, and whether all other mentions agree
+		h = append(h, hint(hint(hseed(tDocMaj), uint64(bt)), uint64(boolInt(bc == tot))))
+	}
+	if tot == 0 && capd {
+		h = append(h, hint(hseed(tDocNone), uint64(min(s.n-1, 3))))
+	}
+	return h
 }
 
 // tagDoc tags the sentences of one document into labs (and confs if non-nil),
@@ -187,7 +233,7 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 		}
 	}
 	m.first.pool.Put(fws)
-	ex := docFeatures(words, labs)
+	ex := ws.doc.features(words, labs)
 	for i, w := range words {
 		var c []float32
 		if confs != nil {
