@@ -1,6 +1,8 @@
 package trafilatura
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"strings"
 	"unicode/utf8"
 
@@ -202,7 +204,7 @@ func isCodeBlockElement(element *html.Node) bool {
 
 	// GitHub
 	parent := element.Parent
-	if parent != nil && strings.Contains(dom.ClassName(parent), "highlight") {
+	if parent != nil && strings.Contains(strutil.ClassName(parent), "highlight") {
 		return true
 	}
 
@@ -256,7 +258,7 @@ func handleQuotes(element *html.Node, cache *lru.Cache, opts Options) *html.Node
 func handleOtherElements(element *html.Node, potentialTags map[string]struct{}, cache *lru.Cache, opts Options) *html.Node {
 	// Handle W3Schools Code
 	tagName := dom.TagName(element)
-	if tagName == "div" && strings.Contains(dom.ClassName(element), "w3-code") {
+	if tagName == "div" && strings.Contains(strutil.ClassName(element), "w3-code") {
 		return handleCodeBlocks(element)
 	}
 

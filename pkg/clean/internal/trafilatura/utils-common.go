@@ -19,6 +19,8 @@
 package trafilatura
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"mime"
 	"path/filepath"
 	"strings"
@@ -26,8 +28,7 @@ import (
 
 // trim removes unnecessary spaces within a text string.
 func trim(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.TrimSpace(s)
+	return strutil.Collapse(s) // newsflow patch: no allocation when s is already trimmed
 }
 
 func strWordCount(s string) int {

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -65,7 +67,7 @@ func discardedCommentsRule2(n *html.Node) bool {
 // contains(@id|@class, "akismet") or contains(@style, "display:none")]`,
 func discardedCommentsRule3(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	style := dom.GetAttribute(n, "style")
 	idClass := id + class
 

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -82,7 +84,7 @@ var OverallDiscardedContent = []Rule{
 // or contains(@class, "obfuscated") or contains(@class, "blurred")]`,
 func overallDiscardedContentRule1(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	role := dom.GetAttribute(n, "role")
 	dataComponent := dom.GetAttribute(n, "data-component")
 	tagName := dom.TagName(n)
@@ -190,7 +192,7 @@ func overallDiscardedContentRule1(n *html.Node) bool {
 // or @aria-hidden="true" or contains(@class, "notloaded")]`,
 func overallDiscardedContentRule2(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	style := dom.GetAttribute(n, "style")
 	ariaHidden := dom.GetAttribute(n, "aria-hidden")
 	idClass := id + class

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -42,7 +44,7 @@ func precisionDiscardedContentRule1(n *html.Node) bool {
 // contains(@style, "border")`,
 func precisionDiscardedContentRule2(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	style := dom.GetAttribute(n, "style")
 	tagName := dom.TagName(n)
 	idClass := id + class

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -54,7 +56,7 @@ var Content = []Rule{
 // contains(@class, "article__container") or contains(@id, "art-content") or contains(@class, "art-content")][1]`,
 func contentRule1(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	itemProp := dom.GetAttribute(n, "itemprop")
 	tagName := dom.TagName(n)
 
@@ -128,7 +130,7 @@ func contentRule2(n *html.Node) bool {
 // @role='article'])[1]
 func contentRule3(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	tagName := dom.TagName(n)
 	role := dom.GetAttribute(n, "role")
 
@@ -178,7 +180,7 @@ func contentRule3(n *html.Node) bool {
 // @id="content" or @class="content"])[1]`,
 func contentRule4(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	tagName := dom.TagName(n)
 
 	switch tagName {
@@ -210,7 +212,7 @@ func contentRule4(n *html.Node) bool {
 // `(.//*[self::article or self::div or self::section][starts-with(@class, "main") or starts-with(@id, "main") or starts-with(@role, "main")])[1]|(.//main)[1]`,
 func contentRule5(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	tagName := dom.TagName(n)
 	role := dom.GetAttribute(n, "role")
 

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -34,7 +36,7 @@ var DiscardedImage = []Rule{
 // contains(@id, "caption") or contains(@class, "caption")]`,
 func discardedImageRule1(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	tagName := dom.TagName(n)
 
 	switch tagName {

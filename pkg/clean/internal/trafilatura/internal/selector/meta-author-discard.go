@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -38,7 +40,7 @@ var MetaAuthorDiscard = []Rule{
 // or starts-with(@class, 'comments') or starts-with(@class, 'Comments')]`,
 func metaAuthorDiscardRule1(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	dataComponent := dom.GetAttribute(n, "data-component")
 	tagName := dom.TagName(n)
 

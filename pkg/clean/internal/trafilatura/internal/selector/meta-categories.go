@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -51,7 +53,7 @@ func metaCategoriesRule1(n *html.Node) bool {
 
 	for _, ancestor := range ancestors {
 		id := dom.ID(ancestor)
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		switch {
 		case startsWith(class, "post-info"),
@@ -83,7 +85,7 @@ func metaCategoriesRule2(n *html.Node) bool {
 
 	for _, ancestor := range ancestors {
 		id := dom.ID(ancestor)
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		switch {
 		case startsWith(class, "postmeta"),
@@ -109,7 +111,7 @@ func metaCategoriesRule3(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		switch {
 		case startsWith(class, "entry-meta"),
@@ -134,7 +136,7 @@ func metaCategoriesRule4(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		switch {
 		case class == "post-category",
@@ -160,7 +162,7 @@ func metaCategoriesRule5(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		if class == "entry-header" {
 			return true
@@ -182,7 +184,7 @@ func metaCategoriesRule6(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		switch dom.ClassName(ancestor) {
+		switch strutil.ClassName(ancestor) {
 		case "row", "tags":
 			return true
 		}

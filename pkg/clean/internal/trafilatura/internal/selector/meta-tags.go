@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -45,7 +47,7 @@ func metaTagsRule1(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		if dom.ClassName(ancestor) == "tags" {
+		if strutil.ClassName(ancestor) == "tags" {
 			return true
 		}
 	}
@@ -65,7 +67,7 @@ func metaTagsRule2(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 		if startsWith(class, "entry-tags") {
 			return true
 		}
@@ -88,7 +90,7 @@ func metaTagsRule3(n *html.Node) bool {
 	}
 
 	for _, ancestor := range ancestors {
-		class := dom.ClassName(ancestor)
+		class := strutil.ClassName(ancestor)
 
 		switch {
 		case class == "row",
@@ -111,7 +113,7 @@ func metaTagsRule4(n *html.Node) bool {
 	}
 
 	for parent := n.Parent; parent != nil; parent = parent.Parent {
-		class := dom.ClassName(parent)
+		class := strutil.ClassName(parent)
 
 		switch {
 		case class == "entry-meta",

@@ -22,6 +22,8 @@
 package selector
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
@@ -35,7 +37,7 @@ var MetaTitle = []Rule{
 // `//*[self::h1 or self::h2][contains(@class, "post-title") or contains(@class, "entry-title") or contains(@class, "headline") or contains(@id, "headline") or contains(@itemprop, "headline") or contains(@class, "post__title") or contains(@class, "article-title")]`,
 func metaTitleRule1(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	itemProp := dom.GetAttribute(n, "itemprop")
 	tagName := dom.TagName(n)
 
@@ -62,7 +64,7 @@ func metaTitleRule1(n *html.Node) bool {
 
 // `//*[@class="entry-title" or @class="post-title"]`,
 func metaTitleRule2(n *html.Node) bool {
-	switch dom.ClassName(n) {
+	switch strutil.ClassName(n) {
 	case "entry-title", "post-title":
 		return true
 	default:
@@ -73,7 +75,7 @@ func metaTitleRule2(n *html.Node) bool {
 // `//*[self::h1 or self::h2 or self::h3][contains(@class, "title") or contains(@id, "title")]`,
 func metaTitleRule3(n *html.Node) bool {
 	id := dom.ID(n)
-	class := dom.ClassName(n)
+	class := strutil.ClassName(n)
 	tagName := dom.TagName(n)
 
 	switch tagName {

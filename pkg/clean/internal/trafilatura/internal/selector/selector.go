@@ -22,27 +22,55 @@
 package selector
 
 import (
-	"github.com/go-shiori/dom"
 	"golang.org/x/net/html"
 )
 
 type Rule func(*html.Node) bool
 
+// Query returns the first element below root (document order) that matches selector.
+// newsflow patch: walks the tree instead of listing every element first.
 func Query(root *html.Node, selector Rule) *html.Node {
-	for _, e := range dom.GetElementsByTagName(root, "*") {
+	var found *html.Node
+	walkElements(root, func(e *html.Node) bool {
 		if selector(e) {
-			return e
+			found = e
+			return false
 		}
-	}
-	return nil
+		return true
+	})
+	return found
 }
 
+// QueryAll returns the elements below root that match selector, in document order.
 func QueryAll(root *html.Node, selector Rule) []*html.Node {
 	var matches []*html.Node
-	for _, e := range dom.GetElementsByTagName(root, "*") {
+	walkElements(root, func(e *html.Node) bool {
 		if selector(e) {
 			matches = append(matches, e)
 		}
-	}
+		return true
+	})
 	return matches
+}
+
+// walkElements calls fn on every element below root in document order (as
+// dom.GetElementsByTagName(root, "*") lists them) until fn returns false.
+func walkElements(root *html.Node, fn func(*html.Node) bool) {
+	n := root.FirstChild
+	for n != nil {
+		if n.Type == html.ElementNode && !fn(n) {
+			return
+		}
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		for n.NextSibling == nil {
+			n = n.Parent
+			if n == root || n == nil {
+				return
+			}
+		}
+		n = n.NextSibling
+	}
 }
