@@ -40,6 +40,9 @@ type Model struct {
 	// (firstSharesFeatures).
 	shareOnce  sync.Once
 	shareFirst bool
+	// pair indexes the weight rows of both passes of a stacked model that
+	// shares features: one lookup per feature serves both.
+	pair []pairSlot
 }
 
 // slot is one entry of the weight table: key = feature row+1 (0 = empty)
@@ -58,13 +61,14 @@ type workspace struct {
 	words []string
 	probe []slot  // emissions: each feature's first probe
 	rows  []int32 // emissions: each feature's weight row, -1 none
-	// a document's first-pass features, kept for the second pass when it
-	// shares them (tagDoc): sentence i's token offsets into base are
+	// the second pass's weight rows of a document's first-pass features,
+	// when it shares them (tagDoc): sentence i's token offsets into base are
 	// baseOff[baseAt[i] : baseAt[i]+len(sentence)+1].
-	base    []uint32
+	base    []int32
 	baseOff []int32
 	baseAt  []int32
-	doc     docBuf // the second pass's document features
+	pprobe  []pairSlot // first probes in Model.pair
+	doc     docBuf     // the second pass's document features
 }
 
 func (m *Model) ws() *workspace {
@@ -88,26 +92,25 @@ func (m *Model) lookup(row uint32) int32 {
 	}
 }
 
-// emissions fills ws.emit (n*numLabels) from ws.f's features. It looks the
-// features up in three passes over the sentence (first probes, then the
-// rest of the probes, then the weights) so that the cache misses of one
-// pass do not wait on each other: a hit-or-miss branch right after each
-// load made them serial.
+// emissions fills ws.emit (n*numLabels) from ws.f's features.
 func (m *Model) emissions(ws *workspace, n int) {
-	if cap(ws.emit) < n*numLabels {
-		ws.emit = make([]float32, n*numLabels)
-	}
-	ws.emit = ws.emit[:n*numLabels]
 	if len(m.slots) == 0 {
-		clear(ws.emit)
+		m.accumulate(ws, n, nil)
 		return
 	}
-	feats := ws.f.feats[:ws.f.off[n]]
+	m.accumulate(ws, n, m.lookupRows(ws, ws.f.feats[:ws.f.off[n]]))
+}
+
+// lookupRows returns the weight row of each feature (-1 none) in ws.rows.
+// It looks the features up in two passes (first probes, then the rest of
+// the probes), and accumulate reads the weights in a third, so that the
+// cache misses of one pass do not wait on each other: a hit-or-miss branch
+// right after each load made them serial.
+func (m *Model) lookupRows(ws *workspace, feats []uint32) []int32 {
 	if cap(ws.probe) < len(feats) {
 		ws.probe = make([]slot, len(feats))
-		ws.rows = make([]int32, len(feats))
 	}
-	probe, rows := ws.probe[:len(feats)], ws.rows[:len(feats)]
+	probe, rows := ws.probe[:len(feats)], growRows(ws, len(feats))
 	slots := m.slots
 	mask := uint32(len(slots) - 1)
 	for k, r := range feats {
@@ -122,6 +125,28 @@ func (m *Model) emissions(ws *workspace, n int) {
 		default:
 			rows[k] = m.lookup(r)
 		}
+	}
+	return rows
+}
+
+// growRows returns ws.rows with length n.
+func growRows(ws *workspace, n int) []int32 {
+	if cap(ws.rows) < n {
+		ws.rows = make([]int32, n)
+	}
+	return ws.rows[:n]
+}
+
+// accumulate fills ws.emit (n*numLabels) with the sums of the weight rows
+// of each token's features (rows, split by ws.f.off; -1 skipped).
+func (m *Model) accumulate(ws *workspace, n int, rows []int32) {
+	if cap(ws.emit) < n*numLabels {
+		ws.emit = make([]float32, n*numLabels)
+	}
+	ws.emit = ws.emit[:n*numLabels]
+	if rows == nil {
+		clear(ws.emit)
+		return
 	}
 	for i := 0; i < n; i++ {
 		var acc [numLabels]int32
@@ -213,6 +238,12 @@ func (m *Model) tagInto(ws *workspace, words []string, out []int, conf []float32
 // tagInto).
 func (m *Model) decode(ws *workspace, n int, out []int, conf []float32) {
 	m.emissions(ws, n)
+	m.finish(ws, n, out, conf)
+}
+
+// finish decodes a sentence of n tokens from the emissions in ws.emit (see
+// tagInto).
+func (m *Model) finish(ws *workspace, n int, out []int, conf []float32) {
 	if cap(ws.back) < n*numLabels {
 		ws.back = make([]int8, n*numLabels)
 	}

@@ -218,19 +218,23 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 	fws := m.first.ws()
 	ws.base, ws.baseOff, ws.baseAt = ws.base[:0], ws.baseOff[:0], ws.baseAt[:0]
 	for i, w := range words {
-		m.first.tagInto(fws, w, labs[i], nil)
-		if share {
-			// keep the sentence's features: the second pass's are the same
-			// plus the document ones
-			ws.baseAt = append(ws.baseAt, int32(len(ws.baseOff)))
-			if len(w) > 0 {
-				b := int32(len(ws.base))
-				for _, o := range fws.f.off[:len(w)+1] {
-					ws.baseOff = append(ws.baseOff, b+int32(o))
-				}
-				ws.base = append(ws.base, fws.f.feats...)
-			}
+		if !share {
+			m.first.tagInto(fws, w, labs[i], nil)
+			continue
 		}
+		// the first pass, looking its features up for both passes at once
+		ws.baseAt = append(ws.baseAt, int32(len(ws.baseOff)))
+		if len(w) == 0 {
+			continue
+		}
+		fws.f.extract(w)
+		b := int32(len(ws.base))
+		for _, o := range fws.f.off[:len(w)+1] {
+			ws.baseOff = append(ws.baseOff, b+int32(o))
+		}
+		rows := m.pairRows(fws, fws.f.feats[:fws.f.off[len(w)]], &ws.base)
+		m.first.accumulate(fws, len(w), rows)
+		m.first.finish(fws, len(w), labs[i], nil)
 	}
 	m.first.pool.Put(fws)
 	ex := ws.doc.features(words, labs)
@@ -250,31 +254,131 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 }
 
 // tagShared is the second pass's tagInto for a sentence of n tokens whose
-// features the first pass computed (ws.base at the token offsets off): each
-// token's features are its first-pass ones followed by its document ones,
-// exactly what the featurizer would append.
+// features the first pass looked up (ws.base holds their rows in m at the
+// token offsets off): each token's features are its first-pass ones
+// followed by its document ones, exactly what the featurizer would append.
 func (m *Model) tagShared(ws *workspace, n int, off []int32, ex docExtra, out []int, conf []float32) {
 	if n == 0 {
 		return
 	}
 	f := &ws.f
-	f.feats = f.feats[:0]
+	rows := ws.rows[:0]
 	f.off = append(f.off[:0], 0)
 	for t := 0; t < n; t++ {
-		f.feats = append(f.feats, ws.base[off[t]:off[t+1]]...)
+		rows = append(rows, ws.base[off[t]:off[t+1]]...)
 		for _, h := range ex.h[ex.off[t]:ex.off[t+1]] {
-			f.add(h)
+			rows = append(rows, m.lookup(finalize(h, m.bits)))
 		}
-		f.off = append(f.off, len(f.feats))
+		f.off = append(f.off, len(rows))
 	}
-	m.decode(ws, n, out, conf)
+	ws.rows = rows
+	m.accumulate(ws, n, rows)
+	m.finish(ws, n, out, conf)
+}
+
+// pairSlot is an entry of Model.pair: a feature row (key = row+1, 0 empty)
+// and its weight offsets in the first and the second pass (-1 none).
+type pairSlot struct {
+	key           uint32
+	first, second int32
+}
+
+// buildPair indexes the rows of both passes of m (see Model.pair).
+func (m *Model) buildPair() {
+	n := 0
+	for _, sl := range m.first.slots {
+		if sl.key != 0 {
+			n++
+		}
+	}
+	for _, sl := range m.slots {
+		if sl.key != 0 && m.first.lookup(sl.key-1) < 0 {
+			n++
+		}
+	}
+	size := 1
+	for size < 2*n+1 {
+		size <<= 1
+	}
+	m.pair = make([]pairSlot, size)
+	mask := uint32(size - 1)
+	at := func(key uint32) *pairSlot {
+		s := (key * 2654435761) & mask
+		for m.pair[s].key != 0 && m.pair[s].key != key {
+			s = (s + 1) & mask
+		}
+		if m.pair[s].key == 0 {
+			m.pair[s] = pairSlot{key, -1, -1}
+		}
+		return &m.pair[s]
+	}
+	for _, sl := range m.first.slots {
+		if sl.key != 0 {
+			at(sl.key).first = sl.idx
+		}
+	}
+	for _, sl := range m.slots {
+		if sl.key != 0 {
+			at(sl.key).second = sl.idx
+		}
+	}
+}
+
+// pairLookup returns row's entry in m.pair (-1, -1 if absent).
+func (m *Model) pairLookup(row uint32) pairSlot {
+	key := row + 1
+	mask := uint32(len(m.pair) - 1)
+	for s := (key * 2654435761) & mask; ; s = (s + 1) & mask {
+		switch sl := m.pair[s]; sl.key {
+		case key:
+			return sl
+		case 0:
+			return pairSlot{key, -1, -1}
+		}
+	}
+}
+
+// pairRows returns each feature's weight row in the first pass (in
+// fws.rows) and appends its row in the second pass to second; the lookups
+// are done in two passes as in lookupRows.
+func (m *Model) pairRows(fws *workspace, feats []uint32, second *[]int32) []int32 {
+	if cap(fws.pprobe) < len(feats) {
+		fws.pprobe = make([]pairSlot, len(feats))
+	}
+	probe, rows := fws.pprobe[:len(feats)], growRows(fws, len(feats))
+	mask := uint32(len(m.pair) - 1)
+	for k, r := range feats {
+		probe[k] = m.pair[((r+1)*2654435761)&mask]
+	}
+	sec := *second
+	for k, r := range feats {
+		sl := probe[k]
+		switch sl.key {
+		case r + 1:
+		case 0:
+			sl = pairSlot{r + 1, -1, -1}
+		default:
+			sl = m.pairLookup(r)
+		}
+		rows[k] = sl.first
+		sec = append(sec, sl.second)
+	}
+	*second = sec
+	return rows
 }
 
 // firstSharesFeatures reports whether m's first pass extracts m's own
 // features but the document ones: the same hash bits, feature templates,
 // gazetteer, word clusters and lexicons. The shipped English model does.
 func (m *Model) firstSharesFeatures() bool {
-	m.shareOnce.Do(func() { m.shareFirst = sameFeaturizer(m.first, m) })
+	m.shareOnce.Do(func() {
+		// both passes need weights for the pair table (an empty model
+		// tags nothing either way)
+		m.shareFirst = sameFeaturizer(m.first, m) && len(m.slots) > 0 && len(m.first.slots) > 0
+		if m.shareFirst {
+			m.buildPair()
+		}
+	})
 	return m.shareFirst
 }
 
