@@ -185,7 +185,11 @@ func init() {
 
 // lineVerdict says why a line is boilerplate ("" = keep).
 func lineVerdict(line string) string {
-	n := normLine(line)
+	return lineVerdictKey(line, normLine(line))
+}
+
+// lineVerdictKey is lineVerdict with the line's normLine key already computed.
+func lineVerdictKey(line, n string) string {
 	if n == "" {
 		if !strings.Contains(line, "_") {
 			return "empty"
@@ -296,7 +300,7 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 			drop[i] = true
 			continue
 		}
-		if lineVerdict(p) != "" {
+		if lineVerdictKey(p, keys[i]) != "" {
 			drop[i] = true
 			continue
 		}

@@ -269,6 +269,9 @@ var dateLayouts = []string{
 	"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02", "2006/01/02", "20060102",
 	time.RFC1123Z, time.RFC1123, time.RFC822Z, time.RFC822, "Mon, 2 Jan 2006 15:04:05 -0700",
 	"Mon, 2 Jan 2006 15:04:05 MST", "January 2, 2006", "Jan 2, 2006", "2 January 2006", "02.01.2006",
+	// ISO forms go-dateparser used to read (~8 ms a call: it tries every locale); same
+	// instants and offsets (TestISOLayoutsMatchDateparser).
+	"2006-01-02T15:04Z07:00", "2006-01-02T15:04Z0700", "2006-01-02 15:04:05Z0700", "2006-1-2T15:04:05", "2006-1-2",
 }
 
 // parseDate parses the common machine-readable date forms. Dates without a zone are taken

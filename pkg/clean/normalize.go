@@ -91,6 +91,25 @@ func normLine(s string) string {
 	b.Grow(len(s))
 	sep := false
 	for _, r := range s {
+		if r < utf8.RuneSelf { // ASCII fast path, same classes as below
+			switch {
+			case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+				if sep && b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				sep = false
+				b.WriteByte(byte(r) | 0x20)
+			case '0' <= r && r <= '9':
+				if sep && b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				sep = false
+				b.WriteByte('0')
+			default:
+				sep = true
+			}
+			continue
+		}
 		switch {
 		case unicode.IsLetter(r) || unicode.IsMark(r):
 			if sep && b.Len() > 0 {

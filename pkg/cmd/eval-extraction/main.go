@@ -57,7 +57,21 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	multi := flag.String("multilingual", "", "also score the multilingual snippet set in this folder (html/*.html.gz + evaldata.json)")
 	dump := flag.String("dump", "", "write each extractor's multilingual texts as JSON {file: text} to DIR/<extractor>.json (for loss analysis)")
+	memprofile := flag.String("memprofile", "", "write an allocation profile of the run to this file (go tool pprof -sample_index=alloc_space)")
 	flag.Parse()
+	if *memprofile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "eval-extraction:", err)
+			}
+		}()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

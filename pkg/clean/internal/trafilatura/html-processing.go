@@ -67,10 +67,8 @@ func docCleaning(doc *html.Node, opts Options) {
 		delete(strippingList, "img")
 	}
 
-	// Remove nodes in stripping list but keep its children
-	for tagName := range strippingList {
-		etree.StripTags(doc, tagName)
-	}
+	// Remove nodes in stripping list but keep its children (newsflow patch: one walk)
+	etree.StripTagSet(doc, strippingList)
 
 	// Prevent removal of paragraphs
 	if opts.Focus == FavorRecall && len(dom.GetElementsByTagName(doc, "p")) > 0 {
@@ -84,10 +82,8 @@ func docCleaning(doc *html.Node, opts Options) {
 			*doc = *docBackup
 		}
 	} else {
-		// Remove nodes in cleaning list including its children
-		for tagName := range cleaningList {
-			etree.StripElements(doc, false, tagName)
-		}
+		// Remove nodes in cleaning list including its children (newsflow patch: one walk)
+		etree.StripElementSet(doc, false, cleaningList)
 	}
 
 	// Remove HTML comment

@@ -484,6 +484,18 @@ func extractDomTitle(doc *html.Node) string {
 
 // extractDomAuthor returns the document author from DOM elements.
 func extractDomAuthor(doc *html.Node) string {
+	// newsflow patch: the author rules test an element's own tag and attributes, so pruning
+	// cannot make an element match; when none matches in doc, skip the copy and the pruning.
+	if selector.Query(doc, func(n *html.Node) bool {
+		for _, rule := range selector.MetaAuthor {
+			if rule(n) {
+				return true
+			}
+		}
+		return false
+	}) == nil {
+		return ""
+	}
 	clone := pruneUnwantedNodes(doc, selector.MetaAuthorDiscard) // newsflow patch: one copy, not two
 
 	author := extractDomMetaSelectors(clone, 120, selector.MetaAuthor)

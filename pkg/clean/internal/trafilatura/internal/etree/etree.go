@@ -137,3 +137,41 @@ func FromString(str string) *html.Node {
 	root := dom.QuerySelector(doc, "body > *")
 	return dom.Clone(root, true)
 }
+
+// elementsIn (newsflow patch) lists the elements below tree whose tag is in tags, in
+// document order, in one walk.
+func elementsIn(tree *html.Node, tags map[string]struct{}) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				if _, ok := tags[c.Data]; ok {
+					out = append(out, c)
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(tree)
+	return out
+}
+
+// StripTagSet (newsflow patch) is StripTags for every tag in tags with one walk instead of
+// one per tag. Elements are stripped in reverse document order, so an element is always
+// stripped before any ancestor: the result is the one of StripTags tag by tag in any order.
+func StripTagSet(tree *html.Node, tags map[string]struct{}) {
+	elements := elementsIn(tree, tags)
+	for i := len(elements) - 1; i >= 0; i-- {
+		Strip(elements[i])
+	}
+}
+
+// StripElementSet (newsflow patch) is StripElements for every tag in tags with one walk
+// (reverse document order, as StripTagSet).
+func StripElementSet(tree *html.Node, keepTail bool, tags map[string]struct{}) {
+	elements := elementsIn(tree, tags)
+	for i := len(elements) - 1; i >= 0; i-- {
+		Remove(elements[i], keepTail)
+	}
+}
