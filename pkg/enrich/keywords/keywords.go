@@ -58,11 +58,11 @@ func Extract(text string, opt Options) []article.Keyword {
 	if opt.MaxWords <= 0 {
 		opt.MaxWords = 3
 	}
-	sc := newScanner(opt)
 	toks := opt.Tokens
 	if toks == nil {
 		toks = textutil.Tokenize(text)
 	}
+	sc := newScanner(opt, len(toks))
 	for _, t := range toks {
 		sc.token(t)
 	}
@@ -95,8 +95,9 @@ type word struct {
 	cap                   bool   // textutil.IsCap
 }
 
-func newScanner(opt Options) *scanner {
-	return &scanner{opt: opt, words: map[string]*wstat{}, cands: map[string]*cand{}, pairs: map[uint64]bool{}, newSentence: true}
+// newScanner returns a scanner sized for about n tokens.
+func newScanner(opt Options, n int) *scanner {
+	return &scanner{opt: opt, words: make(map[string]*wstat, n/2), cands: make(map[string]*cand, n), pairs: make(map[uint64]bool, n/2), newSentence: true}
 }
 
 // token processes one token: brackets, punctuation and clitics end the
@@ -479,7 +480,7 @@ func (d *DocFreq) Observe(text string) { d.ObserveTokens(textutil.Tokenize(text)
 
 // ObserveTokens is Observe of a document's tokens (textutil.Tokenize).
 func (d *DocFreq) ObserveTokens(toks []textutil.Token) {
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(toks)/2)
 	for _, t := range toks {
 		if textutil.IsWord(t.Text) {
 			seen[strings.ToLower(t.Text)] = true

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 //go:embed data/vader_lexicon.tsv.gz
@@ -135,7 +136,7 @@ func Compound(sentence string) (float64, bool) {
 			continue
 		}
 		w = strings.ReplaceAll(w, "’", "'")
-		up := strings.ToUpper(w) == w && strings.ToLower(w) != w
+		up := shouted(w)
 		if !up {
 			anyLower = true
 		}
@@ -214,4 +215,22 @@ func Compound(sentence string) (float64, bool) {
 	}
 	c := sum / math.Sqrt(sum*sum+alpha)
 	return math.Max(-1, math.Min(1, c)), true
+}
+
+// shouted reports strings.ToUpper(w) == w && strings.ToLower(w) != w without building either:
+// no rune changes when upper-cased (invalid UTF-8 would be replaced) and one does when
+// lower-cased.
+func shouted(w string) bool {
+	lowers := false
+	for i := 0; i < len(w); {
+		r, sz := utf8.DecodeRuneInString(w[i:])
+		if r == utf8.RuneError && sz == 1 || unicode.ToUpper(r) != r {
+			return false
+		}
+		if unicode.ToLower(r) != r {
+			lowers = true
+		}
+		i += sz
+	}
+	return lowers
 }

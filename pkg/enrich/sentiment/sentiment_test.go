@@ -1,6 +1,9 @@
 package sentiment
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCompound(t *testing.T) {
 	tests := []struct {
@@ -34,4 +37,15 @@ func TestScoreEmpty(t *testing.T) {
 	if s, n := Score(""); s != 0 || n != 0 {
 		t.Fatalf("Score(\"\") = %v, %d", s, n)
 	}
+}
+
+func FuzzShouted(f *testing.F) {
+	for _, s := range []string{"NATO", "Nato", "nato", "U.S.", "123", "", "ΑΘΗΝΑ", "ß", "\xff", "ǅ", "İSTANBUL", "ﬁ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if got, want := shouted(w), strings.ToUpper(w) == w && strings.ToLower(w) != w; got != want {
+			t.Fatalf("shouted(%q) = %v, want %v", w, got, want)
+		}
+	})
 }

@@ -18,11 +18,17 @@ var special = map[rune]string{
 	'ı': "i", '’': "'", '‘': "'", '‐': "-", '–': "-", '—': "-",
 }
 
+// asciiSpace holds the ASCII bytes strings.Fields splits on.
+const asciiSpace = "\t\n\v\f\r "
+
 // Fold returns s lowercased, with diacritics removed and runs of whitespace collapsed to a
 // single space: "Zelenskyy’s  Kyïv" → "zelenskyy's kyiv". Non-Latin letters are kept
 // (lowercased).
 func Fold(s string) string {
 	if ascii(s) {
+		if !strings.ContainsAny(s, asciiSpace) {
+			return strings.ToLower(s) // one field (a token): nothing to collapse
+		}
 		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	}
 	var b strings.Builder

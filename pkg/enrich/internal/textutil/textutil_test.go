@@ -1,6 +1,9 @@
 package textutil
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFold(t *testing.T) {
 	for in, want := range map[string]string{
@@ -54,4 +57,18 @@ func TestTruncate(t *testing.T) {
 	if got := Truncate("héllo", 2); got != "h" {
 		t.Errorf("Truncate cut inside a rune: %q", got)
 	}
+}
+
+func FuzzFoldFastPath(f *testing.F) {
+	for _, s := range []string{"Kyiv", "U.S.", "two words", "", " ", "a\tb", "Zelenskyy’s  Kyïv", "\v"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !ascii(s) {
+			return // the fast path is for ASCII only
+		}
+		if want, got := strings.Join(strings.Fields(strings.ToLower(s)), " "), Fold(s); got != want {
+			t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
