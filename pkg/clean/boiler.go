@@ -218,7 +218,7 @@ func lineVerdictKey(line, n string) string {
 	if l <= 140 && rePhotoCredit.MatchString(line) {
 		return "photo-credit"
 	}
-	if l <= 400 && reCaptionTail.MatchString(line) && !isAttribution(line) {
+	if l <= 400 && endsWithBracket(line) && reCaptionTail.MatchString(line) && !isAttribution(line) {
 		return "caption"
 	}
 	if l <= 90 && reDateline.MatchString(line) && strings.ContainsAny(line, "0123456789") {
@@ -227,7 +227,7 @@ func lineVerdictKey(line, n string) string {
 	if l <= 60 && reReadingTime.MatchString(line) {
 		return "reading-time"
 	}
-	if l <= 200 && reContact.MatchString(line) && (reContactW.MatchString(line) || len(strings.Fields(reContact.ReplaceAllString(line, ""))) == 0) {
+	if l <= 200 && strings.IndexByte(line, '@') >= 0 && reContact.MatchString(line) && (reContactW.MatchString(line) || len(strings.Fields(reContact.ReplaceAllString(line, ""))) == 0) {
 		return "contact"
 	}
 	if l <= 400 && reCTA.MatchString(line) {
@@ -336,4 +336,26 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 		out = append(out, p)
 	}
 	return out, removed
+}
+
+// endsWithBracket is a literal prefilter for reCaptionTail ("…)", "…] .", …): its match
+// ends in ')' or ']' followed only by white space and an optional full stop.
+func endsWithBracket(s string) bool {
+	s = strings.TrimRight(strings.TrimSuffix(s, "."), " \t\n\f\r")
+	return strings.HasSuffix(s, ")") || strings.HasSuffix(s, "]")
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case ASCII letters, none with a
+// non-ASCII case fold) ignoring case: a literal prefilter for case-insensitive patterns.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && s[i+j]|0x20 == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }

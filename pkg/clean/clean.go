@@ -363,7 +363,10 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		replaced += strings.Count(p, "\uFFFD")
 		if p = NormalizeText(p); p != "" {
 			for _, l := range strings.Split(p, "\n") {
-				if l = strings.TrimSpace(reClickToTweet.ReplaceAllString(l, "")); l != "" {
+				if containsFoldASCII(l, "tweet") { // literal prefilter
+					l = reClickToTweet.ReplaceAllString(l, "")
+				}
+				if l = strings.TrimSpace(l); l != "" {
 					paras = append(paras, l)
 				}
 			}
