@@ -22,6 +22,8 @@
 package trafilatura
 
 import (
+	"github.com/newsflow/newsflow/pkg/clean/internal/trafilatura/internal/strutil"
+
 	"unicode/utf8"
 
 	"github.com/go-shiori/dom"
@@ -151,7 +153,7 @@ func pruneNodesInPlace(tree, original *html.Node, queries ...selector.Rule) *htm
 	var oldLen int
 	backupEnabled := original != nil
 	if backupEnabled {
-		oldLen = utf8.RuneCountInString(dom.TextContent(tree))
+		oldLen = strutil.TextLen(tree)
 	}
 
 	for _, query := range queries {
@@ -183,7 +185,7 @@ func pruneNodesInPlace(tree, original *html.Node, queries ...selector.Rule) *htm
 	}
 
 	if backupEnabled {
-		newLen := utf8.RuneCountInString(dom.TextContent(tree))
+		newLen := strutil.TextLen(tree)
 		if newLen <= oldLen/7 {
 			return dom.Clone(original, true)
 		}
@@ -251,9 +253,8 @@ func linkDensityTest(element *html.Node, opts Options) ([]*html.Node, bool) {
 		return nil, false
 	}
 
-	// Get element text
-	text := trim(dom.TextContent(element))
-	textLength := utf8.RuneCountInString(text)
+	// Get element text (newsflow patch: its length, without building it)
+	textLength := strutil.CollapsedTextLen(element)
 
 	// Shortcut
 	if nLinks == 1 {
@@ -262,8 +263,7 @@ func linkDensityTest(element *html.Node, opts Options) ([]*html.Node, bool) {
 			threshold = 10
 		}
 
-		linkText := trim(dom.TextContent(links[0]))
-		linkTextLength := utf8.RuneCountInString(linkText)
+		linkTextLength := strutil.CollapsedTextLen(links[0])
 		if linkTextLength > int(threshold) && float64(linkTextLength) > float64(textLength)*0.9 {
 			return nil, true
 		}
@@ -317,8 +317,7 @@ func linkDensityTestTables(table *html.Node, opts Options) bool {
 	}
 
 	// Check text length
-	text := trim(dom.TextContent(table))
-	textLength := utf8.RuneCountInString(text)
+	textLength := strutil.CollapsedTextLen(table)
 	if textLength < 200 {
 		return false
 	}
@@ -342,8 +341,7 @@ func linkDensityTestTables(table *html.Node, opts Options) bool {
 // collectLinkInfo collects heuristics on link text.
 func collectLinkInfo(links []*html.Node) (linkLength, nShortLinks int, nonEmptyLinks []*html.Node) {
 	for _, link := range links {
-		text := trim(dom.TextContent(link))
-		textLength := utf8.RuneCountInString(text)
+		textLength := strutil.CollapsedTextLen(link)
 		if textLength == 0 {
 			continue
 		}

@@ -82,3 +82,59 @@ func collapsed(s string) bool {
 func ClassName(n *html.Node) string {
 	return Collapse(dom.GetAttribute(n, "class"))
 }
+
+// CollapsedTextLen is utf8.RuneCountInString(Collapse(dom.TextContent(n))) without building
+// either string: the length of n's text with white-space runs collapsed and trimmed.
+func CollapsedTextLen(n *html.Node) int {
+	count, pending, seen := 0, false, false
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			s := n.Data
+			for i := 0; i < len(s); {
+				c := s[i]
+				size := 1
+				space := false
+				if c < utf8.RuneSelf {
+					space = asciiSpace[c]
+				} else {
+					var r rune
+					r, size = utf8.DecodeRuneInString(s[i:])
+					space = unicode.IsSpace(r)
+				}
+				if space {
+					pending = seen
+				} else {
+					if pending {
+						count++
+						pending = false
+					}
+					count++
+					seen = true
+				}
+				i += size
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return count
+}
+
+// TextLen is utf8.RuneCountInString(dom.TextContent(n)) without building the string.
+func TextLen(n *html.Node) int {
+	count := 0
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			count += utf8.RuneCountInString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return count
+}

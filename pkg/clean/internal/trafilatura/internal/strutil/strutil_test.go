@@ -3,6 +3,10 @@ package strutil
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/go-shiori/dom"
+	"golang.org/x/net/html"
 )
 
 func TestCollapseMatchesFields(t *testing.T) {
@@ -20,4 +24,19 @@ func FuzzCollapse(f *testing.F) {
 			t.Fatalf("Collapse(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+func TestCollapsedTextLen(t *testing.T) {
+	for _, src := range []string{"", "<p> a  b </p>", "<div>x<span> y </span>\u00a0z<b></b>  </div>", "<ul><li>é</li><li> ü\t</li></ul>", "<p>\xff a</p>"} {
+		doc, err := html.Parse(strings.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := CollapsedTextLen(doc), utf8.RuneCountInString(Collapse(dom.TextContent(doc))); got != want {
+			t.Errorf("%q: %d, want %d", src, got, want)
+		}
+		if got, want := TextLen(doc), utf8.RuneCountInString(dom.TextContent(doc)); got != want {
+			t.Errorf("%q: TextLen %d, want %d", src, got, want)
+		}
+	}
 }
