@@ -220,14 +220,14 @@ func extractMain(doc *html.Node, u *url.URL, maxDepth int, skip trafilatura.Meta
 			tParas = renderParagraphs(res.ContentNode, maxDepth)
 		}
 	}
-	var rParas []string
-	if !rDone && (len(tParas) == 0 || runeLen(tParas) < 250) {
-		runReadability() // choose may need it
+	out := tParas
+	if len(tParas) == 0 || runeLen(tParas) < 250 { // choose needs the readability candidate
+		var rParas []string
+		if rNode := runReadability(); rNode != nil {
+			rParas = renderParagraphs(rNode, maxDepth)
+		}
+		out = choose(tParas, rParas)
 	}
-	if rNode != nil {
-		rParas = renderParagraphs(rNode, maxDepth)
-	}
-	out := choose(tParas, rParas)
 	if runeLen(out) < 250 {
 		// Tiny page or fragment (e.g. a feed's content:encoded): trafilatura's baseline glues
 		// paragraphs together; when the whole document is short it is all content, so render
