@@ -128,14 +128,19 @@ func (m *Model) extract(text string, toks []Token) []Span {
 	words := make([][]string, len(sents))
 	labs := make([][]int, len(sents))
 	confs := make([][]float32, len(sents))
+	// one backing array each for the whole document
+	n := 0
+	for _, s := range sents {
+		n += len(s)
+	}
+	allW, allL, allC := make([]string, n), make([]int, n), make([]float32, n*numTypes)
 	for i, s := range sents {
-		w := make([]string, len(s))
+		w := allW[:len(s):len(s)]
 		for j, t := range s {
 			w[j] = t.Text
 		}
-		words[i] = w
-		labs[i] = make([]int, len(w))
-		confs[i] = make([]float32, len(w)*numTypes)
+		words[i], labs[i], confs[i] = w, allL[:len(s):len(s)], allC[:len(s)*numTypes:len(s)*numTypes]
+		allW, allL, allC = allW[len(s):], allL[len(s):], allC[len(s)*numTypes:]
 	}
 	m.tagDoc(ws, words, labs, confs)
 	if m.consistency {
