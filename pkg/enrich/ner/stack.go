@@ -251,7 +251,18 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 		m.tagInto(ws, w, labs[i], c)
 	}
 	ws.f.extra, ws.f.extraOff = nil, nil
+	// a very long document's buffers do not stay in the pool
+	if cap(ws.base) > maxPooled {
+		ws.base, ws.baseOff = nil, nil
+	}
+	if cap(ws.doc.h) > maxPooled || cap(ws.doc.keys) > maxPooled {
+		ws.doc = docBuf{}
+	}
 }
+
+// maxPooled bounds the document-wide buffers a pooled workspace keeps
+// (entries; a 600-word article needs about 40,000 feature rows).
+const maxPooled = 1 << 20
 
 // tagShared is the second pass's tagInto for a sentence of n tokens whose
 // features the first pass looked up (ws.base holds their rows in m at the
