@@ -33,3 +33,16 @@ func TestISOLayoutsMatchDateparser(t *testing.T) {
 		}
 	}
 }
+
+func TestLoneYearRejectedQuickly(t *testing.T) {
+	for _, s := range []string{"1988", " 2019 ", "2019."} {
+		if _, ok := parseLooseDate(s, time.Now()); ok {
+			t.Errorf("%q parsed as a date", s)
+		}
+	}
+	for s, want := range map[string]int{"1988": 1, "19 Nov 2019": 3, "1Jan1988": 3, "2019年5月4日": 6, "": 0} {
+		if got := alnumRuns(s); got != want {
+			t.Errorf("alnumRuns(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/markusmobius/go-dateparser"
 	"golang.org/x/net/html"
@@ -303,7 +304,9 @@ func parseLooseDate(s string, ref time.Time) (time.Time, bool) {
 		return t, true
 	}
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 64 || !reYear.MatchString(s) {
+	if s == "" || len(s) > 64 || !reYear.MatchString(s) || alnumRuns(s) < 2 {
+		// A lone year ("1988") has no day or month: go-dateparser's strict mode rejects it
+		// only after trying every locale (~0.2 s).
 		return time.Time{}, false
 	}
 	if m := reCutZone.FindStringIndex(s); m != nil {
@@ -393,3 +396,22 @@ func sameSiteLink(pageURL string, page *url.URL, href string) bool {
 var fileExt = map[string]bool{".pdf": true, ".doc": true, ".docx": true, ".xls": true, ".xlsx": true, ".ppt": true,
 	".pptx": true, ".odt": true, ".zip": true, ".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true,
 	".mp3": true, ".mp4": true, ".epub": true}
+
+// alnumRuns counts the maximal runs of letters and of digits in s ("19 Nov 2019" has 3).
+func alnumRuns(s string) int {
+	n, prev := 0, 0 // prev: 0 other, 1 letter, 2 digit
+	for _, r := range s {
+		cur := 0
+		switch {
+		case unicode.IsDigit(r):
+			cur = 2
+		case unicode.IsLetter(r):
+			cur = 1
+		}
+		if cur != 0 && cur != prev {
+			n++
+		}
+		prev = cur
+	}
+	return n
+}
