@@ -81,10 +81,12 @@ func readMeta(doc *html.Node, maxDepth int, pageURL string) *pageMeta {
 			case atom.Style, atom.Svg:
 				return
 			case atom.A:
-				if len(pm.links) < 5000 && sameSiteLink(pageURL, page, attr(n, "href")) {
+				if len(pm.links) < 5000 {
+					// the text test first: most links are one or two words, and resolving
+					// the href costs more
 					var sb strings.Builder
 					innerText(n, &sb, 0)
-					if k := normLine(sb.String()); strings.Count(k, " ") >= 2 {
+					if k := normLine(sb.String()); strings.Count(k, " ") >= 2 && sameSiteLink(pageURL, page, attr(n, "href")) {
 						pm.links[k] = true
 					}
 				}
