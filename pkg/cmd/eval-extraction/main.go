@@ -65,7 +65,9 @@ func main() {
 			f, err := os.Create(*memprofile)
 			if err == nil {
 				err = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "eval-extraction:", err)
