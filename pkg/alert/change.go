@@ -159,7 +159,7 @@ const riseMinAge = 24 * time.Hour
 const riseRatio = 3.0
 
 // riseMaxRun bounds how old the rise test's evidence may be (12 h): a CUSUM that has hovered
-// above 0 since yesterday describes no rise. Counted in minutes; converted with the bucket.
+// above 0 since yesterday describes no rise.
 const riseMaxRun = 12 * time.Hour
 
 // riseUpdate adds the block of riseBlock buckets ending at e to the term's CUSUM.
