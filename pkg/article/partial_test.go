@@ -74,7 +74,7 @@ func TestDecodeWithout(t *testing.T) {
 		name string
 		in   string
 		skip []string
-		// want: the enriched payload after DecodeWithout, re-encoded ("" = same as Decode)
+		// wantErr: DecodeWithout fails; otherwise checkSame compares it with Decode
 		wantErr bool
 	}{
 		{name: "first member dropped", in: head + `"enriched":{"paragraphs":["a","b"],"text":"a\n\nb","url":"u"}}`, skip: IndexerSkips},
