@@ -106,6 +106,6 @@ func restore(c kit.Common, log *zap.Logger, name string, fn func([]byte) error) 
 var Service = kit.Service{
 	Name:      "cleaner",
 	Short:     "cleaner consumes news.raw, extracts and cleans each article and publishes news.clean",
-	Settings:  "NEWSFLOW_CLEAN_LANGUAGES, NEWSFLOW_CLEAN_MIN_TEXT_RUNES, NEWSFLOW_CLEAN_TIMEOUT, NEWSFLOW_STATE_SAVE_INTERVAL",
+	Settings:  "NEWSFLOW_CLEAN_LANGUAGES, NEWSFLOW_CLEAN_MIN_TEXT_RUNES, NEWSFLOW_CLEAN_TIMEOUT, NEWSFLOW_CLEAN_SHARED_STATE, NEWSFLOW_CLEAN_STATE_LOG, NEWSFLOW_STATE_SAVE_INTERVAL",
 	Configure: kit.Wire(kit.EnvOnly(CleanerConfigFromEnv), 0, kit.NoCtx(AddCleaner)),
 }
