@@ -1,6 +1,10 @@
 package clean
 
-import "golang.org/x/net/html/atom"
+import (
+	"strings"
+
+	"golang.org/x/net/html/atom"
+)
 
 // nestingDepth estimates the element nesting depth of an HTML string, stopping as soon as
 // it exceeds limit. The parser's cost grows with depth (open-element stack scans), so
@@ -81,11 +85,13 @@ func isHTMLSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f'
 }
 
+// indexByteFrom is strings.IndexByte from index from on (-1 when none).
 func indexByteFrom(s string, from int, c byte) int {
-	for j := from; j < len(s); j++ {
-		if s[j] == c {
-			return j
-		}
+	if from >= len(s) {
+		return -1
+	}
+	if j := strings.IndexByte(s[from:], c); j >= 0 {
+		return from + j
 	}
 	return -1
 }
