@@ -27,7 +27,8 @@ var (
 // (balanced brackets, terminated strings), so a payload that is invalid JSON only inside a
 // left-out member decodes instead of failing.
 //
-// BenchmarkDecodeWithout (real-ish enriched envelopes of the news farm): see its comment.
+// BenchmarkDecodeWithout (real-ish enriched envelopes of the news farm, median of 6 at load 6):
+// Decode 102 µs, IndexerSkips 92 µs, AlerterSkips 74 µs per envelope (README, "Partial decode").
 func DecodeWithout(b []byte, skip ...string) (*Envelope, error) {
 	if len(skip) == 0 {
 		return Decode(b)
