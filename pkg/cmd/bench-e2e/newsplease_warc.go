@@ -50,7 +50,10 @@ func (o options) backfillNewsPlease(warc string) (row, error) {
 	if err := json.Unmarshal(out, &sum); err != nil {
 		return r, fmt.Errorf("news-please WARC run: summary %q: %w", out, err)
 	}
-	n, _ := esCount(o.es, index)
+	n, err := esCount(o.es, index)
+	if err != nil {
+		return r, fmt.Errorf("news-please WARC run: count %s: %w", index, err)
+	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	r.articles, r.wall = n, wall
 	r.procs = []procStat{{name: "news-please", cpu: cpu, hwm: hwm}}
