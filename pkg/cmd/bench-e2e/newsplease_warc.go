@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,10 @@ func (o options) backfillNewsPlease(warc string) (row, error) {
 	}
 	if err := json.Unmarshal(out, &sum); err != nil {
 		return r, fmt.Errorf("news-please WARC run: summary %q: %w", out, err)
+	}
+	// The script indexes without refresh: make its last second of documents countable.
+	if res, err := http.Post(o.es+"/"+index+"/_refresh", "application/json", nil); err == nil {
+		res.Body.Close()
 	}
 	n, err := esCount(o.es, index)
 	if err != nil {
