@@ -41,6 +41,16 @@ const changePrior = 3.0
 // prior). ok is false when the ring does not hold changeMinBase buckets of the term's history
 // before the window.
 func (d *SpikeDetector) changeModel(st *termState, b int64, w int) (mu, c2 float64, ok bool) {
+	mu, sampling, ok := d.changeBase(st, b, w)
+	if !ok {
+		return 0, 0, false
+	}
+	return mu, d.changeC2(st, d.windowIndex(w), mu) + sampling, true
+}
+
+// changeBase is changeModel's μ and the recent rate's own sampling error 1/(recent+prior), the
+// part of c² that is not the term's short-term dispersion.
+func (d *SpikeDetector) changeBase(st *termState, b int64, w int) (mu, sampling float64, ok bool) {
 	base := ringBuckets - w
 	if base < changeMinBase {
 		return 0, 0, false
@@ -52,8 +62,7 @@ func (d *SpikeDetector) changeModel(st *termState, b int64, w int) (mu, c2 float
 	recent := float64(st.windowSum(end, base))
 	recentExp := d.expected(st, end, base)
 	mu = d.expected(st, b, w) * (recent + changePrior) / (recentExp + changePrior)
-	c2 = d.changeC2(st, d.windowIndex(w), mu) + 1/(recent+changePrior)
-	return mu, c2, true
+	return mu, 1 / (recent + changePrior), true
 }
 
 // changeC2 is the term's short-term c² for window index wi, shrunk towards the all-terms
@@ -90,10 +99,11 @@ func (d *SpikeDetector) changeCal(st *termState, wi int) float64 {
 // factors k for the term and kg for all terms). The excess variance over the negative binomial
 // counts the recent rate's own sampling error (μ²/(recent+prior)) as known.
 func (d *SpikeDetector) changeUpdate(st *termState, e int64, w, wi int, k, kg float32) {
-	mu, c2, ok := d.changeModel(st, e, w)
+	mu, sampling, ok := d.changeBase(st, e, w)
 	if !ok || mu < 0.5 {
 		return
 	}
+	c2 := d.changeC2(st, wi, mu) + sampling
 	raw := float64(st.windowSum(e, w))
 	x := raw
 	sd := math.Sqrt(mu + math.Max(c2, dispWinsorFloor)*mu*mu)
@@ -101,7 +111,6 @@ func (d *SpikeDetector) changeUpdate(st *termState, e int64, w, wi int, k, kg fl
 	if lim := dispWinsorSD * sd; dev > lim {
 		dev, x = lim, mu+lim
 	}
-	sampling := c2 - d.changeC2(st, wi, mu)
 	num := dev*dev - x - sampling*mu*mu
 	den := mu * mu
 	if d.dispG.CQ[wi] == 0 {
