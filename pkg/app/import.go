@@ -63,7 +63,7 @@ func importCommand(getenv func(string) string) *cobra.Command {
 				cfg.NATSURL = natsURL
 			}
 			if kafka != "" {
-				cfg.KafkaBrokers = strings.Split(kafka, ",")
+				cfg.KafkaBrokers = service.SplitList(kafka)
 			}
 			if cfg.Bus != "nats" && cfg.Bus != "kafka" {
 				return cli.UsageError("--bus %q: want nats or kafka", cfg.Bus)

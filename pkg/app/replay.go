@@ -51,7 +51,7 @@ func replayCommand(getenv func(string) string) *cobra.Command {
 					return cli.ConfigError(err)
 				}
 				cfg.Service = "replay"
-				cfg.KafkaBrokers = splitList(brokers)
+				cfg.KafkaBrokers = service.SplitList(brokers)
 				kc, err := service.KafkaBusConfig(cfg, nil)
 				if err != nil {
 					return cli.ConfigError(err)
@@ -71,16 +71,6 @@ func replayCommand(getenv func(string) string) *cobra.Command {
 	f.StringVar(&to, "to", article.SubjectEnriched, "the subject (topic) the re-enriched articles go to")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // replayRun re-enriches the clean envelopes of subject retained since start and publishes

@@ -172,8 +172,14 @@ func (e *Env) List(key string, def []string) []string {
 	if v == "" {
 		return def
 	}
+	return SplitList(v)
+}
+
+// SplitList splits a comma-separated list, trimming spaces and dropping empty items (how
+// every NEWSFLOW_* list variable and list flag is read).
+func SplitList(s string) []string {
 	var out []string
-	for _, p := range strings.Split(v, ",") {
+	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
