@@ -900,7 +900,7 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	now := time.Now().UTC()
 	raw := &article.Raw{
 		URL: it.Link, CanonicalURL: canon, FetchedAt: now, Extra: map[string]string{},
-		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: src.URL, Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
+		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: withoutUserinfo(src.URL), Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
 	}
 	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil || it.PublishedText != "" {
 		raw.Feed = &article.FeedItem{

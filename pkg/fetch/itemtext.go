@@ -3,6 +3,7 @@ package fetch
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -57,6 +58,7 @@ func feedItemURL(feedURL string, it Item) string {
 	default:
 		h.Write([]byte("text\x00" + it.Title + "\x00" + it.Description + "\x00" + it.Content))
 	}
+	feedURL = withoutUserinfo(feedURL)
 	if i := strings.IndexByte(feedURL, '#'); i >= 0 {
 		feedURL = feedURL[:i]
 	}
@@ -65,4 +67,20 @@ func feedItemURL(feedURL string, it Item) string {
 		sep = "&"
 	}
 	return feedURL + sep + "newsflow_item=" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// withoutUserinfo is u without the user:password@ part a source URL may carry for HTTP Basic
+// authentication: the fetcher uses it to fetch, but it must not travel in messages or reach
+// the index (a link-less item's URL, a raw message's source.feed_url). A URL that does not
+// parse, or has no userinfo, is returned as it is.
+func withoutUserinfo(u string) string {
+	if !strings.Contains(u, "@") {
+		return u
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	p.User = nil
+	return p.String()
 }

@@ -86,7 +86,26 @@ func TestFeedItemURL(t *testing.T) {
 	if c := feedItemURL("https://news.example/feed.xml#top", Item{Title: "a", Description: "x"}); c != a {
 		t.Errorf("fragment kept: %q", c)
 	}
+	if e := feedItemURL("https://reader:s3cret@news.example/feed.xml", Item{Title: "a", Description: "x"}); e != a {
+		t.Errorf("a feed URL's userinfo must not reach the item's URL: %q, want %q", e, a)
+	}
 	if d := feedItemURL("https://news.example/feed?id=1", Item{GUID: "g"}); !strings.HasPrefix(d, "https://news.example/feed?id=1&newsflow_item=") {
 		t.Errorf("feedItemURL with a query = %q", d)
+	}
+}
+
+func TestWithoutUserinfo(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"user and password", "https://reader:s3cret@news.example/feed.xml?x=1", "https://news.example/feed.xml?x=1"},
+		{"user only", "http://reader@news.example/rss", "http://news.example/rss"},
+		{"none", "https://news.example/feed.xml", "https://news.example/feed.xml"},
+		{"at sign in the query", "https://news.example/feed?by=a@b.example", "https://news.example/feed?by=a@b.example"},
+		{"unparsable", "http://[::1/feed@x", "http://[::1/feed@x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := withoutUserinfo(tc.in); got != tc.want {
+				t.Errorf("withoutUserinfo(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
 	}
 }
