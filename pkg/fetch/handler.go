@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // headCanonicals returns the page's declared canonical URLs, <link rel=canonical> first then
@@ -110,7 +112,7 @@ func (f *Fetcher) Status(ctx context.Context) ([]FeedStatus, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fetch: status %s: %w", src.Name, err)
 		}
-		fs := FeedStatus{Name: src.Name, URL: src.URL, Kind: src.Kind, PolledURL: st.URL, NextDue: st.NextDue,
+		fs := FeedStatus{Name: src.Name, URL: redact.URL(src.URL), Kind: src.Kind, PolledURL: redact.URL(st.URL), NextDue: st.NextDue,
 			LastSuccess: st.LastSuccess, LastNew: st.LastNew, Failures: st.Failures, Parked: st.Parked,
 			LastError: st.LastError, Validators: !st.ValidatorsDisabled, ItemsNew: st.ItemsNew, Polls: st.Polls}
 		if st.Interval > 0 {

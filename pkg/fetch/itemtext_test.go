@@ -109,3 +109,16 @@ func TestWithoutUserinfo(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusRedactsSourceCredentials: GET /v1/feeds (Fetcher.Status) shows a source URL's
+// user:password@ redacted, never the password.
+func TestStatusRedactsSourceCredentials(t *testing.T) {
+	f := newTestFetcher(t, testConfig(), []Source{{Name: "private", URL: "https://reader:s3cret@news.example/feed.xml"}}, NewMemStore(), &capture{})
+	st, err := f.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 1 || strings.Contains(st[0].URL, "s3cret") || !strings.Contains(st[0].URL, "news.example/feed.xml") {
+		t.Fatalf("status URL %+v: the password must be redacted, the rest kept", st)
+	}
+}
