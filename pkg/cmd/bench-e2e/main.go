@@ -45,6 +45,7 @@ type options struct {
 	prefix                         string
 	pprofDir                       string
 	pprofFor                       time.Duration
+	keepIndices                    bool
 }
 
 func main() {
@@ -67,6 +68,7 @@ func main() {
 	flag.StringVar(&only, "only", "", "comma-separated subset of: backfill-aio,backfill-services,backfill-newsplease,backlog-aio,backlog-newsplease,live")
 	flag.StringVar(&o.pprofDir, "pprof", "", "write CPU and allocation profiles of every newsflow process (NEWSFLOW_PPROF) into this directory")
 	flag.DurationVar(&o.pprofFor, "pprof-for", 30*time.Second, "length of each CPU profile, from the start of the measured run")
+	flag.BoolVar(&o.keepIndices, "keep-indices", false, "keep the run's Elasticsearch indices (default: deleted at the end, so runs do not pile up on a shared ES)")
 	flag.Parse()
 	if o.pprofDir != "" {
 		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
@@ -179,7 +181,55 @@ func run(o options) error {
 		}
 	}
 	printTable(os.Stdout, rows, o.interval)
+	if !o.keepIndices {
+		if n, err := dropIndices(o.es, o.prefix); err != nil {
+			fmt.Fprintf(os.Stderr, "bench-e2e: deleting the run's indices %s*: %v\n", o.prefix, err)
+		} else {
+			fmt.Fprintf(os.Stderr, "bench-e2e: deleted the run's %d indices %s* (-keep-indices keeps them)\n", n, o.prefix)
+		}
+	}
 	return nil
+}
+
+// dropIndices deletes every index whose name starts with prefix, by name (Elasticsearch
+// refuses wildcard deletes by default), and returns how many it deleted.
+func dropIndices(es, prefix string) (int, error) {
+	res, err := http.Get(es + "/_cat/indices/" + prefix + "*?h=index&format=json&expand_wildcards=all")
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("listing indices: %s", res.Status)
+	}
+	var list []struct {
+		Index string `json:"index"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&list); err != nil {
+		return 0, fmt.Errorf("listing indices: %w", err)
+	}
+	names := make([]string, 0, len(list))
+	for _, l := range list {
+		if strings.HasPrefix(l.Index, prefix) {
+			names = append(names, l.Index)
+		}
+	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	req, err := http.NewRequest(http.MethodDelete, es+"/"+strings.Join(names, ","), nil)
+	if err != nil {
+		return 0, err
+	}
+	del, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer del.Body.Close()
+	if del.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("deleting %d indices: %s", len(names), del.Status)
+	}
+	return len(names), nil
 }
 
 // farmConfig is the benchmark's farm: realistic mix of reprints, tracking duplicates and poison.
