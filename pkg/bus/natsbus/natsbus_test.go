@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/newsflow/newsflow/pkg/internal/testenv"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,14 @@ func startEmbedded(t testing.TB) *embedded {
 		e.srv.WaitForShutdown()
 	})
 	return e
+}
+
+// InProcessConn implements nats.InProcessConnProvider with the current server, so an
+// in-process connection reconnects to the restarted server (BenchmarkPublishConsumeAck5KB/inproc).
+func (e *embedded) InProcessConn() (net.Conn, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.srv.InProcessConn()
 }
 
 func (e *embedded) restart(testing.TB) error {
