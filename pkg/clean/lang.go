@@ -93,8 +93,11 @@ func (ls langSet) detect(text string, decls ...declaration) (string, float64, st
 			n++
 		}
 	}
-	info := whatlanggo.DetectWithOptions(sample, ls.opts)
-	code := info.Lang.Iso6391()
+	// One analysis of the sample serves the detection and every plausibility check below
+	// (whatlanggo.DetectWithOptions with their whitelists, computed as it does: langdetect.go).
+	scores := analyzeLang(sample)
+	info := scores.info(ls.opts.Whitelist)
+	code := langIso6391(info.Lang)
 	if code != "" && !ls.allowed(code) {
 		code = ""
 	}
@@ -106,8 +109,8 @@ func (ls langSet) detect(text string, decls ...declaration) (string, float64, st
 		if h == "" || !ls.allowed(h) {
 			continue
 		}
-		ok := h == code || (code != "" && plausible(sample, h, info.Lang)) ||
-			(code == "" && (info.Script == nil || plausible(sample, h, -1)))
+		ok := h == code || (code != "" && plausible(scores, h, info.Lang)) ||
+			(code == "" && (info.Script == nil || plausible(scores, h, -1)))
 		if !ok {
 			continue
 		}
@@ -205,24 +208,19 @@ var functionWordLists = func() map[string]map[string]bool {
 
 func (ls langSet) allowed(code string) bool { return len(ls.codes) == 0 || ls.codes[code] }
 
-// plausible reports whether declared is a reasonable reading of sample next to the detected
-// language (-1: none): same script, and not clearly beaten by the detected language.
-func plausible(sample, declared string, detected whatlanggo.Lang) bool {
-	var dl whatlanggo.Lang = -1
-	for l := range whatlanggo.Langs {
-		if l.Iso6391() == declared {
-			dl = l
-			break
-		}
-	}
-	if dl < 0 {
+// plausible reports whether declared is a reasonable reading of the sample (scores: its
+// analysis) next to the detected language (-1: none): same script, and not clearly beaten by
+// the detected language.
+func plausible(scores langScores, declared string, detected whatlanggo.Lang) bool {
+	dl, ok := byIso6391[declared]
+	if !ok {
 		return false
 	}
 	wl := map[whatlanggo.Lang]bool{dl: true}
 	if detected >= 0 {
 		wl[detected] = true
 	}
-	info := whatlanggo.DetectWithOptions(sample, whatlanggo.Options{Whitelist: wl})
+	info := scores.info(wl)
 	if info.Lang == dl {
 		return true
 	}
