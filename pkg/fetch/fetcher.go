@@ -47,6 +47,7 @@ type Fetcher struct {
 	parkedMu sync.Mutex
 	parked   map[int]bool
 	seen     seenCache
+	memos    parseMemos // last parse of feeds draining a backlog
 
 	runMu   sync.Mutex
 	running bool
@@ -345,14 +346,17 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 		}
 	}
 	var parsed *Parsed
+	var hash string
+	truncated := false
 	if err == nil && resp.Status != 304 {
-		parsed, err = ParseFeed(resp.Body, resp.URL, resp.ContentType, ParseLimits{MaxSitemapURLs: f.cfg.MaxSitemapURLs})
+		parsed, hash, err = f.memos.parse(idx, resp.Body, resp.URL, resp.ContentType, ParseLimits{MaxSitemapURLs: f.cfg.MaxSitemapURLs})
 		if errors.Is(err, ErrTooManyItems) && parsed != nil {
 			log.Warn("sitemap truncated", zap.Int("kept", len(parsed.Items)))
-			err = nil
+			err, truncated = nil, true
 		}
 		if err == nil && parsed.Format == "sitemapindex" {
 			f.expandIndex(ctx, src, st, parsed, log)
+			hash = parsed.Hash() // over the children's items too
 		}
 	}
 	if err != nil {
@@ -375,7 +379,6 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 		} else {
 			st.PollsSinceFull = 0
 		}
-		hash := parsed.Hash()
 		if !conditional && !st.Pending && st.LastHash != "" && hash != st.LastHash && (st.NotModifiedSince || (resp.ETag != "" && resp.ETag == st.ETag)) {
 			st.Lies++
 			log.Info("feed validators contradicted by content", zap.Int("strikes", st.Lies))
@@ -400,6 +403,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			}
 			st.Pending = !complete
 		}
+		f.memos.keep(idx, st.Pending, resp.Body, resp.URL, resp.ContentType, parsed, hash, truncated)
 		// Hash and validators are stored only once every item is handled, so deferred items
 		// (host busy, page timeouts, per-poll limit, publish failure) are retried next poll
 		// with a full fetch instead of being hidden behind a 304 or an unchanged hash.
