@@ -25,24 +25,48 @@ func NormalizeText(s string) string {
 	space := false // pending space inside a line
 	newlines := 0  // pending newlines
 	lineStart := true
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || r == '\v' || r == '\f':
-			if r == '\r' {
+	for i := 0; i < len(s); {
+		// ASCII bytes are classified here without the unicode table searches; the classes
+		// are those of the general case below (TestNormalizeTextASCIIClasses, FuzzNormalizeText).
+		var r rune
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '\n' || c == '\v' || c == '\f':
+				newlines++
+				space = false
+				lineStart = true
+				continue
+			case c == '\r':
 				// \r\n counts once: the \n that follows adds the newline.
 				continue
+			case c == ' ' || c == '\t':
+				if !lineStart {
+					space = true
+				}
+				continue
+			case c < 0x20 || c == 0x7F:
+				continue // invisible
 			}
-			newlines++
-			space = false
-			lineStart = true
-			continue
-		case r == '\t' || unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
-			if !lineStart {
-				space = true
+			r = rune(c)
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+			switch {
+			case r == '\u2028' || r == '\u2029':
+				newlines++
+				space = false
+				lineStart = true
+				continue
+			case unicode.IsSpace(r) || unicode.Is(unicode.Zs, r):
+				if !lineStart {
+					space = true
+				}
+				continue
+			case isInvisible(r):
+				continue
 			}
-			continue
-		case isInvisible(r):
-			continue
 		}
 		if newlines > 0 && b.Len() > 0 {
 			if newlines > 2 {
@@ -57,7 +81,11 @@ func NormalizeText(s string) string {
 		newlines = 0
 		space = false
 		lineStart = false
-		b.WriteRune(r)
+		if r < utf8.RuneSelf {
+			b.WriteByte(byte(r))
+		} else {
+			b.WriteRune(r)
+		}
 	}
 	return b.String()
 }
