@@ -70,13 +70,13 @@ func Find(text string, ref time.Time) []article.DateMention {
 		used = append(used, span{s, e})
 		out = append(out, article.DateMention{Text: text[s:e], Resolved: t, Offset: s})
 	}
-	for _, m := range matches(reISO, text, chunks, fDigit, fDash) {
+	for _, m := range matches(reISO, text, chunks, fDigit, fDash, fISO) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		mo, _ := strconv.Atoi(text[m[4]:m[5]])
 		d, _ := strconv.Atoi(text[m[6]:m[7]])
 		add(m[0], m[1], mkDate(y, mo, d, loc))
 	}
-	for _, m := range matches(reMonthDay, text, chunks, fMonth, fDigit) {
+	for _, m := range matches(reMonthDay, text, chunks, fMonth, fDigit, fMonthNum) {
 		if !capital(text[m[2]:m[3]]) || m[1] < len(text) && text[m[1]] >= '0' && text[m[1]] <= '9' {
 			continue // "January 2022" is not January 20; glued text "January 10On" is fine
 		}
@@ -88,7 +88,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reDayMonth, text, chunks, fMonth, fDigit) {
+	for _, m := range matches(reDayMonth, text, chunks, fMonth, fDigit, fMonthWS) {
 		if !capital(text[m[4]:m[5]]) {
 			continue
 		}
@@ -100,7 +100,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reAgo, text, chunks, fUnit, fAgoCue) {
+	for _, m := range matches(reAgo, text, chunks, fUnit, fAgoCue, fAgoPair) {
 		n := num(text[m[2]:m[3]])
 		unit := strings.ToLower(text[m[4]:m[5]])
 		dir := strings.ToLower(text[m[6]:m[7]])
@@ -144,7 +144,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], t)
 	}
-	for _, m := range matches(reMonthYear, text, chunks, fMonth, fMonthCue) {
+	for _, m := range matches(reMonthYear, text, chunks, fMonth, fMonthCue, fMonthWS) {
 		if !capital(text[m[2]:m[3]]) {
 			continue
 		}
@@ -155,11 +155,11 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[2], m[1], dayInYear(day, y, mo, 1))
 	}
-	for _, m := range matches(reYear, text, chunks, fDigit, fYearCue) {
+	for _, m := range matches(reYear, text, chunks, fDigit, fYearCue, fYear) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		add(m[2], m[3], mkDate(y, 1, 1, loc))
 	}
-	for _, m := range matches(reWeekday, text, chunks, fWeekday) {
+	for _, m := range matches(reWeekday, text, chunks, fWeekday, fWeekdayC) {
 		mod := ""
 		if m[2] >= 0 {
 			mod = strings.ToLower(text[m[2]:m[3]])
@@ -341,18 +341,26 @@ func num(s string) int {
 
 func capital(s string) bool { return s != "" && s[0] >= 'A' && s[0] <= 'Z' }
 
-// Chunk flags: what a regular expression needs in a chunk to match there.
+// Chunk flags: what a regular expression needs in a chunk to match there (or, for the
+// expressions whose matches Find keeps only with a capitalised month or weekday, to yield a
+// mention there).
 const (
 	fDigit = 1 << iota
 	fMonth
 	fWeekday
 	fUnit
-	fRel
+	fRel      // today/yesterday/tomorrow/tonight, or last night, or last/next/this/past/coming + week/month/year/weekend
 	fDash     // '-' (ISO dates)
 	fIn       // "in" (reInN)
 	fYearCue  // a word reYear needs before the year
 	fMonthCue // a word reMonthYear needs before the month
 	fAgoCue   // a word reAgo needs after the unit
+	fISO      // dddd-dd-dd
+	fYear     // a year cue, white space, 19dd or 20dd (reYear)
+	fMonthWS  // a capitalised month after white space (reDayMonth, reMonthYear)
+	fMonthNum // a capitalised month, an optional '.', white space and a digit (reMonthDay)
+	fAgoPair  // a unit word, white space, an ago cue (reAgo)
+	fWeekdayC // a capitalised weekday (reWeekday)
 	fAll      = 1<<iota - 1
 )
 
@@ -361,65 +369,148 @@ type chunkT struct {
 	flags int
 }
 
-var triggerWords = map[string]int{
-	"today": fRel, "yesterday": fRel, "tomorrow": fRel, "tonight": fRel, "night": fRel, "weekend": fRel,
-	"day": fUnit, "days": fUnit, "week": fUnit | fRel, "weeks": fUnit, "month": fUnit | fRel, "months": fUnit,
-	"year": fUnit | fRel, "years": fUnit, "fortnight": fUnit, "fortnights": fUnit,
-	"in": fIn | fYearCue | fMonthCue, "since": fYearCue | fMonthCue, "until": fYearCue | fMonthCue,
-	"by": fYearCue | fMonthCue, "from": fYearCue | fMonthCue | fAgoCue, "during": fYearCue,
-	"of": fMonthCue, "early": fMonthCue, "late": fMonthCue, "mid": fMonthCue,
-	"ago": fAgoCue, "before": fAgoCue, "earlier": fAgoCue, "later": fAgoCue, "after": fAgoCue,
+// Word kinds: what a word is for the flags that depend on its neighbours.
+const (
+	kMonth = 1 << iota
+	kWeekday
+	kUnit    // reAgo's units
+	kRelMod  // last next this past coming
+	kLast    // last
+	kRelNoun // week month year weekend
+	kNight
+	kAgoCue
+	kYearCue
+)
+
+type wordInfo struct{ flags, kinds int }
+
+var triggerWords = map[string]wordInfo{
+	"today": {fRel, 0}, "yesterday": {fRel, 0}, "tomorrow": {fRel, 0}, "tonight": {fRel, 0}, "night": {0, kNight},
+	"weekend": {0, kRelNoun}, "day": {fUnit, kUnit}, "days": {fUnit, kUnit}, "week": {fUnit, kUnit | kRelNoun},
+	"weeks": {fUnit, kUnit}, "month": {fUnit, kUnit | kRelNoun}, "months": {fUnit, kUnit},
+	"year": {fUnit, kUnit | kRelNoun}, "years": {fUnit, kUnit}, "fortnight": {fUnit, kUnit}, "fortnights": {fUnit, kUnit},
+	"in": {fIn | fYearCue | fMonthCue, kYearCue}, "since": {fYearCue | fMonthCue, kYearCue}, "until": {fYearCue | fMonthCue, kYearCue},
+	"by": {fYearCue | fMonthCue, kYearCue}, "from": {fYearCue | fMonthCue | fAgoCue, kYearCue | kAgoCue}, "during": {fYearCue, kYearCue},
+	"of": {fMonthCue, 0}, "early": {fMonthCue, 0}, "late": {fMonthCue, 0}, "mid": {fMonthCue, 0},
+	"ago": {fAgoCue, kAgoCue}, "before": {fAgoCue, kAgoCue}, "earlier": {fAgoCue, kAgoCue}, "later": {fAgoCue, kAgoCue}, "after": {fAgoCue, kAgoCue},
+	"last": {0, kRelMod | kLast}, "next": {0, kRelMod}, "this": {0, kRelMod}, "past": {0, kRelMod}, "coming": {0, kRelMod},
 }
 
 func init() {
 	for _, m := range []string{"jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
 		"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december"} {
-		triggerWords[m] |= fMonth
+		w := triggerWords[m]
+		triggerWords[m] = wordInfo{w.flags | fMonth, w.kinds | kMonth}
 	}
 	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
-		triggerWords[d] |= fWeekday
+		w := triggerWords[d]
+		triggerWords[d] = wordInfo{w.flags | fWeekday, w.kinds | kWeekday}
 	}
 }
+
+// isSpace is RE2's \s.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // chunk splits text into sentence-like pieces and flags which expression families could occur
 // in each, so the regular expressions only run where a trigger word is present. The words are
 // ASCII letters, lower-cased; a chunk with a rune that the case-insensitive expressions fold to
-// an ASCII letter (ſ, the Kelvin sign) gets every flag.
+// an ASCII letter (ſ, the Kelvin sign) gets every flag. Each flag is a necessary condition of
+// a match (TestChunkFlagsLoseNoMatch, FuzzChunkFlags): a flag set where no match follows only
+// costs a regular expression run.
 func chunk(text string) []chunkT {
 	var out []chunkT
 	start, flags := 0, 0
 	var word [16]byte
-	wl := 0
-	endWord := func() {
-		if wl > 0 && wl <= len(word) {
-			flags |= triggerWords[string(word[:wl])]
+	wl, ws := 0, 0 // word length, its start
+	// The word before the current one, and whether only white space (some) came between.
+	prevKinds, gapSpaces, gapPure := 0, 0, false
+	endWord := func(i int) { // the word ends before text[i]
+		if wl == 0 {
+			return
 		}
+		var w wordInfo
+		if wl <= len(word) {
+			w = triggerWords[string(word[:wl])]
+		}
+		flags |= w.flags
+		if w.kinds != 0 {
+			spaced := gapPure && gapSpaces > 0 // only white space since the previous word
+			capital := text[ws] >= 'A' && text[ws] <= 'Z'
+			if w.kinds&kMonth != 0 && capital {
+				if ws > 0 && isSpace(text[ws-1]) {
+					flags |= fMonthWS
+				}
+				j := i
+				if j < len(text) && text[j] == '.' {
+					j++
+				}
+				k := j
+				for k < len(text) && isSpace(text[k]) {
+					k++
+				}
+				if k > j && k < len(text) && isDigit(text[k]) {
+					flags |= fMonthNum
+				}
+			}
+			if w.kinds&kWeekday != 0 && capital {
+				flags |= fWeekdayC
+			}
+			if spaced && (w.kinds&kRelNoun != 0 && prevKinds&kRelMod != 0 || w.kinds&kNight != 0 && prevKinds&kLast != 0) {
+				flags |= fRel
+			}
+			if spaced && w.kinds&kAgoCue != 0 && prevKinds&kUnit != 0 {
+				flags |= fAgoPair
+			}
+		}
+		prevKinds, gapSpaces, gapPure = w.kinds, 0, true
 		wl = 0
 	}
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
 		case c >= 'a' && c <= 'z':
+			if wl == 0 {
+				ws = i
+			}
 			if wl < len(word) {
 				word[wl] = c
 			}
 			wl++
 		case c >= 'A' && c <= 'Z':
+			if wl == 0 {
+				ws = i
+			}
 			if wl < len(word) {
 				word[wl] = c + 32
 			}
 			wl++
 		default:
-			endWord()
+			endWord(i)
 			switch {
 			case c >= '0' && c <= '9':
 				flags |= fDigit
+				// "in 2014": a year cue, white space only, 19dd or 20dd
+				if gapPure && gapSpaces > 0 && prevKinds&kYearCue != 0 && i+3 < len(text) &&
+					(c == '1' && text[i+1] == '9' || c == '2' && text[i+1] == '0') && isDigit(text[i+2]) && isDigit(text[i+3]) {
+					flags |= fYear
+				}
 				// glued "10On": the following letters still form a word
 			case c == '-':
 				flags |= fDash
+				if i >= 4 && i+5 < len(text) && isDigit(text[i-4]) && isDigit(text[i-3]) && isDigit(text[i-2]) && isDigit(text[i-1]) &&
+					isDigit(text[i+1]) && isDigit(text[i+2]) && text[i+3] == '-' && isDigit(text[i+4]) && isDigit(text[i+5]) {
+					flags |= fISO
+				}
 			case c == 0xC5 && i+1 < len(text) && text[i+1] == 0xBF, // ſ folds to s
 				c == 0xE2 && i+2 < len(text) && text[i+1] == 0x84 && text[i+2] == 0xAA: // K to k
 				flags |= fAll
+			}
+			if isSpace(c) {
+				gapSpaces++
+			} else {
+				gapPure = false
 			}
 			if c == '\n' || (c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
 				out = append(out, chunkT{start, i + 1, flags})
@@ -427,7 +518,7 @@ func chunk(text string) []chunkT {
 			}
 		}
 	}
-	endWord()
+	endWord(len(text))
 	if start < len(text) {
 		out = append(out, chunkT{start, len(text), flags})
 	}

@@ -28,6 +28,9 @@ var pruneSeeds = []string{
 	"annexed in 2014 by Russia", "a decision in 10 days", "At the beginning of December, he warned",
 	"mid- March 2020", "Since May the talks", "three weeks ago the army moved", "in two weeks' time",
 	"ſince 2014", "In 2014", "Auguſt 5", "3 weeks from now", "10 of October, 2020", "by 2030-01-02",
+	"Last  Night it rained; this\tweekend; past\nyear", "two days\t ago", "Jan.\t5", "Jan. 5th", "5 of\nMarch",
+	"in\r\n1999", "from 20123", "1999-12-31T10:00", "x2021-01-02y", "on Monday, not monday", "MONDAY", "Sept.  30",
+	"last week's", "since 1999 and in\t1987", "During 2021-22", "Early in January", "mid-March", "5june", "June5", "in 19", "in 199",
 }
 
 // TestChunkFlagsLoseNoMatch checks that skipping the chunks whose flags rule an expression out
