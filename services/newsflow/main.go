@@ -7,6 +7,12 @@ import (
 	"os"
 
 	"github.com/newsflow/newsflow/pkg/app"
+	"github.com/newsflow/newsflow/pkg/service"
 )
 
-func main() { os.Exit(app.Main(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	// GOGC=200 unless set (as the cleaner service does): less CPU in the collector for a
+	// larger heap; with a cgroup memory limit and no GOMEMLIMIT, a soft limit below it.
+	service.TuneGC(os.Getenv, 200)
+	os.Exit(app.Main(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
