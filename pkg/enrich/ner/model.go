@@ -12,6 +12,8 @@ import (
 	"math"
 	"sort"
 	"sync"
+
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 // Model is a structured averaged perceptron over IOB2 labels with hashed
@@ -503,12 +505,15 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// modelReader decodes model fields; after the first error every read
-// returns a zero value and err keeps that error.
+// modelReader decodes model fields from the decompressed model in b; after
+// the first error every read returns a zero value and err keeps that error.
 type modelReader struct {
-	br  *bufio.Reader
+	b   []byte
+	p   int // read position in b
 	err error
 }
+
+var errVarintOverflow = errors.New("binary: varint overflows a 64-bit integer")
 
 func (r *modelReader) fail(err error) {
 	if err != nil && r.err == nil {
@@ -516,41 +521,82 @@ func (r *modelReader) fail(err error) {
 	}
 }
 
+// uv reads a uvarint; the errors are binary.ReadUvarint's (io.EOF at the
+// end, io.ErrUnexpectedEOF in the middle of a number, overflow).
 func (r *modelReader) uv() uint64 {
-	x, err := binary.ReadUvarint(r.br)
-	r.fail(err)
-	return x
+	if r.err != nil {
+		return 0
+	}
+	// fast path: a one-byte number
+	if r.p < len(r.b) && r.b[r.p] < 0x80 {
+		x := uint64(r.b[r.p])
+		r.p++
+		return x
+	}
+	x, n := binary.Uvarint(r.b[r.p:])
+	switch {
+	case n > 0:
+		r.p += n
+		return x
+	case n == 0 && r.p == len(r.b):
+		r.err = io.EOF
+	case n == 0:
+		r.err = io.ErrUnexpectedEOF
+	default:
+		r.err = errVarintOverflow
+	}
+	return 0
 }
 
 func (r *modelReader) sv() int64 {
-	x, err := binary.ReadVarint(r.br)
-	r.fail(err)
+	ux := r.uv()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
 	return x
 }
 
-func (r *modelReader) str() string {
+// bytes returns the next n bytes (aliasing b), or nil and an error when
+// fewer are left.
+func (r *modelReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.p) {
+		r.p = len(r.b)
+		r.err = io.ErrUnexpectedEOF
+		return nil
+	}
+	b := r.b[r.p : r.p+int(n)]
+	r.p += int(n)
+	return b
+}
+
+// strBytes reads a length-prefixed string, aliasing b.
+func (r *modelReader) strBytes() []byte {
 	n := r.uv()
 	if n > 1<<20 {
-		r.err = errors.New("string too long")
-		return ""
+		r.fail(errors.New("string too long"))
+		return nil
 	}
-	b := make([]byte, n)
-	_, err := io.ReadFull(r.br, b)
-	r.fail(err)
-	return string(b)
+	return r.bytes(n)
 }
+
+func (r *modelReader) str() string { return string(r.strBytes()) }
 
 func (r *modelReader) f32() float32 {
-	var f float32
-	r.fail(binary.Read(r.br, binary.LittleEndian, &f))
-	return f
+	b := r.bytes(4)
+	if b == nil {
+		return 0
+	}
+	return math.Float32frombits(binary.LittleEndian.Uint32(b))
 }
 
-// deltaKeys reads n delta-coded keys. The slice grows as data arrives (no
-// allocation sized by an untrusted count), and reading stops at the first
-// error.
+// deltaKeys reads n delta-coded keys. Reading stops at the first error;
+// n is bounded by the bytes left (each key takes at least one).
 func (r *modelReader) deltaKeys(n uint64) []uint64 {
-	keys := make([]uint64, 0, min(n, 1<<16))
+	keys := make([]uint64, 0, min(n, uint64(len(r.b)-r.p)))
 	var prev uint64
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		prev += r.uv()
@@ -561,31 +607,90 @@ func (r *modelReader) deltaKeys(n uint64) []uint64 {
 
 // ReadModel reads a model written by WriteTo.
 func ReadModel(rd io.Reader) (*Model, error) {
-	zr, err := gzip.NewReader(rd)
+	b, err := inflate(rd, 0)
+	if err != nil {
+		return nil, err
+	}
+	return decodeModel(b, nil)
+}
+
+// LoadModelBytes reads a gzip'd model from b.
+func LoadModelBytes(b []byte) (*Model, error) { return loadModelBytes(b, nil) }
+
+// loadModelBytes is LoadModelBytes for the first pass of a stacked model
+// when outer is that model (see decodeModel).
+func loadModelBytes(b []byte, outer *outerSections) (*Model, error) {
+	d, err := inflate(bytes.NewReader(b), gzipSizeHint(b))
+	if err != nil {
+		return nil, err
+	}
+	return decodeModel(d, outer)
+}
+
+// gzipSizeHint returns the uncompressed size a gzip stream's trailer
+// states, bounded by what deflate can expand len(b) bytes to (1032:1) and
+// by 1 GiB, so a corrupt trailer cannot make inflate allocate much.
+func gzipSizeHint(b []byte) int {
+	if len(b) < 18 {
+		return 0
+	}
+	n := int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	return int(min(n, int64(len(b))*1032, 1<<30))
+}
+
+// inflate decompresses the gzip stream rd into memory (sizeHint: the
+// expected size, 0 unknown).
+func inflate(rd io.Reader, sizeHint int) ([]byte, error) {
+	zr, err := kgzip.NewReader(rd)
 	if err != nil {
 		return nil, fmt.Errorf("ner: model: %w", err)
 	}
-	r := &modelReader{br: bufio.NewReader(zr)}
-	hdr := make([]byte, len(magic))
-	if _, err := io.ReadFull(r.br, hdr); err != nil || (string(hdr) != magic && string(hdr) != magicV1) {
+	var buf bytes.Buffer
+	buf.Grow(sizeHint + bytes.MinRead)
+	if _, err := buf.ReadFrom(zr); err != nil {
+		return nil, fmt.Errorf("ner: model: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// outerSections are the raw gazetteer and clusters sections of a stacked
+// model with what they decoded to: its first pass, stored with the same
+// bytes, shares them instead of decoding them again.
+type outerSections struct {
+	gazRaw, clusRaw []byte
+	gaz             *Gazetteer
+	clus            map[string]uint16
+}
+
+// decodeModel decodes a decompressed model. When outer is set (the first
+// pass of a stacked model), a gazetteer or clusters section with the same
+// bytes as outer's is not decoded again but shared.
+func decodeModel(b []byte, outer *outerSections) (*Model, error) {
+	if len(b) < len(magic) || (string(b[:len(magic)]) != magic && string(b[:len(magic)]) != magicV1) {
 		return nil, errors.New("ner: model: bad magic")
 	}
+	r := &modelReader{b: b, p: len(magic)}
 	m := &Model{consistency: true}
-	if err := m.readHeader(r, string(hdr) == magic); err != nil {
+	if err := m.readHeader(r, string(b[:len(magic)]) == magic); err != nil {
 		return nil, err
 	}
-	if err := m.readGazetteer(r); err != nil {
+	var own outerSections
+	gz0 := r.p
+	if err := m.readGazetteer(r, outer); err != nil {
 		return nil, err
 	}
-	if err := m.readClusters(r); err != nil {
+	own.gazRaw, own.gaz = b[gz0:r.p], m.gaz
+	cl0 := r.p
+	if err := m.readClusters(r, outer); err != nil {
 		return nil, err
 	}
+	own.clusRaw, own.clus = b[cl0:r.p], m.clus
 	rows, err := m.readWeights(r)
 	if err != nil {
 		return nil, err
 	}
 	if m.feats&FeatStacked != 0 {
-		if err := m.readFirst(r); err != nil {
+		if err := m.readFirst(r, &own); err != nil {
 			return nil, err
 		}
 	}
@@ -599,19 +704,19 @@ func ReadModel(rd io.Reader) (*Model, error) {
 			return nil, err
 		}
 	}
-	switch _, err := r.br.ReadByte(); err {
-	case io.EOF:
-	case nil:
+	if r.err != nil {
+		return nil, fmt.Errorf("ner: model: %w", r.err)
+	}
+	if r.p < len(r.b) {
 		return nil, errors.New("ner: model: trailing data after the last section")
-	default:
-		return nil, fmt.Errorf("ner: model: %w", err)
 	}
 	m.buildTable(rows)
 	if f := m.first; f != nil {
 		// the passes of a stacked model load equal gazetteers and clusters:
 		// keep one copy (less memory, warmer caches, and firstSharesFeatures
-		// sees pointers equal)
-		if f.gaz != nil && m.gaz != nil && maps.Equal(f.gaz.m, m.gaz.m) {
+		// sees pointers equal); readFirst shared them already when stored
+		// with the same bytes
+		if f.gaz != nil && m.gaz != nil && f.gaz != m.gaz && maps.Equal(f.gaz.m, m.gaz.m) {
 			f.gaz = m.gaz
 		}
 		if f.clus != nil && maps.Equal(f.clus, m.clus) {
@@ -647,14 +752,38 @@ func (m *Model) readHeader(r *modelReader, v2 bool) error {
 	return nil
 }
 
-// readGazetteer reads the gazetteer.
-func (m *Model) readGazetteer(r *modelReader) error {
+// readGazetteer reads the gazetteer, or shares outer's when its section
+// has the same bytes.
+func (m *Model) readGazetteer(r *modelReader, outer *outerSections) error {
+	p0 := r.p
 	ng := r.uv()
 	if r.err != nil || ng > 1<<26 {
 		return fmt.Errorf("ner: model: header: %v", r.err)
 	}
+	if outer != nil && outer.gaz != nil && r.skipSame(p0, 2*ng, outer.gazRaw) {
+		m.gaz = outer.gaz
+		return nil
+	}
 	m.gaz = &Gazetteer{m: readHashMap[uint16](r, ng)}
 	return nil
+}
+
+// skipSame reports whether the section that started at p0 and goes on with
+// n more uvarints has exactly the bytes raw; if so it is skipped, else the
+// read position is left as it was.
+func (r *modelReader) skipSame(p0 int, n uint64, raw []byte) bool {
+	p := r.p
+	if uint64(len(raw)) < uint64(p-p0)+n || !bytes.Equal(r.b[p0:p], raw[:p-p0]) {
+		return false
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		r.uv()
+	}
+	if r.err == nil && bytes.Equal(r.b[p0:r.p], raw) {
+		return true
+	}
+	r.p, r.err = p, nil
+	return false
 }
 
 // readHashMap reads n delta-coded keys, then their values, as written by
@@ -671,20 +800,40 @@ func readHashMap[V uint8 | uint16](r *modelReader, n uint64) map[uint64]V {
 	return hm
 }
 
-// readClusters reads the word clusters.
-func (m *Model) readClusters(r *modelReader) error {
+// readClusters reads the word clusters, or shares outer's when its section
+// has the same bytes.
+func (m *Model) readClusters(r *modelReader, outer *outerSections) error {
+	p0 := r.p
 	nc := r.uv()
 	if r.err != nil || nc > 1<<24 {
 		return fmt.Errorf("ner: model: gazetteer: %v", r.err)
 	}
+	if nc > 0 && outer != nil && outer.clus != nil && r.skipStrings(p0, nc, outer.clusRaw) {
+		m.clus = outer.clus
+		return nil
+	}
 	if nc > 0 {
-		m.clus = make(map[string]uint16, min(nc, 1<<16))
+		m.clus = make(map[string]uint16, min(nc, uint64(len(r.b)-r.p)))
 		for i := uint64(0); i < nc && r.err == nil; i++ {
 			k := r.str()
 			m.clus[k] = uint16(r.uv())
 		}
 	}
 	return nil
+}
+
+// skipStrings is skipSame for a section of n (string, uvarint) pairs.
+func (r *modelReader) skipStrings(p0 int, n uint64, raw []byte) bool {
+	p := r.p
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		r.strBytes()
+		r.uv()
+	}
+	if r.err == nil && bytes.Equal(r.b[p0:r.p], raw) {
+		return true
+	}
+	r.p, r.err = p, nil
+	return false
 }
 
 // readWeights reads the weight rows and weights; it returns the row ids for
@@ -694,7 +843,7 @@ func (m *Model) readWeights(r *modelReader) ([]uint32, error) {
 	if r.err != nil || nr > 1<<28 {
 		return nil, fmt.Errorf("ner: model: clusters: %v", r.err)
 	}
-	rows := make([]uint32, 0, min(nr, 1<<16))
+	rows := make([]uint32, 0, min(nr, uint64(len(r.b)-r.p)))
 	var pr uint32
 	for i := uint64(0); i < nr && r.err == nil; i++ {
 		pr += uint32(r.uv())
@@ -715,17 +864,18 @@ func (m *Model) readWeights(r *modelReader) ([]uint32, error) {
 	return rows, nil
 }
 
-// readFirst reads the first-pass model of a stacked model.
-func (m *Model) readFirst(r *modelReader) error {
+// readFirst reads the first-pass model of a stacked model (outer: the
+// stacked model's own sections, which the first pass may share).
+func (m *Model) readFirst(r *modelReader, outer *outerSections) error {
 	n := r.uv()
 	if r.err != nil || n > 1<<30 {
 		return fmt.Errorf("ner: model: first pass: bad length (%v)", r.err)
 	}
-	var b bytes.Buffer
-	if _, err := io.CopyN(&b, r.br, int64(n)); err != nil {
-		return fmt.Errorf("ner: model: first pass: %w", err)
+	b := r.bytes(n)
+	if r.err != nil {
+		return fmt.Errorf("ner: model: first pass: %w", r.err)
 	}
-	first, err := LoadModelBytes(b.Bytes())
+	first, err := loadModelBytes(b, outer)
 	if err != nil {
 		return fmt.Errorf("ner: model: first pass: %w", err)
 	}
@@ -762,11 +912,7 @@ func (m *Model) readLexicon(r *modelReader) error {
 		if r.err != nil || n > 1<<24 {
 			return fmt.Errorf("ner: model: lexicon: bad length (%v)", r.err)
 		}
-		m.lex = &WordLexicon{m: make(map[string]uint32, min(n, 1<<16))}
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			k := r.str()
-			m.lex.m[k] = uint32(r.uv())
-		}
+		m.lex = &WordLexicon{m: r.lexiconMap(n)}
 	default:
 		r.err = errors.New("bad lexicon flag")
 	}
@@ -774,6 +920,29 @@ func (m *Model) readLexicon(r *modelReader) error {
 		return fmt.Errorf("ner: model: lexicon: %w", r.err)
 	}
 	return nil
+}
+
+// lexiconMap reads n (word, value) pairs into a map. The words are
+// substrings of one copy of the section (one allocation instead of one per
+// word), and the map is sized once the section has been read through.
+func (r *modelReader) lexiconMap(n uint64) map[string]uint32 {
+	p0 := r.p
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		r.strBytes()
+		r.uv()
+	}
+	if r.err != nil {
+		return nil
+	}
+	sec := string(r.b[p0:r.p])
+	sr := &modelReader{b: r.b[p0:r.p]}
+	lm := make(map[string]uint32, n)
+	for i := uint64(0); i < n; i++ {
+		k := sr.strBytes()
+		o := sr.p - len(k)
+		lm[sec[o:sr.p]] = uint32(sr.uv())
+	}
+	return lm
 }
 
 func (m *Model) buildTable(rows []uint32) {
@@ -792,9 +961,6 @@ func (m *Model) buildTable(rows []uint32) {
 		m.slots[s] = slot{key, int32(i)}
 	}
 }
-
-// LoadModelBytes reads a gzip'd model from b.
-func LoadModelBytes(b []byte) (*Model, error) { return ReadModel(bytes.NewReader(b)) }
 
 // AddTypeBias adds b to every token's emission score for the B- and I-
 // labels of typ ("PER", "ORG", "LOC", "MISC") by shifting the weights of
