@@ -49,7 +49,9 @@ const (
 
 // scriptGroups: scripts that natural text mixes freely count as one group (Japanese uses
 // Han, Hiragana and Katakana together; Korean Hangul and Han).
-var scriptGroups = []struct {
+var scriptGroups = scriptGroupsInit[:]
+
+var scriptGroupsInit = [...]struct {
 	name   string
 	tables []*unicode.RangeTable
 	spaced bool // written with spaces between words
@@ -81,21 +83,42 @@ type textStats struct {
 }
 
 func scriptOf(r rune) (name string, spaced bool) {
-	if r < utf8.RuneSelf {
-		return "Latin", true
+	g := scriptGroupOf(r)
+	if g == len(scriptGroups) {
+		return "Other", true
 	}
-	for _, g := range scriptGroups {
+	return scriptGroups[g].name, scriptGroups[g].spaced
+}
+
+// scriptNames: the names of scriptGroups, then "Other".
+var scriptNames = func() (n [len(scriptGroupsInit) + 1]string) {
+	for i, g := range scriptGroupsInit {
+		n[i] = g.name
+	}
+	n[len(scriptGroupsInit)] = "Other"
+	return
+}()
+
+// scriptGroupOf returns the index in scriptGroups of r's group, len(scriptGroups) for Other.
+func scriptGroupOf(r rune) int {
+	if r < utf8.RuneSelf {
+		return 0 // Latin
+	}
+	for i, g := range scriptGroups {
 		for _, t := range g.tables {
 			if unicode.Is(t, r) {
-				return g.name, g.spaced
+				return i
 			}
 		}
 	}
-	return "Other", true
+	return len(scriptGroups)
 }
 
 func measureText(text string) textStats {
 	s := textStats{scripts: map[string]int{}}
+	// Letters per script group, counted in an array and put in s.scripts at the end (the
+	// groups with letters only, as counting in the map did).
+	var perGroup [len(scriptNames)]int
 	var prev rune = -1
 	run := 0
 	for _, r := range text {
@@ -118,14 +141,18 @@ func measureText(text string) textStats {
 			s.replacement++
 		case unicode.IsLetter(r):
 			s.letters++
-			name, _ := scriptOf(r)
-			s.scripts[name]++
+			perGroup[scriptGroupOf(r)]++
 		case unicode.IsDigit(r):
 			s.digits++
 		}
 	}
-	counts := map[string]int{}
-	for _, w := range strings.Fields(text) {
+	for g, n := range perGroup {
+		if n > 0 {
+			s.scripts[scriptNames[g]] = n
+		}
+	}
+	counts := make(map[string]int, len(text)/16) // about one distinct word per 16 bytes of prose
+	for w := range strings.FieldsSeq(text) {
 		s.words++
 		// A word counts towards the mean word length only when all its letters are from
 		// spaced scripts (a CJK sentence is one "word").
