@@ -8,6 +8,7 @@
 package dates
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,13 +71,13 @@ func Find(text string, ref time.Time) []article.DateMention {
 		used = append(used, span{s, e})
 		out = append(out, article.DateMention{Text: text[s:e], Resolved: t, Offset: s})
 	}
-	for _, m := range matches(reISO, text, chunks, fDigit, fDash, fISO) {
+	for _, m := range matches(reISO, text, chunks, bISO, fDigit, fDash, fISO) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		mo, _ := strconv.Atoi(text[m[4]:m[5]])
 		d, _ := strconv.Atoi(text[m[6]:m[7]])
 		add(m[0], m[1], mkDate(y, mo, d, loc))
 	}
-	for _, m := range matches(reMonthDay, text, chunks, fMonth, fDigit, fMonthNum) {
+	for _, m := range matches(reMonthDay, text, chunks, bMonthDay, fMonth, fDigit, fMonthNum) {
 		if !capital(text[m[2]:m[3]]) || m[1] < len(text) && text[m[1]] >= '0' && text[m[1]] <= '9' {
 			continue // "January 2022" is not January 20; glued text "January 10On" is fine
 		}
@@ -88,7 +89,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reDayMonth, text, chunks, fMonth, fDigit, fMonthWS) {
+	for _, m := range matches(reDayMonth, text, chunks, bNone, fMonth, fDigit, fMonthWS) {
 		if !capital(text[m[4]:m[5]]) {
 			continue
 		}
@@ -100,7 +101,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], dayInYear(day, y, mo, d))
 	}
-	for _, m := range matches(reAgo, text, chunks, fUnit, fAgoCue, fAgoPair) {
+	for _, m := range matches(reAgo, text, chunks, bNone, fUnit, fAgoCue, fAgoPair) {
 		n := num(text[m[2]:m[3]])
 		unit := strings.ToLower(text[m[4]:m[5]])
 		dir := strings.ToLower(text[m[6]:m[7]])
@@ -118,10 +119,10 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], shift(anchor, unit, sign*n))
 	}
-	for _, m := range matches(reInN, text, chunks, fUnit, fIn) {
+	for _, m := range matches(reInN, text, chunks, bNone, fUnit, fIn) {
 		add(m[0], m[1], shift(day, strings.ToLower(text[m[4]:m[5]]), num(text[m[2]:m[3]])))
 	}
-	for _, m := range matches(reRelWord, text, chunks, fRel) {
+	for _, m := range matches(reRelWord, text, chunks, bRel, fRel) {
 		w := strings.Join(strings.Fields(strings.ToLower(text[m[2]:m[3]])), " ")
 		var t time.Time
 		switch w {
@@ -144,7 +145,7 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[0], m[1], t)
 	}
-	for _, m := range matches(reMonthYear, text, chunks, fMonth, fMonthCue, fMonthWS) {
+	for _, m := range matches(reMonthYear, text, chunks, bMonthYear, fMonth, fMonthCue, fMonthWS) {
 		if !capital(text[m[2]:m[3]]) {
 			continue
 		}
@@ -155,11 +156,11 @@ func Find(text string, ref time.Time) []article.DateMention {
 		}
 		add(m[2], m[1], dayInYear(day, y, mo, 1))
 	}
-	for _, m := range matches(reYear, text, chunks, fDigit, fYearCue, fYear) {
+	for _, m := range matches(reYear, text, chunks, bYear, fDigit, fYearCue, fYear) {
 		y, _ := strconv.Atoi(text[m[2]:m[3]])
 		add(m[2], m[3], mkDate(y, 1, 1, loc))
 	}
-	for _, m := range matches(reWeekday, text, chunks, fWeekday, fWeekdayC) {
+	for _, m := range matches(reWeekday, text, chunks, bWeekday, fWeekday, fWeekdayC) {
 		mod := ""
 		if m[2] >= 0 {
 			mod = strings.ToLower(text[m[2]:m[3]])
@@ -367,7 +368,22 @@ const (
 type chunkT struct {
 	s, e  int
 	flags int
+	// from: per expression with a bound (bISO…), a position no match of it in the chunk
+	// starts before (math.MaxInt: none seen; below s: the chunk's start).
+	from [numBounds]int
 }
+
+// Expressions whose matches' start chunk bounds (chunkT.from); bNone: the chunk's start.
+const (
+	bISO = iota
+	bMonthDay
+	bRel
+	bMonthYear
+	bYear
+	bWeekday
+	numBounds
+	bNone = -1
+)
 
 // Word kinds: what a word is for the flags that depend on its neighbours.
 const (
@@ -426,6 +442,25 @@ func chunk(text string) []chunkT {
 	wl, ws := 0, 0 // word length, its start
 	// The word before the current one, and whether only white space (some) came between.
 	prevKinds, gapSpaces, gapPure := 0, 0, false
+	prevStart, prevPrevStart := -1, -1 // starts of the two words before the current one
+	folded := false                    // the chunk has ſ or K: no bounds
+	from := noBounds
+	bound := func(b, at int) {
+		if at < from[b] {
+			from[b] = at
+		}
+	}
+	// before returns the start of the word n (1 or 2) words before the current one, or the
+	// current one's start when there is none.
+	before := func(n int) int {
+		if n == 2 && prevPrevStart >= 0 {
+			return prevPrevStart
+		}
+		if prevStart >= 0 {
+			return prevStart
+		}
+		return ws
+	}
 	endWord := func(i int) { // the word ends before text[i]
 		if wl == 0 {
 			return
@@ -435,6 +470,23 @@ func chunk(text string) []chunkT {
 			w = triggerWords[string(word[:wl])]
 		}
 		flags |= w.flags
+		// Where matches can start (any case: the expressions match lower case too, and a
+		// match Find skips still takes its text from the next one): a month or weekday
+		// word itself or the cue or modifier before it (two words: "beginning of"); a
+		// relative word itself or its modifier.
+		if w.kinds&kMonth != 0 {
+			bound(bMonthDay, ws)
+			bound(bMonthYear, before(2))
+		}
+		if w.kinds&kWeekday != 0 {
+			bound(bWeekday, before(1))
+		}
+		if w.flags&fRel != 0 {
+			bound(bRel, ws)
+		}
+		if w.kinds&(kRelNoun|kNight) != 0 {
+			bound(bRel, before(1))
+		}
 		if w.kinds != 0 {
 			spaced := gapPure && gapSpaces > 0 // only white space since the previous word
 			capital := text[ws] >= 'A' && text[ws] <= 'Z'
@@ -465,6 +517,7 @@ func chunk(text string) []chunkT {
 			}
 		}
 		prevKinds, gapSpaces, gapPure = w.kinds, 0, true
+		prevPrevStart, prevStart = prevStart, ws
 		wl = 0
 	}
 	for i := 0; i < len(text); i++ {
@@ -495,6 +548,7 @@ func chunk(text string) []chunkT {
 				if gapPure && gapSpaces > 0 && prevKinds&kYearCue != 0 && i+3 < len(text) &&
 					(c == '1' && text[i+1] == '9' || c == '2' && text[i+1] == '0') && isDigit(text[i+2]) && isDigit(text[i+3]) {
 					flags |= fYear
+					bound(bYear, prevStart)
 				}
 				// glued "10On": the following letters still form a word
 			case c == '-':
@@ -502,10 +556,12 @@ func chunk(text string) []chunkT {
 				if i >= 4 && i+5 < len(text) && isDigit(text[i-4]) && isDigit(text[i-3]) && isDigit(text[i-2]) && isDigit(text[i-1]) &&
 					isDigit(text[i+1]) && isDigit(text[i+2]) && text[i+3] == '-' && isDigit(text[i+4]) && isDigit(text[i+5]) {
 					flags |= fISO
+					bound(bISO, i-4)
 				}
 			case c == 0xC5 && i+1 < len(text) && text[i+1] == 0xBF, // ſ folds to s
 				c == 0xE2 && i+2 < len(text) && text[i+1] == 0x84 && text[i+2] == 0xAA: // K to k
 				flags |= fAll
+				folded = true
 			}
 			if isSpace(c) {
 				gapSpaces++
@@ -513,16 +569,32 @@ func chunk(text string) []chunkT {
 				gapPure = false
 			}
 			if c == '\n' || (c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n') {
-				out = append(out, chunkT{start, i + 1, flags})
-				start, flags = i+1, 0
+				out = append(out, newChunk(start, i+1, flags, from, folded))
+				start, flags, from, folded = i+1, 0, noBounds, false
 			}
 		}
 	}
 	endWord(len(text))
 	if start < len(text) {
-		out = append(out, chunkT{start, len(text), flags})
+		out = append(out, newChunk(start, len(text), flags, from, folded))
 	}
 	return out
+}
+
+var noBounds = func() (b [numBounds]int) {
+	for i := range b {
+		b[i] = math.MaxInt
+	}
+	return
+}()
+
+func newChunk(s, e, flags int, from [numBounds]int, folded bool) chunkT {
+	if folded { // ſ and K fold to letters no word here has: every match start is possible
+		for i := range from {
+			from[i] = s
+		}
+	}
+	return chunkT{s, e, flags, from}
 }
 
 // pruneChunks skips the chunks a regular expression cannot match in (tests turn it off to
@@ -530,22 +602,40 @@ func chunk(text string) []chunkT {
 var pruneChunks = true
 
 // matches runs re on the chunks that have every flag in need and returns absolute indexes.
-func matches(re *regexp.Regexp, text string, chunks []chunkT, need ...int) [][]int {
+// With a bound (bISO…), re runs from the chunk's bound for it, moved back to the start of
+// the ASCII word it is in: there no match starts earlier, and \b reads the same at the
+// start of the input as after the non-word character before it.
+func matches(re *regexp.Regexp, text string, chunks []chunkT, bound int, need ...int) [][]int {
 	var out [][]int
 	for _, c := range chunks {
 		if skip(c.flags, need) {
 			continue
 		}
-		for _, m := range re.FindAllStringSubmatchIndex(text[c.s:c.e], -1) {
+		s := c.s
+		if bound != bNone && pruneChunks {
+			s = max(s, c.from[bound])
+			if s >= c.e {
+				continue
+			}
+			for s > c.s && isWordChar(text[s-1]) {
+				s--
+			}
+		}
+		for _, m := range re.FindAllStringSubmatchIndex(text[s:c.e], -1) {
 			for k := range m {
 				if m[k] >= 0 {
-					m[k] += c.s
+					m[k] += s
 				}
 			}
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// isWordChar is the ASCII word character of \b.
+func isWordChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // skip reports whether a chunk with flags lacks one of need.

@@ -30,7 +30,8 @@ var pruneSeeds = []string{
 	"ſince 2014", "In 2014", "Auguſt 5", "3 weeks from now", "10 of October, 2020", "by 2030-01-02",
 	"Last  Night it rained; this\tweekend; past\nyear", "two days\t ago", "Jan.\t5", "Jan. 5th", "5 of\nMarch",
 	"in\r\n1999", "from 20123", "1999-12-31T10:00", "x2021-01-02y", "on Monday, not monday", "MONDAY", "Sept.  30",
-	"last week's", "since 1999 and in\t1987", "During 2021-22", "Early in January", "mid-March", "5june", "June5", "in 19", "in 199",
+	"last week's", "since 1999 and in\t1987", "At the beginning of March 2020 and end of May", "5Monday x_Monday éMonday on Monday", "see you next Friday or last  Monday",
+	"last night and Last Night", "12021-01-02 and 2021-01-02", "from  Monday", "we met on\tFriday", "by mid- June", "During 2021-22", "Early in January", "mid-March", "5june", "June5", "in 19", "in 199",
 }
 
 // TestChunkFlagsLoseNoMatch checks that skipping the chunks whose flags rule an expression out
