@@ -384,16 +384,20 @@ func reportedMatches(text string) [][]int {
 		for a < end && !utf8.RuneStart(text[a]) {
 			a++
 		}
-		if !hasReportVerb(text[a:end]) {
+		v := firstReportVerb(text[a:end])
+		if v < 0 {
 			continue // the expression needs one of its verbs
 		}
-		m := reported.FindStringSubmatchIndex(text[a:end])
+		// No match starts before the speaker words that can precede the first verb (the
+		// expression has no \b or ^ whose reading depends on what comes before).
+		from := a + speakerChainStart(text[a:a+v])
+		m := reported.FindStringSubmatchIndex(text[from:end])
 		if m == nil {
 			continue
 		}
 		for k := range m {
 			if m[k] >= 0 {
-				m[k] += a
+				m[k] += from
 			}
 		}
 		out = append(out, m)
@@ -404,13 +408,66 @@ func reportedMatches(text string) [][]int {
 // reportVerbs are the words one of which every match of reported contains.
 var reportVerbs = []string{"said", "says", "told", "announced", "warned", "stated", "added", "confirmed", "insisted", "claimed", "argued"}
 
-// hasReportVerb reports whether s contains one of reportVerbs (a cheap test before the
-// expression).
-func hasReportVerb(s string) bool {
+// firstReportVerb returns the index of the first occurrence in s of one of reportVerbs, or
+// -1 (a cheap test before the expression).
+func firstReportVerb(s string) int {
+	first := -1
 	for _, v := range reportVerbs {
-		if strings.Contains(s, v) {
-			return true
+		limit := s
+		if first >= 0 {
+			limit = s[:min(len(s), first+len(v))]
+		}
+		if i := strings.Index(limit, v); i >= 0 && (first < 0 || i < first) {
+			first = i
 		}
 	}
-	return false
+	return first
+}
+
+// speakerMaxWords bounds the words of reported's speaker (1 + {0,6}), with one to spare.
+const speakerMaxWords = 8
+
+// speakerChainStart returns where in s a match of reported that ends its speaker at or
+// after the end of s can start at the earliest: the start of the speakerMaxWords-th word
+// back, words being runs of letters, ' ’ . - separated by white space only (\s). A match's
+// speaker is such a chain ending at its verb, and it starts inside the chain's first word
+// (its [A-Z] or "he" need not start a word).
+func speakerChainStart(s string) int {
+	i := len(s)
+	for i > 0 && isRESpace(s[i-1]) {
+		i--
+	}
+	for w := 0; w < speakerMaxWords; w++ {
+		j := i
+		for j > 0 {
+			r, size := utf8.DecodeLastRuneInString(s[:j])
+			if !isSpeakerRune(r) {
+				break
+			}
+			j -= size
+		}
+		if j == i { // no word here: the chain ends
+			return i
+		}
+		i = j
+		k := i
+		for k > 0 && isRESpace(s[k-1]) {
+			k--
+		}
+		if k == i { // no white space before the word: the chain ends
+			return i
+		}
+		if w+1 < speakerMaxWords {
+			i = k
+		}
+	}
+	return i
+}
+
+// isRESpace is RE2's \s.
+func isRESpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+// isSpeakerRune is reported's word character class [\p{L}'’.-].
+func isSpeakerRune(r rune) bool {
+	return unicode.IsLetter(r) || r == '\'' || r == '’' || r == '.' || r == '-'
 }
