@@ -138,10 +138,10 @@ func Find(text string, refs []Ref, opt Options) []article.Quote {
 			pre := text[a:q.open]
 			if m := participle.FindStringSubmatchIndex(pre); m != nil && len(out) > 0 && out[len(out)-1].Speaker != "" && q.open-lastClose < 300 {
 				speaker, cue = out[len(out)-1].Speaker, pre[m[2]:m[3]]
-			} else if ms := preSpeakerVerb.FindAllStringSubmatchIndex(pre, -1); ms != nil {
+			} else if ms, from := preSpeakerVerbMatches(pre); ms != nil {
 				m := ms[len(ms)-1]
-				speaker = resolve(text, refs, a+m[2], a+m[3], q.open)
-				cue = pre[m[4]:m[5]]
+				speaker = resolve(text, refs, a+from+m[2], a+from+m[3], q.open)
+				cue = pre[from+m[4] : from+m[5]]
 			} else if m := accordingTo.FindStringSubmatchIndex(text[a:min(len(text), q.close+100)]); m != nil {
 				speaker = resolve(text, refs, a+m[2], a+m[3], q.open)
 				cue = "according to"
@@ -367,6 +367,51 @@ func sentenceEnd(text string, from int) int {
 	}
 	return b
 }
+
+// preSpeakerVerbMatches is preSpeakerVerb.FindAllStringSubmatchIndex(pre, -1) with indexes
+// relative to pre[from:]: the expression runs from the earliest place a match can start,
+// the speaker words before the first verb word (a verb after white space and before a
+// non-letter, as \s+(verbs)\b reads it), and not at all without one. Dropping start
+// positions where nothing matches leaves FindAll's matches as they were (the expression
+// has no ^ or leading \b).
+func preSpeakerVerbMatches(pre string) ([][]int, int) {
+	v := firstVerbWord(pre)
+	if v < 0 {
+		return nil, 0
+	}
+	from := speakerChainStart(pre[:v])
+	return preSpeakerVerb.FindAllStringSubmatchIndex(pre[from:], -1), from
+}
+
+// verbWords are the alternatives of verbs.
+var verbWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, v := range strings.Split(verbs, "|") {
+		m[v] = true
+	}
+	return m
+}()
+
+// firstVerbWord returns the index in s of the first run of ASCII letters that follows white
+// space and is one of verbs, or -1.
+func firstVerbWord(s string) int {
+	for i := 1; i < len(s); i++ {
+		if !isASCIILetter(s[i]) || !isRESpace(s[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && isASCIILetter(s[j]) {
+			j++
+		}
+		if verbWords[s[i:j]] {
+			return i
+		}
+		i = j
+	}
+	return -1
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // reportedMatches finds "X said that " by scanning for " that " and running the (end-anchored)
 // reported-speech expression only on the sentence before it.

@@ -87,3 +87,59 @@ func FuzzReportedMatches(f *testing.F) {
 		}
 	})
 }
+
+var preSpeakerSeeds = []string{
+	"The minister said ", "Jean-Pierre O’Neil Jr., the U.S. State Department spokesman, told", "He said and she added ",
+	"xThe big old tired very long named committee chair woman warned", "unsaid said1 said_ saidé said", "\tsaid", "said",
+	"A senior European Union official in Brussels on Monday vowed", "They  argued, then he   maintained",
+}
+
+// TestPreSpeakerVerbMatchesReference: the narrowed search returns what FindAll over the whole
+// text before the quote returns, on seeds, the enrich articles' lines and every text before
+// a quote of the enrich articles.
+func TestPreSpeakerVerbMatchesReference(t *testing.T) {
+	texts := append([]string(nil), preSpeakerSeeds...)
+	paths, _ := filepath.Glob("../testdata/*.txt")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		texts = append(texts, strings.Split(text, "\n")...)
+		for _, q := range directQuotes(text) {
+			texts = append(texts, text[sentenceStart(text, q.open):q.open])
+		}
+	}
+	found := 0
+	for _, s := range texts {
+		checkPreSpeakerVerb(t, s)
+		found += len(preSpeakerVerb.FindAllStringIndex(s, -1))
+	}
+	if found < 10 {
+		t.Fatalf("only %d matches: the comparison proves little", found)
+	}
+}
+
+func checkPreSpeakerVerb(t *testing.T, s string) {
+	t.Helper()
+	want := preSpeakerVerb.FindAllStringSubmatchIndex(s, -1)
+	got, from := preSpeakerVerbMatches(s)
+	for _, m := range got {
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += from
+			}
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("preSpeakerVerbMatches(%q) = %v (from %d), FindAll %v", s, got, from, want)
+	}
+}
+
+func FuzzPreSpeakerVerbMatches(f *testing.F) {
+	for _, s := range preSpeakerSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkPreSpeakerVerb(t, s) })
+}
