@@ -136,7 +136,7 @@ func Find(text string, refs []Ref, opt Options) []article.Quote {
 			// before the quote, within its sentence
 			a := sentenceStart(text, q.open)
 			pre := text[a:q.open]
-			if m := participle.FindStringSubmatchIndex(pre); m != nil && len(out) > 0 && out[len(out)-1].Speaker != "" && q.open-lastClose < 300 {
+			if m := participleAfter(pre, len(out) > 0 && out[len(out)-1].Speaker != "" && q.open-lastClose < 300); m != nil {
 				speaker, cue = out[len(out)-1].Speaker, pre[m[2]:m[3]]
 			} else if ms, from := preSpeakerVerbMatches(pre); ms != nil {
 				m := ms[len(ms)-1]
@@ -367,6 +367,24 @@ func sentenceEnd(text string, from int) int {
 	}
 	return b
 }
+
+// participleAfter is participle.FindStringSubmatchIndex(pre) when continues (the quote can
+// continue the previous speaker's), else nil; the expression runs only when pre has one of
+// its participles.
+func participleAfter(pre string, continues bool) []int {
+	if !continues {
+		return nil
+	}
+	for _, w := range participles {
+		if strings.Contains(pre, w) {
+			return participle.FindStringSubmatchIndex(pre)
+		}
+	}
+	return nil
+}
+
+// participles are the words one of which every match of participle contains.
+var participles = []string{"adding", "saying", "noting", "warning", "stressing", "insisting", "explaining"}
 
 // preSpeakerVerbMatches is preSpeakerVerb.FindAllStringSubmatchIndex(pre, -1) with indexes
 // relative to pre[from:]: the expression runs from the earliest place a match can start,

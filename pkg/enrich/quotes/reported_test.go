@@ -143,3 +143,49 @@ func FuzzPreSpeakerVerbMatches(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkPreSpeakerVerb(t, s) })
 }
+
+var participleSeeds = []string{"”, he said, adding ", "adding that", "Adding that ", "she went on, saying:  ", "noting,", "explaining that\t", "warning that x", "stressing"}
+
+// TestParticipleAfterMatchesReference: participleAfter is the expression's match (when the
+// quote continues) on seeds and every text before a quote of the enrich articles.
+func TestParticipleAfterMatchesReference(t *testing.T) {
+	texts := append([]string(nil), participleSeeds...)
+	paths, _ := filepath.Glob("../testdata/*.txt")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		for _, q := range directQuotes(text) {
+			texts = append(texts, text[sentenceStart(text, q.open):q.open])
+		}
+	}
+	found := 0
+	for _, s := range texts {
+		checkParticiple(t, s)
+		if participle.MatchString(s) {
+			found++
+		}
+	}
+	if found < 5 {
+		t.Fatalf("only %d matches: the comparison proves little", found)
+	}
+}
+
+func checkParticiple(t *testing.T, s string) {
+	t.Helper()
+	if got := participleAfter(s, false); got != nil {
+		t.Errorf("participleAfter(%q, false) = %v", s, got)
+	}
+	if got, want := participleAfter(s, true), participle.FindStringSubmatchIndex(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("participleAfter(%q) = %v, expression %v", s, got, want)
+	}
+}
+
+func FuzzParticipleAfter(f *testing.F) {
+	for _, s := range participleSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkParticiple(t, s) })
+}
