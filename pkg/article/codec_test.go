@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +254,11 @@ func FuzzDecodeDifferential(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	// Two whole enriched envelopes: the fuzzer mutates real structure too.
+	envs := articletest.FarmEnvelopes(f)
+	slices.SortFunc(envs, func(a, b []byte) int { return len(a) - len(b) })
+	f.Add(envs[0])
+	f.Add(envs[len(envs)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkDecodeSame(t, b)
 	})
