@@ -11,7 +11,6 @@ package geo
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"embed"
 	"fmt"
 	"math"
@@ -19,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/newsflow/newsflow/pkg/enrich/internal/phrase"
 	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
@@ -84,9 +85,15 @@ func Default() *Gazetteer {
 
 // Load parses the embedded data files.
 func Load() (*Gazetteer, error) {
-	g := &Gazetteer{countries: map[string]*Country{}, cities: map[string][]*City{}, regions: map[string][]*Region{}, demonymSet: map[int]bool{}}
+	// names (one a line, more after "|") bound the cities' keys: size the map once
+	cityData, err := inflate("data/cities.tsv.gz")
+	if err != nil {
+		return nil, err
+	}
+	names := bytes.Count(cityData, []byte{'\n'}) + bytes.Count(cityData, []byte{'|'}) + 1
+	g := &Gazetteer{countries: map[string]*Country{}, cities: make(map[string][]*City, names), regions: map[string][]*Region{}, demonymSet: map[int]bool{}}
 	b := phrase.NewBuilder()
-	err := eachLine("data/countries.tsv.gz", func(f []string) error {
+	err = eachLine("data/countries.tsv.gz", func(f []string) error {
 		if len(f) < 8 {
 			return fmt.Errorf("countries: %d fields", len(f))
 		}
@@ -106,25 +113,32 @@ func Load() (*Gazetteer, error) {
 		return nil, err
 	}
 	g.countryM = b.Build()
-	err = eachLine("data/cities.tsv.gz", func(f []string) error {
+	var seen []string // keys of one city so far (a few; at most 122)
+	err = eachLineIn("data/cities.tsv.gz", cityData, func(f []string) error {
 		if len(f) < 8 {
 			return fmt.Errorf("cities: %d fields", len(f))
 		}
 		c := &City{Name: f[0], Lat: atof(f[1]), Lon: atof(f[2]), Country: f[3], Admin1: f[4], Population: atoi(f[5]), Feature: f[6]}
-		seen := map[string]bool{}
-		for _, n := range append([]string{f[0]}, split(f[7])...) {
+		seen = seen[:0]
+		add := func(n string) {
 			k, _ := phrase.Key(n)
-			if seen[k] {
-				continue
+			for _, s := range seen {
+				if s == k {
+					return
+				}
 			}
-			seen[k] = true
+			seen = append(seen, k)
 			g.cities[k] = append(g.cities[k], c)
+		}
+		// the name, then each alternate name (split(f[7]))
+		add(f[0])
+		for rest, more := f[7], f[7] != ""; more; {
+			var n string
+			n, rest, more = strings.Cut(rest, "|")
+			add(n)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
 	for _, cs := range g.cities {
 		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Population > cs[j].Population })
 	}
@@ -260,24 +274,60 @@ func (g *Gazetteer) ResolveCity(name string, ctx map[string]float64, minPop int)
 	return best, true
 }
 
-func eachLine(name string, fn func([]string) error) error {
+// inflate returns the decompressed embedded file name.
+func inflate(name string) ([]byte, error) {
 	raw, err := dataFS.ReadFile(name)
 	if err != nil {
-		return fmt.Errorf("geo: %s: %w", name, err)
+		return nil, fmt.Errorf("geo: %s: %w", name, err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	zr, err := kgzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		return fmt.Errorf("geo: %s: %w", name, err)
+		return nil, fmt.Errorf("geo: %s: %w", name, err)
 	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<16), 1<<22)
-	for sc.Scan() {
-		if err := fn(strings.Split(sc.Text(), "\t")); err != nil {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(zr); err != nil {
+		return nil, fmt.Errorf("geo: %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// maxLine bounds a data line, as bufio.Scanner's buffer did.
+const maxLine = 1 << 22
+
+// eachLine calls fn with the tab-separated fields of each line of the embedded file name, split
+// as bufio.ScanLines and strings.Split would (a final "\r" dropped, a last line without "\n"
+// kept). The fields are substrings of one copy of the file; fn must not keep the slice.
+func eachLine(name string, fn func([]string) error) error {
+	data, err := inflate(name)
+	if err != nil {
+		return err
+	}
+	return eachLineIn(name, data, fn)
+}
+
+// eachLineIn is eachLine over the decompressed data of file name.
+func eachLineIn(name string, data []byte, fn func([]string) error) error {
+	s := string(data)
+	var f []string
+	for len(s) > 0 {
+		line, rest, _ := strings.Cut(s, "\n")
+		s = rest
+		if len(line) > maxLine {
+			return fmt.Errorf("geo: %s: %w", name, bufio.ErrTooLong)
+		}
+		line = strings.TrimSuffix(line, "\r")
+		f = f[:0]
+		for {
+			x, more, ok := strings.Cut(line, "\t")
+			f = append(f, x)
+			if !ok {
+				break
+			}
+			line = more
+		}
+		if err := fn(f); err != nil {
 			return fmt.Errorf("geo: %s: %w", name, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("geo: %s: %w", name, err)
 	}
 	return nil
 }
