@@ -1,0 +1,46 @@
+package ner
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// BenchmarkExtractCorpus tags the 91 article bodies of the extraction
+// ground truth in turn with the English model, so that, unlike
+// BenchmarkExtract's one repeated paragraph, the weight rows an article
+// needs are mostly not in the CPU caches yet (as in the pipeline, where
+// other stages run between articles).
+func BenchmarkExtractCorpus(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join(sharedDir, "eval/extraction/ground-truth.json"))
+	if err != nil {
+		b.Skipf("shared data: %v", err)
+	}
+	var gt map[string]struct {
+		ArticleBody string `json:"articleBody"`
+	}
+	if err := json.Unmarshal(raw, &gt); err != nil {
+		b.Fatal(err)
+	}
+	var texts []string
+	words, size := 0, 0
+	for _, v := range gt {
+		texts = append(texts, v.ArticleBody)
+		words += len(Tokenize(v.ArticleBody))
+		size += len(v.ArticleBody)
+	}
+	sort.Strings(texts)
+	m := Default()
+	m.Extract("warm up") // load the model and build its tables outside the timing
+	cpu0 := processCPU()
+	for b.Loop() {
+		for _, t := range texts {
+			sink = m.Extract(t)
+		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportMetric(float64(words*b.N)/b.Elapsed().Seconds(), "words/s")
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N*len(texts)), "cpu-us/article")
+}
