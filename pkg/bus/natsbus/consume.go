@@ -107,8 +107,21 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 	stopH := context.AfterFunc(b.closedCtx, hcancel)
 	defer stopH()
 
+	// opts.Concurrency long-lived workers run the handlers (not a goroutine per message: a
+	// worker's stack stays grown, where each new goroutine grew its stack again in the
+	// extractor and the NER). sem holds one token per worker that is busy or about to take a
+	// message, so a message is pulled from the iterator only when a worker is free for it.
 	sem := make(chan struct{}, opts.Concurrency)
+	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Go(func() {
+			for msg := range work {
+				b.handle(hctx, msg, opts, h, log)
+				<-sem
+			}
+		})
+	}
 	batch := max(2*opts.Concurrency, 4)
 	log.Info("consuming", zap.Int("concurrency", opts.Concurrency), zap.Duration("ack_wait", opts.AckWait))
 
@@ -123,7 +136,7 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 			log.Warn("start pulling", zap.Error(err))
 		} else {
 			stopIt := context.AfterFunc(runCtx, it.Drain)
-			b.pull(runCtx, hctx, it, sem, &wg, opts, h, log)
+			b.pull(runCtx, it, sem, work, log)
 			stopIt()
 			it.Stop()
 		}
@@ -145,6 +158,7 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 			cons = c
 		}
 	}
+	close(work)
 	wg.Wait()
 	if !b.nc.IsClosed() {
 		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -160,10 +174,11 @@ func (b *Bus) Consume(ctx context.Context, subject string, opts bus.ConsumeOptio
 	return nil
 }
 
-// pull hands messages from it to handlers until the iterator ends. After runCtx ends the
-// iterator is draining: the remaining prefetched messages are handed back with Nak.
-func (b *Bus) pull(runCtx, hctx context.Context, it jetstream.MessagesContext, sem chan struct{},
-	wg *sync.WaitGroup, opts bus.ConsumeOptions, h bus.Handler, log *zap.Logger) {
+// pull hands messages from it to the workers until the iterator ends, taking a sem token
+// for each (a worker returns it when done). After runCtx ends the iterator is draining: the
+// remaining prefetched messages are handed back with Nak.
+func (b *Bus) pull(runCtx context.Context, it jetstream.MessagesContext, sem chan struct{},
+	work chan<- jetstream.Msg, log *zap.Logger) {
 	for {
 		acquired := false
 		select {
@@ -195,12 +210,7 @@ func (b *Bus) pull(runCtx, hctx context.Context, it jetstream.MessagesContext, s
 			_ = msg.Nak() // hand back: another replica (or our restart) takes it now
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			b.handle(hctx, msg, opts, h, log)
-		}()
+		work <- msg // a worker is free or finishing: the token says so
 	}
 }
 
