@@ -28,6 +28,9 @@ import (
 //go:embed data/*.tsv.gz
 var dataFS embed.FS
 
+// readData reads an embedded data file (a test substitutes malformed files).
+var readData = dataFS.ReadFile
+
 // Country is one ISO 3166 country.
 type Country struct {
 	Code       string // ISO 3166-1 alpha-2
@@ -139,6 +142,9 @@ func Load() (*Gazetteer, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, cs := range g.cities {
 		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Population > cs[j].Population })
 	}
@@ -276,7 +282,7 @@ func (g *Gazetteer) ResolveCity(name string, ctx map[string]float64, minPop int)
 
 // inflate returns the decompressed embedded file name.
 func inflate(name string) ([]byte, error) {
-	raw, err := dataFS.ReadFile(name)
+	raw, err := readData(name)
 	if err != nil {
 		return nil, fmt.Errorf("geo: %s: %w", name, err)
 	}
