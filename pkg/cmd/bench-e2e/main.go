@@ -210,7 +210,7 @@ func dropIndices(es, prefix string) (int, error) {
 	}
 	names := make([]string, 0, len(list))
 	for _, l := range list {
-		if strings.HasPrefix(l.Index, prefix) {
+		if runIndex(l.Index, prefix) {
 			names = append(names, l.Index)
 		}
 	}
@@ -230,6 +230,14 @@ func dropIndices(es, prefix string) (int, error) {
 		return 0, fmt.Errorf("deleting %d indices: %s", len(names), del.Status)
 	}
 	return len(names), nil
+}
+
+// runIndex reports whether index belongs to the run of prefix: prefix then a non-digit (the
+// run's indices are prefix+"a-…"/"s-…"; "nfbench12345" must not take "nfbench123456a-articles"
+// of another run).
+func runIndex(index, prefix string) bool {
+	rest, ok := strings.CutPrefix(index, prefix)
+	return ok && rest != "" && (rest[0] < '0' || rest[0] > '9')
 }
 
 // farmConfig is the benchmark's farm: realistic mix of reprints, tracking duplicates and poison.

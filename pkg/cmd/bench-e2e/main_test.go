@@ -49,3 +49,22 @@ func TestExpectedIDsAndTable(t *testing.T) {
 		}
 	}
 }
+
+// TestRunIndex: the indices dropped at the end are the run's own, not those of a run whose
+// prefix merely starts with this run's digits.
+func TestRunIndex(t *testing.T) {
+	for _, c := range []struct {
+		index, prefix string
+		want          bool
+	}{
+		{"nfbench12345a-articles", "nfbench12345", true},
+		{"nfbench12345s-alerts", "nfbench12345", true},
+		{"nfbench123456a-articles", "nfbench12345", false},
+		{"nfbench12345", "nfbench12345", false},
+		{"news-articles", "nfbench12345", false},
+	} {
+		if got := runIndex(c.index, c.prefix); got != c.want {
+			t.Errorf("runIndex(%q, %q) = %v, want %v", c.index, c.prefix, got, c.want)
+		}
+	}
+}
