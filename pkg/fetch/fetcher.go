@@ -364,6 +364,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			f.m.polls.WithLabelValues("deferred").Inc()
 			return f.cfg.MaxHostWait
 		}
+		f.memos.forget(idx) // a failing feed may be retried only hours later
 		return f.pollFailed(st, src, err, log)
 	}
 	outcome := "ok"
@@ -403,7 +404,6 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 			}
 			st.Pending = !complete
 		}
-		f.memos.keep(idx, st.Pending, resp.Body, resp.URL, resp.ContentType, parsed, hash, truncated)
 		// Hash and validators are stored only once every item is handled, so deferred items
 		// (host busy, page timeouts, per-poll limit, publish failure) are retried next poll
 		// with a full fetch instead of being hidden behind a 304 or an unchanged hash.
@@ -430,8 +430,19 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 	st.LastSuccess = time.Now()
 	f.m.polls.WithLabelValues(outcome).Inc()
 	d := f.policy.success(st, src.Interval, newItems, observed, hint)
+	if parsed != nil {
+		// only for the backlog re-poll 100 ms from now: a feed pending at its normal interval
+		// (items failing, none new) would hold its body and parse for nothing
+		f.memos.keep(idx, backlogRepollDue(st, newItems), resp.Body, resp.URL, resp.ContentType, parsed, hash, truncated)
+	}
 	log.Debug("polled", zap.String("outcome", outcome), zap.Int("new", newItems), zap.Duration("next", d))
 	return d
+}
+
+// backlogRepollDue reports whether a successful poll is followed by the backlog re-poll
+// (backlogRepoll): policy.success's condition, which should call this.
+func backlogRepollDue(st *FeedState, newItems int) bool {
+	return st.Pending && newItems > 0 && len(st.ItemFailures) == 0
 }
 
 func (f *Fetcher) pollFailed(st *FeedState, src Source, err error, log *zap.Logger) time.Duration {

@@ -9,8 +9,10 @@ import (
 // parseMemo is the last parse of a feed that is draining a backlog (FeedState.Pending). Such a
 // feed is polled again every backlogRepoll (100 ms) with a full GET, and the body is usually
 // byte-identical each time (a server without validators, or Pending polls that send none):
-// parsing it again would give the same *Parsed, so the poll reuses the last one. Only feeds
-// still pending keep a memo, so memory is bounded by the feeds mid-backlog, not all feeds.
+// parsing it again would give the same *Parsed, so the poll reuses the last one. Only a feed
+// whose next poll is that re-poll keeps a memo (not one left pending at its normal interval by
+// failing items, nor a failing feed), so memory is bounded by the feeds draining a backlog
+// right now, not all feeds.
 type parseMemo struct {
 	body, url, contentType string // the exact inputs of ParseFeed (the limits are the fetcher's)
 	parsed                 *Parsed
@@ -47,11 +49,12 @@ func (pm *parseMemos) parse(idx int, body []byte, url, contentType string, lim P
 	return parsed, hash, err
 }
 
-// keep remembers (pending) or forgets (not pending) the parse of feed idx after its poll.
-func (pm *parseMemos) keep(idx int, pending bool, body []byte, url, contentType string, parsed *Parsed, hash string, truncated bool) {
+// keep remembers (repoll: the feed is polled again for its backlog) or forgets the parse of
+// feed idx after its poll.
+func (pm *parseMemos) keep(idx int, repoll bool, body []byte, url, contentType string, parsed *Parsed, hash string, truncated bool) {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	if !pending || parsed == nil || parsed.Format == "sitemapindex" {
+	if !repoll || parsed == nil || parsed.Format == "sitemapindex" {
 		delete(pm.m, idx)
 		return
 	}
@@ -62,4 +65,11 @@ func (pm *parseMemos) keep(idx int, pending bool, body []byte, url, contentType 
 		pm.m = map[int]*parseMemo{}
 	}
 	pm.m[idx] = &parseMemo{body: string(body), url: url, contentType: contentType, parsed: parsed, hash: hash, truncated: truncated}
+}
+
+// forget drops the memo of feed idx.
+func (pm *parseMemos) forget(idx int) {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	delete(pm.m, idx)
 }
