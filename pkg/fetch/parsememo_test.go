@@ -20,14 +20,7 @@ func TestBacklogPollsReuseParse(t *testing.T) {
 	s.extra["/feed"] = func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		w.Header().Set("Content-Type", "application/rss+xml")
-		var b strings.Builder
-		b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
-		for _, slug := range slugs {
-			fmt.Fprintf(&b, `<item><title>%s</title><link>%s/a/%s</link><guid>%s</guid></item>`, slug, s.srv.URL, slug, slug)
-		}
-		b.WriteString(`</channel></rss>`)
-		w.Write([]byte(b.String()))
+		writeMemoFeed(w, s.srv.URL, slugs)
 	}
 	src := Source{Name: "m", URL: s.url("/feed")}
 	cfg := testConfig()
@@ -76,14 +69,7 @@ func TestParseMemoOnlyForBacklogRepoll(t *testing.T) {
 			http.Error(w, "down", http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "application/rss+xml")
-		var b strings.Builder
-		b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
-		for _, slug := range slugs {
-			fmt.Fprintf(&b, `<item><title>%s</title><link>%s/a/%s</link><guid>%s</guid></item>`, slug, s.srv.URL, slug, slug)
-		}
-		b.WriteString(`</channel></rss>`)
-		w.Write([]byte(b.String()))
+		writeMemoFeed(w, s.srv.URL, slugs)
 	}
 	s.extra["/a/bad"] = func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "slow", http.StatusGatewayTimeout) }
 	src := Source{Name: "m", URL: s.url("/feed")}
@@ -130,6 +116,18 @@ func TestParseMemoOnlyForBacklogRepoll(t *testing.T) {
 	if memo(g) {
 		t.Fatal("memo kept after a failed poll")
 	}
+}
+
+// writeMemoFeed serves an RSS feed of the slugs' items, linking to base/a/<slug>.
+func writeMemoFeed(w http.ResponseWriter, base string, slugs []string) {
+	w.Header().Set("Content-Type", "application/rss+xml")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
+	for _, slug := range slugs {
+		fmt.Fprintf(&b, `<item><title>%s</title><link>%s/a/%s</link><guid>%s</guid></item>`, slug, base, slug, slug)
+	}
+	b.WriteString(`</channel></rss>`)
+	w.Write([]byte(b.String()))
 }
 
 // BenchmarkBacklogRepollParse is the parse step of one re-poll of a 1,250-item feed that is
