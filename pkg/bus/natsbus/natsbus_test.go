@@ -3,6 +3,7 @@ package natsbus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/newsflow/newsflow/pkg/internal/testenv"
 	"net"
 	"os"
@@ -256,6 +257,60 @@ func TestUnsettledDeliveriesDeadLetter(t *testing.T) {
 	}
 	if r, _ := reason.Load().(string); !strings.Contains(r, "without being settled") {
 		t.Errorf("reason = %q", r)
+	}
+}
+
+// TestConsumeConcurrency: Consume runs exactly opts.Concurrency handlers at once (its worker
+// pool: all of them busy together, never one more), every message is handled once, and after
+// cancel Consume returns with no worker left running (goleak in TestMain).
+func TestConsumeConcurrency(t *testing.T) {
+	e := startEmbedded(t)
+	b, err := natsbus.New(context.Background(), natsbus.Config{URL: e.url}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const conc, n = 3, 8
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var inflight, most, handled atomic.Int64
+	gate := make(chan struct{})
+	consumeErr := make(chan error, 1)
+	go func() {
+		consumeErr <- b.Consume(ctx, "c.in", bus.ConsumeOptions{Group: "g", Stage: "test", Concurrency: conc},
+			func(context.Context, bus.Message) error {
+				now := inflight.Add(1)
+				for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+				}
+				<-gate
+				inflight.Add(-1)
+				handled.Add(1)
+				return nil
+			})
+	}()
+	for i := range n {
+		if err := b.Publish(ctx, "c.in", bus.Outgoing{Key: fmt.Sprintf("k%d", i), Data: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for inflight.Load() < conc && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a handler beyond the bound would start by now
+	if got := inflight.Load(); got != conc {
+		t.Fatalf("%d handlers running with %d messages waiting, want %d", got, n, conc)
+	}
+	close(gate)
+	for handled.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-consumeErr; err != nil {
+		t.Fatalf("Consume = %v", err)
+	}
+	if handled.Load() != n || most.Load() != conc {
+		t.Fatalf("handled %d of %d, at most %d at once; want all, %d", handled.Load(), n, most.Load(), conc)
 	}
 }
 
