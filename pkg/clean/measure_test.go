@@ -109,10 +109,17 @@ func FuzzMeasureText(f *testing.F) {
 
 // BenchmarkMeasureText: the quality gate's measurements of the seed article.
 func BenchmarkMeasureText(b *testing.B) {
-	text := readPage(b, "seed-article.txt")
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		measureText(text)
+	for _, c := range []struct{ name, text string }{
+		{"article", readPage(b, "seed-article.txt")},
+		// unspaced text: a few "words" in many bytes
+		{"cjk", strings.Repeat("東京都は二十六日、新たに感染者を確認したと発表した。", 300)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				measureText(c.text)
+			}
+		})
 	}
 }

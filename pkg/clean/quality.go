@@ -151,7 +151,9 @@ func measureText(text string) textStats {
 			s.scripts[scriptNames[g]] = n
 		}
 	}
-	counts := make(map[string]int, len(text)/16) // about one distinct word per 16 bytes of prose
+	// About one distinct word per 16 bytes of prose, and never more than the white space allows
+	// (unspaced CJK text is a few "words": a hint of len/16 allocated a map for nothing).
+	counts := make(map[string]int, min(len(text)/16, s.runes-s.nonSpace+1))
 	for w := range strings.FieldsSeq(text) {
 		s.words++
 		// A word counts towards the mean word length only when all its letters are from
