@@ -440,7 +440,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 }
 
 // backlogRepollDue reports whether a successful poll is followed by the backlog re-poll
-// (backlogRepoll): policy.success's condition, which should call this.
+// (backlogRepoll): policy.success's condition, and when the parse memo is kept.
 func backlogRepollDue(st *FeedState, newItems int) bool {
 	return st.Pending && newItems > 0 && len(st.ItemFailures) == 0
 }

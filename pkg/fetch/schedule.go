@@ -157,7 +157,7 @@ func (p policy) success(st *FeedState, fixed time.Duration, newItems int, observ
 		iv = clampDur(iv, c.MinInterval, c.MaxInterval)
 	}
 	st.Interval = iv
-	if st.Pending && newItems > 0 && len(st.ItemFailures) == 0 {
+	if backlogRepollDue(st, newItems) {
 		return backlogRepoll // the interval above applies once the backlog is drained
 	}
 	if hint > iv {
