@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/newsflow/newsflow/pkg/article"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // Fetch errors.
@@ -61,7 +62,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	s := fmt.Sprintf("fetch: %s: http %d", e.URL, e.Code)
+	s := fmt.Sprintf("fetch: %s: http %d", redact.URL(e.URL), e.Code)
 	if e.RetryAfter > 0 {
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
@@ -355,7 +356,7 @@ func (c *client) allowed(ctx context.Context, u *url.URL, ua string) error {
 		p += "?" + u.RawQuery
 	}
 	if !g.Test(p) {
-		return fmt.Errorf("%w: %s", ErrRobots, u.String())
+		return fmt.Errorf("%w: %s", ErrRobots, redact.URL(u.String()))
 	}
 	return nil
 }
@@ -404,7 +405,7 @@ func (c *client) loadRobots(ctx context.Context, u *url.URL, ua string, e *robot
 func (c *client) get(ctx context.Context, r request) (*response, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w %q", ErrBadURL, r.URL)
+		return nil, fmt.Errorf("%w %q", ErrBadURL, redact.URL(r.URL))
 	}
 	if err := c.knownNX(u.Hostname()); err != nil {
 		return nil, err
@@ -484,7 +485,7 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch: request %s: %w", r.URL, err)
+		return nil, fmt.Errorf("fetch: request %s: %w", redact.URL(r.URL), err)
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
@@ -501,7 +502,7 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	hc := c.hc
 	if r.Proxy != "" {
 		if hc, err = c.viaProxy(r.Proxy); err != nil {
-			return nil, fmt.Errorf("fetch: %s: %w", r.URL, err)
+			return nil, fmt.Errorf("fetch: %s: %w", redact.URL(r.URL), err)
 		}
 	}
 	resp, err := hc.Do(req)
@@ -510,7 +511,7 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("fetch: get %s: %w", r.URL, err)
+		return nil, fmt.Errorf("fetch: get %s: %w", redact.URL(r.URL), err)
 	}
 	defer resp.Body.Close()
 	out := &response{
@@ -528,16 +529,16 @@ func (c *client) do(ctx context.Context, r request) (*response, error) {
 	wire := &countingReader{r: resp.Body}
 	body, err := decode(wire, resp.Header.Get("Content-Encoding"))
 	if err != nil {
-		return nil, fmt.Errorf("fetch: %s: %w", r.URL, err)
+		return nil, fmt.Errorf("fetch: %s: %w", redact.URL(r.URL), err)
 	}
 	b, err := io.ReadAll(io.LimitReader(body, r.MaxBytes+1))
 	out.WireBytes = wire.n
 	if err != nil {
-		return nil, fmt.Errorf("fetch: read %s: %w", r.URL, err)
+		return nil, fmt.Errorf("fetch: read %s: %w", redact.URL(r.URL), err)
 	}
 	if int64(len(b)) > r.MaxBytes {
 		if !r.Truncate {
-			return nil, fmt.Errorf("%w: %s: more than %d bytes", ErrBodyTooLarge, r.URL, r.MaxBytes)
+			return nil, fmt.Errorf("%w: %s: more than %d bytes", ErrBodyTooLarge, redact.URL(r.URL), r.MaxBytes)
 		}
 		b = b[:r.MaxBytes]
 		out.Truncated = true

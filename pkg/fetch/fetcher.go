@@ -31,6 +31,7 @@ import (
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // Fetcher polls the sources and publishes new articles. Create with New, start with Run.
@@ -220,7 +221,7 @@ func (f *Fetcher) sctx(ctx context.Context) (context.Context, context.CancelFunc
 func (f *Fetcher) PollFeed(ctx context.Context, idx int) time.Time {
 	src := f.sources[idx]
 	key := src.Key()
-	log := f.log.With(zap.String("feed", src.Name), zap.String("url", src.URL))
+	log := f.log.With(zap.String("feed", src.Name), redact.Field("url", src.URL))
 	now := time.Now()
 	sc, cancel := f.sctx(ctx)
 	st, rev, err := f.store.LoadFeed(sc, key)
@@ -338,7 +339,7 @@ func (f *Fetcher) poll(ctx context.Context, idx int, st *FeedState, log *zap.Log
 	if err == nil && resp.Status != 304 && Sniff(resp.Body) == "html" {
 		// A home page (kind site) or a feed URL that now serves HTML: autodiscover.
 		if cands := Discover(resp.Body, resp.URL); len(cands) > 0 && cands[0] != feedURL {
-			log.Info("feed autodiscovered", zap.String("feed_url", cands[0]))
+			log.Info("feed autodiscovered", redact.Field("feed_url", cands[0]))
 			st.URL, feedURL = cands[0], cands[0]
 			st.ETag, st.LastModified, conditional = "", "", false
 			req = f.sourceRequest(src, feedURL, f.cfg.MaxFeedBytes)
@@ -915,7 +916,7 @@ func (f *Fetcher) buildRaw(ctx context.Context, src Source, it *Item, canon stri
 	now := time.Now().UTC()
 	raw := &article.Raw{
 		URL: it.Link, CanonicalURL: canon, FetchedAt: now, Extra: map[string]string{},
-		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: withoutUserinfo(src.URL), Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
+		Source: article.Source{Name: src.Name, Domain: hostOf(it.Link), FeedURL: publicURL(src.URL), Tags: src.Tags, Language: firstNonEmpty(src.Language, it.Language)},
 	}
 	if it.Title != "" || it.GUID != "" || it.Description != "" || it.Content != "" || it.Published != nil || it.PublishedText != "" {
 		raw.Feed = &article.FeedItem{

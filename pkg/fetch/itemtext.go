@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
+
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // fallbackText is the feed's own text for an item whose page is not used (body_source
@@ -58,7 +60,7 @@ func feedItemURL(feedURL string, it Item) string {
 	default:
 		h.Write([]byte("text\x00" + it.Title + "\x00" + it.Description + "\x00" + it.Content))
 	}
-	feedURL = withoutUserinfo(feedURL)
+	feedURL = publicURL(feedURL)
 	if i := strings.IndexByte(feedURL, '#'); i >= 0 {
 		feedURL = feedURL[:i]
 	}
@@ -68,6 +70,12 @@ func feedItemURL(feedURL string, it Item) string {
 	}
 	return feedURL + sep + "newsflow_item=" + hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// publicURL is a source URL as it may travel in messages and reach the index: without the
+// user:password@ part (withoutUserinfo) and with the values of token-like query parameters
+// (api_key, token, access_token, sig, …) replaced by redact.Mask, the way every log line shows
+// it. The fetcher itself fetches the URL as configured.
+func publicURL(u string) string { return redact.URL(withoutUserinfo(u)) }
 
 // withoutUserinfo is u without the user:password@ part a source URL may carry for HTTP Basic
 // authentication: the fetcher uses it to fetch, but it must not travel in messages or reach

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/newsflow/newsflow/pkg/internal/redact"
 )
 
 // Kind says how a source's URL is read.
@@ -89,7 +91,7 @@ func (s Source) Key() string {
 func (s Source) Validate() error {
 	u, err := url.Parse(s.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("fetch: source %q: url %q must be absolute http(s)", s.Name, s.URL)
+		return fmt.Errorf("fetch: source %q: url %q must be absolute http(s)", s.Name, redact.URL(s.URL))
 	}
 	if !s.Kind.valid() {
 		return fmt.Errorf("fetch: source %q: unknown kind %q (want feed|rss|atom|jsonfeed|sitemap|newssitemap|site)", s.Name, s.Kind)
