@@ -231,7 +231,8 @@ func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.Context().Value(robotsFetchKey{}) != nil {
 		return nil
 	}
-	return c.allowed(req.Context(), req.URL, req.Header.Get("User-Agent"))
+	proxy, _ := req.Context().Value(proxyKey{}).(string)
+	return c.allowed(req.Context(), req.URL, req.Header.Get("User-Agent"), proxy)
 }
 
 // viaProxy returns the HTTP client that routes through proxy (one per proxy URL, created on
@@ -267,6 +268,10 @@ func (c *client) close() {
 }
 
 type robotsFetchKey struct{}
+
+// proxyKey is the context key of a request's source proxy ("" direct), for the robots.txt
+// checks of its redirects.
+type proxyKey struct{}
 
 func hostKey(u *url.URL) string { return strings.ToLower(u.Scheme + "://" + u.Host) }
 
@@ -324,17 +329,22 @@ func (c *client) wait(ctx context.Context, host string) error {
 	}
 }
 
-// allowed checks robots.txt (fetched once per host and cached for RobotsTTL) and applies its
-// Crawl-delay to the host limiter.
-func (c *client) allowed(ctx context.Context, u *url.URL, ua string) error {
+// allowed checks robots.txt (fetched once per host and route, and cached for RobotsTTL) and
+// applies its Crawl-delay to the host limiter. A source with a proxy reads robots.txt through
+// that proxy, as it reads everything else: its site may be reachable only that way, and a
+// direct request would show the site the address the operator routed around.
+func (c *client) allowed(ctx context.Context, u *url.URL, ua, proxy string) error {
 	if c.cfg.DisablePoliteness || c.cfg.IgnoreRobots {
 		return nil
 	}
 	key := hostKey(u)
+	if proxy != "" {
+		key = proxy + " " + key
+	}
 	now := time.Now()
 	v, _ := c.robots.LoadOrStore(key, &robotsEntry{})
 	e := v.(*robotsEntry)
-	e.once.Do(func() { c.loadRobots(ctx, u, ua, e) })
+	e.once.Do(func() { c.loadRobots(ctx, u, ua, proxy, e) })
 	if now.After(e.expires) {
 		ne := &robotsEntry{}
 		if c.robots.CompareAndSwap(key, e, ne) {
@@ -342,7 +352,7 @@ func (c *client) allowed(ctx context.Context, u *url.URL, ua string) error {
 		} else if v, ok := c.robots.Load(key); ok {
 			e = v.(*robotsEntry)
 		}
-		e.once.Do(func() { c.loadRobots(ctx, u, ua, e) })
+		e.once.Do(func() { c.loadRobots(ctx, u, ua, proxy, e) })
 	}
 	if e.data == nil {
 		return nil
@@ -368,12 +378,12 @@ func robotsAgent(ua string) string {
 	return name
 }
 
-func (c *client) loadRobots(ctx context.Context, u *url.URL, ua string, e *robotsEntry) {
+func (c *client) loadRobots(ctx context.Context, u *url.URL, ua, proxy string, e *robotsEntry) {
 	ru := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, robotsFetchKey{}, true), c.cfg.RequestTimeout)
 	defer cancel()
 	e.expires = time.Now().Add(c.cfg.RobotsTTL)
-	resp, err := c.do(ctx, request{URL: ru.String(), UserAgent: ua, MaxBytes: 512 << 10, Truncate: true})
+	resp, err := c.do(ctx, request{URL: ru.String(), UserAgent: ua, MaxBytes: 512 << 10, Truncate: true, Proxy: proxy})
 	var se *StatusError
 	switch {
 	case err == nil:
@@ -413,7 +423,7 @@ func (c *client) get(ctx context.Context, r request) (*response, error) {
 	if r.UserAgent == "" {
 		r.UserAgent = c.cfg.UserAgent
 	}
-	if err := c.allowed(ctx, u, r.UserAgent); err != nil {
+	if err := c.allowed(ctx, u, r.UserAgent, r.Proxy); err != nil {
 		return nil, err
 	}
 	if err := c.wait(ctx, hostKey(u)); err != nil {
@@ -483,6 +493,9 @@ func (c *client) confirmNX(ctx context.Context, err error) error {
 func (c *client) do(ctx context.Context, r request) (*response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
+	if r.Proxy != "" {
+		ctx = context.WithValue(ctx, proxyKey{}, r.Proxy)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: request %s: %w", redact.URL(r.URL), err)

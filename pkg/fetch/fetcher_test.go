@@ -475,17 +475,17 @@ func TestRobotsAndCrawlDelay(t *testing.T) {
 	c := f.client
 	ctx := context.Background()
 	u := mustURL(s.url("/rss"))
-	if err := c.allowed(ctx, u, cfg.Defaults().UserAgent); err != nil {
+	if err := c.allowed(ctx, u, cfg.Defaults().UserAgent, ""); err != nil {
 		t.Fatal(err)
 	}
 	lim := c.limiter(hostKey(u))
 	if lim.Limit() != rate.Every(7*time.Second) {
 		t.Fatalf("crawl-delay not applied: limit %v", lim.Limit())
 	}
-	if err := c.allowed(ctx, mustURL(s.url("/a/private")), "newsflow/1.0"); !errors.Is(err, ErrRobots) {
+	if err := c.allowed(ctx, mustURL(s.url("/a/private")), "newsflow/1.0", ""); !errors.Is(err, ErrRobots) {
 		t.Fatalf("disallowed path: %v", err)
 	}
-	if err := c.allowed(ctx, mustURL(s.url("/a/public")), "otherbot/2"); !errors.Is(err, ErrRobots) {
+	if err := c.allowed(ctx, mustURL(s.url("/a/public")), "otherbot/2", ""); !errors.Is(err, ErrRobots) {
 		t.Fatalf("agent group not applied: %v", err)
 	}
 	if s.hit("/robots.txt") != 1 {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,29 +161,11 @@ func TestPerSourceHeadersCookiesProxy(t *testing.T) {
 
 	// A forward HTTP proxy counting what it carried.
 	var proxied []string
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := forwardProxy(t, func(r *http.Request) {
 		mu.Lock()
 		proxied = append(proxied, r.URL.Path)
 		mu.Unlock()
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		out.Header = r.Header.Clone()
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	}))
-	defer proxy.Close()
+	})
 
 	src := Source{Name: "licensed", URL: s.url("/rss"), Options: SourceOptions{
 		Headers: Secrets{"Authorization": "Bearer s3cret"}, Cookies: Secrets{"consent": "yes", "session": "abc"},
@@ -339,4 +322,83 @@ func TestSOCKS5Proxy(t *testing.T) {
 	if n := carried.Load(); n < 1 {
 		t.Errorf("the SOCKS5 proxy carried %d connections", n)
 	}
+}
+
+// TestRobotsViaSourceProxy: a source with a proxy reads the site's robots.txt through that
+// proxy, like its feed and pages, and obeys it. The site tells the two routes apart: through
+// the proxy its robots.txt disallows /a/, directly it has none (allow all). The page under /a/
+// must not be fetched, and the site must see no direct request at all.
+func TestRobotsViaSourceProxy(t *testing.T) {
+	var mu sync.Mutex
+	var direct, proxied []string
+	s := newSite(t)
+	s.extra["/robots.txt"] = func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test-Proxy") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "User-agent: *\nDisallow: /a/\n")
+	}
+	s.extra["/rss"] = func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>t</title><item><title>A story the robots rule keeps us from fetching</title><link>%s/a/1</link><guid>1</guid><description>The feed's own text of the story, long enough to stand in for the page.</description></item></channel></rss>`, s.srv.URL)
+	}
+	s.extra["/a/1"] = func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "<html><body><p>page</p></body></html>")
+	}
+	siteSeen := s.srv.Config.Handler
+	s.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.Header.Get("X-Test-Proxy") == "" {
+			direct = append(direct, r.URL.Path)
+		}
+		mu.Unlock()
+		siteSeen.ServeHTTP(w, r)
+	})
+	proxy := forwardProxy(t, func(r *http.Request) {
+		mu.Lock()
+		proxied = append(proxied, r.URL.Path)
+		mu.Unlock()
+		r.Header.Set("X-Test-Proxy", "1")
+	})
+
+	src := Source{Name: "proxied", URL: s.url("/rss"), Options: SourceOptions{Proxy: proxy.URL}}
+	pub := &capture{}
+	newTestFetcher(t, testConfig(), []Source{src}, NewMemStore(), pub).PollFeed(context.Background(), 0)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(direct) > 0 {
+		t.Errorf("the site saw direct requests %v; every request of a proxied source goes through its proxy", direct)
+	}
+	if !slices.Contains(proxied, "/robots.txt") || slices.Contains(proxied, "/a/1") {
+		t.Errorf("proxy carried %v: want robots.txt read through it and /a/1 left alone (disallowed)", proxied)
+	}
+}
+
+// forwardProxy is a forward HTTP proxy on loopback that calls seen with each request (which
+// may change its headers) before carrying it to its target.
+func forwardProxy(t *testing.T, seen func(r *http.Request)) *httptest.Server {
+	t.Helper()
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen(r)
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		out.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy
 }
