@@ -10,12 +10,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nlnwa/gowarc/v3"
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/transform"
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/fetch"
@@ -79,7 +78,9 @@ type converted struct {
 // the body converted to UTF-8, and the ID from the page's declared canonical URL
 // (article.ChooseCanonical, the fetcher's rule). It returns a *recordError for records to
 // skip or dead-letter.
-func convert(rec gowarc.WarcRecord, maxBody int64, tags []string) (converted, error) {
+// convert turns one WARC record into a raw message, or a skip or bad-record error. scratch
+// is the caller's buffer for decompressing bodies, reused from record to record (nil: none).
+func convert(rec gowarc.WarcRecord, maxBody int64, tags []string, scratch *[]byte) (converted, error) {
 	if rec.Type() != gowarc.Response {
 		return converted{}, skip(SkipNotResponse, "%s", rec.Type())
 	}
@@ -121,18 +122,19 @@ func convert(rec gowarc.WarcRecord, maxBody int64, tags []string) (converted, er
 	if err != nil {
 		return converted{}, bad(BadHTTP, "payload: %v", err)
 	}
-	body, err := readBody(payload, hdr.Get("Content-Encoding"), maxBody)
+	size, _ := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64)
+	body, err := readBody(payload, hdr.Get("Content-Encoding"), maxBody, size, scratch)
 	if err != nil {
 		return converted{}, err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return converted{}, skip(SkipEmpty, "")
 	}
-	body, cs := toUTF8(body, ctype)
+	body, cs, csSource := toUTF8(body, ctype)
 	raw := &article.Raw{
 		URL: target, FetchedAt: fetched.UTC(), ContentType: "text/html", Body: string(body),
 		Source: article.Source{Name: hostOf(u), Domain: hostOf(u), Tags: tags},
-		HTTP:   &article.HTTPFacts{Status: status, ETag: hdr.Get("ETag"), LastModified: hdr.Get("Last-Modified"), Charset: cs, Bytes: len(body)},
+		HTTP:   &article.HTTPFacts{Status: status, ETag: hdr.Get("ETag"), LastModified: hdr.Get("Last-Modified"), Charset: cs, CharsetSource: csSource, Bytes: len(body)},
 		Extra:  map[string]string{"body_source": "warc", "warc_record_id": rec.RecordId()},
 	}
 	if cl := hdr.Get("Content-Language"); cl != "" {
@@ -151,10 +153,17 @@ func hostOf(u *url.URL) string {
 }
 
 // readBody reads the payload, undoing a gzip or deflate Content-Encoding, and fails with
-// BadTooLarge past max bytes (a gzip bomb stops there).
-func readBody(r io.Reader, encoding string, max int64) ([]byte, error) {
+// BadTooLarge past max bytes (a gzip bomb stops there). size is the payload's declared
+// Content-Length (0 unknown): an unencoded payload declared larger than max fails unread, and
+// an unencoded one is read into a buffer of that size instead of one grown by doubling (which
+// cleared and copied about three times the body's bytes).
+func readBody(r io.Reader, encoding string, max, size int64, scratch *[]byte) ([]byte, error) {
+	payload := r
 	switch strings.ToLower(strings.TrimSpace(encoding)) {
 	case "", "identity", "none":
+		if size > max {
+			return nil, bad(BadTooLarge, "body of %d bytes declared, over %d", size, max)
+		}
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
@@ -169,7 +178,25 @@ func readBody(r io.Reader, encoding string, max int64) ([]byte, error) {
 	default:
 		return nil, bad(BadEncoding, "unsupported content-encoding %q", encoding)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	lr := io.LimitReader(r, max+1)
+	var b []byte
+	var err error
+	switch {
+	case size > 0 && r == payload:
+		b, err = readInto(make([]byte, 0, min(size, max)+1), lr)
+	case scratch != nil && r != payload:
+		// A compressed body's size is unknown until it is read (a gzip bomb reads max+1
+		// bytes): it is read into the reused scratch buffer and copied out at its size.
+		if cap(*scratch) < int(max)+2 { // room for max+1 bytes and the read that sees EOF
+			*scratch = make([]byte, 0, max+2)
+		}
+		*scratch, err = readInto((*scratch)[:0], lr)
+		if b = *scratch; err == nil && int64(len(b)) <= max {
+			b = bytes.Clone(b)
+		}
+	default:
+		b, err = io.ReadAll(lr)
+	}
 	if err != nil {
 		if encoding != "" {
 			return nil, bad(BadEncoding, "%s: %v", encoding, err)
@@ -182,16 +209,33 @@ func readBody(r io.Reader, encoding string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// toUTF8 converts an HTML body to UTF-8 (Content-Type charset, BOM, <meta charset>, or a
-// guess), returning the original charset when it converted; like the fetcher.
-func toUTF8(b []byte, contentType string) ([]byte, string) {
-	enc, name, _ := charset.DetermineEncoding(b, contentType)
-	if name == "utf-8" || enc == nil {
-		return bytes.ToValidUTF8(b, []byte("\uFFFD")), ""
+// readInto appends r's bytes to b until EOF, growing b only when it is full (io.ReadAll with a
+// buffer sized by the caller).
+func readInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	out, _, err := transform.Bytes(enc.NewDecoder(), b)
-	if err != nil {
-		return bytes.ToValidUTF8(b, []byte("\uFFFD")), name
+}
+
+// toUTF8 converts an HTML body to UTF-8 exactly as the fetcher does (article.DecodeHTML: a
+// BOM, then the declared charset checked against the bytes, valid UTF-8 winning over a stale
+// declaration, else detection), so a page imported from a WARC and the same page fetched live
+// read the same. It returns the charset the bytes were read as when that is not UTF-8 ("")
+// and the evidence that decided it.
+func toUTF8(b []byte, contentType string) ([]byte, string, string) {
+	out, d := article.DecodeHTML(b, contentType)
+	if d.Charset == "utf-8" {
+		return out, "", d.Source
 	}
-	return out, name
+	return out, d.Charset, d.Source
 }

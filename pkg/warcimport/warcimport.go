@@ -260,7 +260,8 @@ func (im *Importer) importFile(ctx context.Context, path string, fs *fileState, 
 		}
 	}()
 	var pending []bus.Outgoing
-	good := fs.Offset // end of the last record read whole
+	var scratch []byte // convert's decompression buffer
+	good := fs.Offset  // end of the last record read whole
 	batch, sinceCheckpoint := 0, 0
 	flush := func() error {
 		if len(pending) > 0 {
@@ -320,7 +321,7 @@ func (im *Importer) importFile(ctx context.Context, path string, fs *fileState, 
 			}
 			continue
 		}
-		conv, cerr := convert(rec.WarcRecord, im.cfg.MaxBodyBytes, im.cfg.Tags)
+		conv, cerr := convert(rec.WarcRecord, im.cfg.MaxBodyBytes, im.cfg.Tags, &scratch)
 		target := rec.WarcRecord.WarcHeader().Get(gowarc.WarcTargetURI)
 		_ = rec.Close()
 		good = rec.Offset + rec.Size

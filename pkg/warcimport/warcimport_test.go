@@ -2,6 +2,7 @@ package warcimport
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/nlnwa/gowarc/v3"
 	"go.uber.org/goleak"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/newsflow/newsflow/pkg/article"
 	"github.com/newsflow/newsflow/pkg/bus"
@@ -198,36 +200,37 @@ const goodHTML = `<html><head><link rel="canonical" href="https://news.example/a
 
 func TestRecordClasses(t *testing.T) {
 	latin1 := "<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 cr\xe8me</p></body></html>"
+	// UTF-8 bytes under a windows-1252 declaration (a CMS template's stale <meta>): the bytes
+	// win, as in the fetcher; trusting the declaration gave "CafÃ©".
+	utf8Mislabelled := "<html><head><meta charset=\"windows-1252\"></head><body><p>Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, d\u00e9j\u00e0 vu.</p></body></html>"
+	// windows-1251 Russian with no declaration anywhere: detected, as in the fetcher.
+	cp1251, _ := charmap.Windows1251.NewEncoder().String("<html><body><p>Правительство объявило о новых мерах поддержки для малого бизнеса в регионах страны. Министр экономики рассказал журналистам о планах на следующий год.</p></body></html>")
 	tests := []struct {
-		name    string
-		target  string
-		resp    string
-		class   string // "" = published
-		wantURL string
+		name     string
+		target   string
+		resp     string
+		class    string // "" = published
+		wantURL  string
+		wantBody string // a part of the published body ("" = not checked)
+		charset  string // the published http.charset (checked when wantBody is set)
 	}{
-		{"html with canonical", "https://news.example/a?id=1&utm_medium=feed", page(goodHTML), "", "https://news.example/a"},
-		{"latin-1 page", "https://news.example/latin", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + latin1, "", "https://news.example/latin"},
-		{"redirect", "https://news.example/r", "HTTP/1.1 301 Moved\r\nLocation: /a\r\n\r\n", SkipStatus, ""},
-		{"image", "https://news.example/i.png", "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n\x89PNG", SkipContentType, ""},
-		{"empty", "https://news.example/e", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", SkipEmpty, ""},
-		{"ftp target", "ftp://news.example/x", page(goodHTML), SkipBadURL, ""},
-		{"broken gzip encoding", "https://news.example/g", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\nnot gzip at all", BadEncoding, ""},
-		{"unknown encoding", "https://news.example/z", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: zstd\r\n\r\nxx", BadEncoding, ""},
-		{"huge body", "https://news.example/h", page(strings.Repeat("<p>long</p>", 1<<16)), BadTooLarge, ""},
+		{"html with canonical", "https://news.example/a?id=1&utm_medium=feed", page(goodHTML), "", "https://news.example/a", "", ""},
+		{"latin-1 page", "https://news.example/latin", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + latin1, "", "https://news.example/latin", "Café crème", "windows-1252"},
+		{"utf-8 bytes declared windows-1252", "https://news.example/mislabelled", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + utf8Mislabelled, "", "https://news.example/mislabelled", "Café crème brûlée, déjà vu.", ""},
+		{"undeclared windows-1251", "https://news.example/ru", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + cp1251, "", "https://news.example/ru", "Правительство объявило", "windows-1251"},
+		{"redirect", "https://news.example/r", "HTTP/1.1 301 Moved\r\nLocation: /a\r\n\r\n", SkipStatus, "", "", ""},
+		{"image", "https://news.example/i.png", "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n\x89PNG", SkipContentType, "", "", ""},
+		{"empty", "https://news.example/e", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", SkipEmpty, "", "", ""},
+		{"ftp target", "ftp://news.example/x", page(goodHTML), SkipBadURL, "", "", ""},
+		{"broken gzip encoding", "https://news.example/g", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\nnot gzip at all", BadEncoding, "", "", ""},
+		{"unknown encoding", "https://news.example/z", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: zstd\r\n\r\nxx", BadEncoding, "", "", ""},
+		{"huge body", "https://news.example/h", page(strings.Repeat("<p>long</p>", 1<<16)), BadTooLarge, "", "", ""},
+		{"huge body, no content-length", "https://news.example/h2", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + strings.Repeat("<p>long</p>", 1<<16), BadTooLarge, "", "", ""},
+		{"content-length understated", "https://news.example/cl", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 10\r\n\r\n" + goodHTML, "", "https://news.example/a", "Hello world, a news article.", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			p := filepath.Join(dir, "one.warc.gz")
-			if err := os.WriteFile(p, buildRecord(t, tt.target, tt.resp), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			b := newMemBus()
-			im, _ := New(Config{MaxBodyBytes: 256 << 10}, b, nil)
-			st, err := im.Import(context.Background(), []string{p})
-			if err != nil {
-				t.Fatal(err)
-			}
+			b, st := importBytes(t, buildRecord(t, tt.target, tt.resp))
 			raw := b.msgs[article.SubjectRaw]
 			if tt.class == "" {
 				if len(raw) != 1 {
@@ -241,8 +244,8 @@ func TestRecordClasses(t *testing.T) {
 				if env.Raw.CanonicalURL != tt.wantURL || env.ID != id || raw[0].Key != id {
 					t.Errorf("canonical %s id %s key %s, want %s %s", env.Raw.CanonicalURL, env.ID, raw[0].Key, tt.wantURL, id)
 				}
-				if strings.Contains(tt.name, "latin") && (!strings.Contains(env.Raw.Body, "Café crème") || env.Raw.HTTP.Charset == "") {
-					t.Errorf("latin-1 body not converted: %q charset %q", env.Raw.Body, env.Raw.HTTP.Charset)
+				if tt.wantBody != "" && (!strings.Contains(env.Raw.Body, tt.wantBody) || env.Raw.HTTP.Charset != tt.charset) {
+					t.Errorf("body %q charset %q, want it to hold %q, charset %q", env.Raw.Body, env.Raw.HTTP.Charset, tt.wantBody, tt.charset)
 				}
 				return
 			}
@@ -342,4 +345,81 @@ func TestProgressLine(t *testing.T) {
 			t.Errorf("progress %q lacks %q", got, want)
 		}
 	}
+}
+
+// TestCompressedBodies: gzip- and deflate-encoded bodies of different sizes in one WARC, a
+// gzip bomb among them, each decompressed through the importer's reused scratch buffer:
+// every good record is published with exactly its own body (no bytes of a longer earlier
+// one), and the bomb is a bad record.
+func TestCompressedBodies(t *testing.T) {
+	gz := func(s string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.String()
+	}
+	deflate := func(s string) string {
+		var b bytes.Buffer
+		zw, _ := flate.NewWriter(&b, flate.BestSpeed)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.String()
+	}
+	body := func(word string, n int) string {
+		return "<html><body><p>" + strings.Repeat(word+" ", n) + "</p></body></html>"
+	}
+	enc := func(encoding, b string) string {
+		return "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: " + encoding + "\r\nContent-Length: " + fmt.Sprint(len(b)) + "\r\n\r\n" + b
+	}
+	recs := []struct{ target, resp, want string }{
+		{"https://news.example/long", enc("gzip", gz(body("long", 20000))), body("long", 20000)},
+		{"https://news.example/short", enc("gzip", gz(body("short", 3))), body("short", 3)},
+		{"https://news.example/bomb", enc("gzip", gz(strings.Repeat("0", 300<<10))), ""},
+		{"https://news.example/deflated", enc("deflate", deflate(body("deflated", 50))), body("deflated", 50)},
+		{"https://news.example/plain", page(body("plain", 2)), body("plain", 2)},
+	}
+	var warc []byte
+	for _, r := range recs {
+		warc = append(warc, buildRecord(t, r.target, r.resp)...)
+	}
+	b, st := importBytes(t, warc)
+	got := map[string]string{}
+	for _, m := range b.msgs[article.SubjectRaw] {
+		env, err := article.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[env.Raw.URL] = env.Raw.Body
+	}
+	for _, r := range recs {
+		if r.want == "" {
+			if _, ok := got[r.target]; ok {
+				t.Errorf("%s published", r.target)
+			}
+			continue
+		}
+		if got[r.target] != r.want {
+			t.Errorf("%s: body of %d bytes, want %d: %.80q", r.target, len(got[r.target]), len(r.want), got[r.target])
+		}
+	}
+	if st.Bad[BadTooLarge] != 1 || st.Published != 4 {
+		t.Errorf("published %d, bad %v; want 4 and the bomb too large", st.Published, st.Bad)
+	}
+}
+
+// importBytes imports the WARC file warc (bodies up to 256 KiB) onto a memory bus.
+func importBytes(t *testing.T, warc []byte) (*memBus, Stats) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "one.warc.gz")
+	if err := os.WriteFile(p, warc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newMemBus()
+	im, _ := New(Config{MaxBodyBytes: 256 << 10}, b, nil)
+	st, err := im.Import(context.Background(), []string{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, st
 }
