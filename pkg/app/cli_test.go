@@ -16,6 +16,7 @@ import (
 	"github.com/newsflow/newsflow/pkg/bus"
 	"github.com/newsflow/newsflow/pkg/bus/natsbus"
 	"go.uber.org/zap"
+	"golang.org/x/text/encoding/charmap"
 )
 
 const samplePage = `<!doctype html><html lang="en"><head><title>Mayor opens new bridge | City Times</title>
@@ -106,8 +107,19 @@ func TestRunRefusesOpenAPI(t *testing.T) {
 }
 
 func TestExtractInputsAndOutputs(t *testing.T) {
+	// a Russian article in windows-1251, as many Russian sites still serve it
+	ru, err := charmap.Windows1251.NewEncoder().String("<html><head><title>Новые меры поддержки</title></head><body><article><h1>Новые меры поддержки</h1>" +
+		strings.Repeat("<p>Правительство объявило о новых мерах поддержки для малого бизнеса в регионах страны. Министр экономики рассказал журналистам о планах на следующий год.</p>", 4) +
+		"</article></body></html>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruMeta := strings.Replace(ru, "<head>", `<head><meta charset="windows-1251">`, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case "/ru":
+			w.Header().Set("Content-Type", "text/html; charset=windows-1251")
+			_, _ = w.Write([]byte(ru))
 		case "/bridge":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write([]byte(samplePage))
@@ -130,6 +142,8 @@ func TestExtractInputsAndOutputs(t *testing.T) {
 		{name: "url", args: []string{"extract", srv.URL + "/bridge"}, code: 0, want: `"enrichment_version"`},
 		{name: "http error page", args: []string{"extract", srv.URL + "/gone"}, code: 1, want: "404"},
 		{name: "empty extraction", args: []string{"extract", "-"}, stdin: "<html><body><script>x()</script></body></html>", code: 1, want: "text"},
+		{name: "url in windows-1251", args: []string{"extract", "-o", "text", srv.URL + "/ru"}, code: 0, want: "Правительство объявило"},
+		{name: "stdin in windows-1251 with meta charset", args: []string{"extract", "-o", "text", "-"}, stdin: ruMeta, code: 0, want: "Правительство объявило"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
