@@ -261,16 +261,33 @@ func (d *dispatcher) close(grace time.Duration) {
 	d.cancel()
 }
 
-// ThrottledNotifier passes the firing and the resolved message of every episode to Next and at
-// most one still_firing update per episode every UpdateEvery (event time, Alert.FiredAt;
-// UpdateEvery <= 0 drops every update), so a long burst notifies a newsroom two or three times,
+// The shipped defaults of the alerter's ThrottledNotifier (NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY
+// and NEWSFLOW_ALERT_NOTIFY_UPDATE_GROWTH).
+const (
+	DefaultNotifyUpdateEvery  = time.Hour
+	DefaultNotifyUpdateGrowth = 2.0
+)
+
+// ThrottledNotifier passes the firing and the resolved message of every episode to Next, and a
+// still_firing update only when it says something new: at least UpdateEvery after the last
+// message passed for the episode (event time, Alert.FiredAt; UpdateEvery <= 0 drops every
+// update) and, when UpdateGrowth > 1, with a peak rate (Alert.PeakPerMin) at least UpdateGrowth
+// times the one of that last message: a burst that keeps its pace is not news, one that doubles
+// is. A long burst thus notifies a newsroom at its start, when it escalates and when it ends,
 // not every 15 minutes. The alerts index still receives every update. Safe for concurrent use.
 type ThrottledNotifier struct {
-	Next        Notifier
-	UpdateEvery time.Duration
+	Next         Notifier
+	UpdateEvery  time.Duration
+	UpdateGrowth float64
 
 	mu   sync.Mutex
-	last map[string]time.Time // episode id → when its last message was passed on
+	last map[string]passed // episode id → its last message passed on
+}
+
+// passed is what ThrottledNotifier remembers of the last message of an episode it passed on.
+type passed struct {
+	at         time.Time
+	peakPerMin float64
 }
 
 // throttleMaxEpisodes bounds the remembered episodes (a missed resolution must not leak).
@@ -295,7 +312,7 @@ func (t *ThrottledNotifier) pass(a *article.Alert) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.last == nil {
-		t.last = make(map[string]time.Time)
+		t.last = make(map[string]passed)
 	}
 	switch a.Status {
 	case StatusResolved:
@@ -303,13 +320,16 @@ func (t *ThrottledNotifier) pass(a *article.Alert) bool {
 		return true
 	case StatusStillFiring:
 		prev, ok := t.last[key]
-		if t.UpdateEvery <= 0 || (ok && a.FiredAt.Sub(prev) < t.UpdateEvery) {
+		if t.UpdateEvery <= 0 || (ok && a.FiredAt.Sub(prev.at) < t.UpdateEvery) {
+			return false
+		}
+		if ok && t.UpdateGrowth > 1 && a.PeakPerMin < t.UpdateGrowth*prev.peakPerMin {
 			return false
 		}
 	}
 	if len(t.last) >= throttleMaxEpisodes {
 		for k, v := range t.last {
-			if a.FiredAt.Sub(v) > 48*time.Hour {
+			if a.FiredAt.Sub(v.at) > 48*time.Hour {
 				delete(t.last, k)
 			}
 		}
@@ -317,6 +337,6 @@ func (t *ThrottledNotifier) pass(a *article.Alert) bool {
 			clear(t.last)
 		}
 	}
-	t.last[key] = a.FiredAt
+	t.last[key] = passed{at: a.FiredAt, peakPerMin: a.PeakPerMin}
 	return true
 }

@@ -174,11 +174,17 @@ func TestThrottledNotifier(t *testing.T) {
 	msg := func(ep, status string, m int) *article.Alert {
 		return &article.Alert{EpisodeID: ep, Status: status, FiredAt: at(m)}
 	}
+	grown := func(ep, status string, m int, peakPerMin float64) *article.Alert {
+		a := msg(ep, status, m)
+		a.PeakPerMin = peakPerMin
+		return a
+	}
 	tests := []struct {
-		name  string
-		every time.Duration
-		in    []*article.Alert
-		want  []string
+		name   string
+		every  time.Duration
+		growth float64
+		in     []*article.Alert
+		want   []string
 	}{
 		{name: "updates at most hourly, firing and resolved always",
 			every: time.Hour,
@@ -193,6 +199,19 @@ func TestThrottledNotifier(t *testing.T) {
 			every: time.Hour,
 			in:    []*article.Alert{msg("a", StatusFiring, 0), msg("b", StatusFiring, 10), msg("b", StatusStillFiring, 20), msg("a", StatusStillFiring, 61)},
 			want:  []string{"firing@00:00", "firing@00:10", "still_firing@01:01"}},
+		{name: "with growth 2 an update passes only once the peak rate has doubled since the last message passed",
+			every: time.Hour, growth: 2,
+			in: []*article.Alert{grown("a", StatusFiring, 0, 10), grown("a", StatusStillFiring, 60, 12), grown("a", StatusStillFiring, 75, 25),
+				grown("a", StatusStillFiring, 140, 30), grown("a", StatusStillFiring, 150, 60), grown("a", StatusResolved, 200, 60)},
+			want: []string{"firing@00:00", "still_firing@01:15", "still_firing@02:30", "resolved@03:20"}},
+		{name: "growth does not lift the interval",
+			every: time.Hour, growth: 2,
+			in:   []*article.Alert{grown("a", StatusFiring, 0, 10), grown("a", StatusStillFiring, 15, 100), grown("a", StatusStillFiring, 61, 100)},
+			want: []string{"firing@00:00", "still_firing@01:01"}},
+		{name: "growth 1 is the interval alone",
+			every: time.Hour, growth: 1,
+			in:   []*article.Alert{grown("a", StatusFiring, 0, 10), grown("a", StatusStillFiring, 60, 5)},
+			want: []string{"firing@00:00", "still_firing@01:00"}},
 		{name: "alerts without an episode pass",
 			every: time.Hour,
 			in:    []*article.Alert{msg("", StatusFiring, 0), msg("", StatusFiring, 1)},
@@ -201,7 +220,7 @@ func TestThrottledNotifier(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recordingNotifier{}
-			n := &ThrottledNotifier{Next: rec, UpdateEvery: tc.every}
+			n := &ThrottledNotifier{Next: rec, UpdateEvery: tc.every, UpdateGrowth: tc.growth}
 			for _, a := range tc.in {
 				if err := n.Notify(context.Background(), a); err != nil {
 					t.Fatal(err)

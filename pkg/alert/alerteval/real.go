@@ -154,12 +154,21 @@ func loadSeries(path string) (*Series, error) {
 }
 
 // Firings is what a detector reported on one series: the event times of the alerts that
-// opened an episode, and the number of alert messages of every status a user received.
+// opened an episode, the number of alert messages a webhook received (newsflow: through the
+// alerter's ThrottledNotifier with its shipped defaults), and the number of alert messages of
+// every status the detector emitted (what newsflow's alerts index receives).
 type Firings struct {
 	Opened   []time.Time
 	Reasons  []string // per opened episode, the alert's reason (for -v)
 	Messages int
+	Emitted  int
 }
+
+// countingNotifier counts the alerts it is given.
+type countingNotifier struct{ n *int }
+
+func (c countingNotifier) Name() string                                 { return "count" }
+func (c countingNotifier) Notify(context.Context, *article.Alert) error { *c.n++; return nil }
 
 // realEvent is one single-entity article of the replay: series index and event time.
 type realEvent struct {
@@ -171,7 +180,8 @@ type realEvent struct {
 // ReplayReal turns each bucket's count into that many single-entity articles (ORG term, one
 // distinct story each) spread evenly over its 5 minutes, feeds all series interleaved in event
 // time to one Alerter built from cfg and rules, and returns, per series, the alerts that
-// opened an episode (status firing) and the count of every alert message.
+// opened an episode (status firing), the count of alert messages a webhook receives and the
+// count of every alert message emitted.
 func ReplayReal(series []*Series, cfg alert.Config, rules []alert.Rule) ([]Firings, error) {
 	var evs []realEvent
 	for si, s := range series {
@@ -189,12 +199,18 @@ func ReplayReal(series []*Series, cfg alert.Config, rules []alert.Rule) ([]Firin
 	for i, s := range series {
 		bySeries[s.Term] = i
 	}
+	hooks := make([]*alert.ThrottledNotifier, len(series))
+	for i := range hooks {
+		hooks[i] = &alert.ThrottledNotifier{Next: countingNotifier{&out[i].Messages},
+			UpdateEvery: alert.DefaultNotifyUpdateEvery, UpdateGrowth: alert.DefaultNotifyUpdateGrowth}
+	}
 	cfg.OnAlert = func(a *article.Alert) {
 		si, ok := bySeries[a.Term]
 		if !ok {
 			return
 		}
-		out[si].Messages++
+		out[si].Emitted++
+		_ = hooks[si].Notify(context.Background(), a) // counts what passes: never fails
 		if a.Status == alert.StatusFiring {
 			out[si].Opened = append(out[si].Opened, a.FiredAt)
 			out[si].Reasons = append(out[si].Reasons, a.RuleID+": "+a.Reason)
@@ -265,6 +281,7 @@ func ESSpikeSeries(s *Series, timeframe time.Duration, height float64, threshold
 		}
 		f.Opened = append(f.Opened, t.Add(RealStep))
 		f.Messages++
+		f.Emitted++
 		// clear_windows: the reference window is emptied (the current one keeps its points,
 		// which age into the reference), and the next point becomes the key's first event.
 		refFloor = i + 1 - int(timeframe/RealStep)

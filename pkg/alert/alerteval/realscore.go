@@ -24,7 +24,8 @@ type RealResult struct {
 	Episodes      int
 	FalseEpisodes int
 	Days          float64
-	Messages      int
+	Messages      int // alert messages a webhook received
+	Emitted       int // alert messages of every status (the alerts index's updates)
 	NAB           NABRaw
 }
 
@@ -36,8 +37,11 @@ func (r RealResult) Precision() float64 {
 	return safeDiv(float64(r.Episodes-r.FalseEpisodes), float64(r.Episodes))
 }
 
-// Volume is alert messages (every status) per term per day.
+// Volume is alert messages a webhook received per term per day.
 func (r RealResult) Volume() float64 { return safeDiv(float64(r.Messages), r.Days) }
+
+// EmittedVolume is alert messages of every status emitted per term per day.
+func (r RealResult) EmittedVolume() float64 { return safeDiv(float64(r.Emitted), r.Days) }
 
 // DelayMedian is the median of (first firing within ±1 h − labelled point).
 func (r RealResult) DelayMedian() time.Duration {
@@ -62,6 +66,7 @@ func (r RealResult) add(o RealResult) RealResult {
 	r.FalseEpisodes += o.FalseEpisodes
 	r.Days += o.Days
 	r.Messages += o.Messages
+	r.Emitted += o.Emitted
 	r.NAB = r.NAB.Add(o.NAB)
 	return r
 }
@@ -70,7 +75,7 @@ func (r RealResult) add(o RealResult) RealResult {
 func ScoreRealSeries(s *Series, f Firings) RealResult {
 	fired := append([]time.Time(nil), f.Opened...)
 	sort.Slice(fired, func(i, j int) bool { return fired[i].Before(fired[j]) })
-	r := RealResult{Series: s.Term, Labels: len(s.Labels), Days: s.Days(), Messages: f.Messages}
+	r := RealResult{Series: s.Term, Labels: len(s.Labels), Days: s.Days(), Messages: f.Messages, Emitted: f.Emitted}
 	for _, l := range s.Labels {
 		for _, t := range fired {
 			if d := t.Sub(l); d >= -HitTolerance && d <= HitTolerance {
@@ -167,13 +172,16 @@ func (r *RealReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "real data: %d series, %d labelled spikes\n", len(r.Series), r.Overall(0).Labels)
 	for si, sys := range r.Systems {
 		fmt.Fprintf(w, "\n%s\n", sys)
-		fmt.Fprintf(w, "  %-12s %8s %10s %9s %8s %10s %9s %10s %8s\n", "series", "hit ±1h", "delay p50", "episodes", "false", "false/day", "ep.prec", "msgs/day", "NAB std")
+		fmt.Fprintf(w, "  %-12s %8s %10s %9s %8s %10s %9s %10s %11s %8s\n", "series", "hit ±1h", "delay p50", "episodes", "false", "false/day", "ep.prec", "msgs/day", "emitted/day", "NAB std")
 		rows := append(append([]RealResult(nil), r.Results[si]...), r.Overall(si))
 		for _, x := range rows {
-			fmt.Fprintf(w, "  %-12s %8s %10s %9d %8d %10.2f %9.2f %10.2f %8.1f\n", x.Series,
+			fmt.Fprintf(w, "  %-12s %8s %10s %9d %8d %10.2f %9.2f %10.2f %11.2f %8.1f\n", x.Series,
 				fmt.Sprintf("%d/%d", x.Hit, x.Labels), x.DelayMedian().Round(time.Second), x.Episodes, x.FalseEpisodes,
-				x.FalsePerDay(), x.Precision(), x.Volume(), x.NAB.Normalized())
+				x.FalsePerDay(), x.Precision(), x.Volume(), x.EmittedVolume(), x.NAB.Normalized())
 		}
 	}
+	fmt.Fprintf(w, "\nmsgs/day: alert messages per term-day a webhook receives (newsflow: firing, resolved, and still-firing updates\n"+
+		"  passed by the shipped throttle: at most one per %s, only once the peak rate has grown %gx); emitted/day:\n"+
+		"  messages of every status (newsflow's alerts index gets them all; ElastAlert2 sends each match).\n", alert.DefaultNotifyUpdateEvery, alert.DefaultNotifyUpdateGrowth)
 	fmt.Fprintf(w, "\nNAB std: standard profile (A_TP 1, A_FP 0.11, A_FN 1, 15%% probation), normalised over the rows shown (overall: whole corpus).\nreal-data eval wall time %s\n", r.Elapsed.Round(time.Millisecond))
 }

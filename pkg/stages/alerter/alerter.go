@@ -5,6 +5,7 @@ package alerter
 import (
 	"context"
 	"fmt"
+	"math"
 	"io"
 	"net/http"
 	"time"
@@ -31,6 +32,10 @@ type AlerterConfig struct {
 	// NotifyUpdateEvery: webhooks get an episode's firing and resolved messages and at most
 	// one still_firing update per this interval (0: none); the alerts index gets them all.
 	NotifyUpdateEvery time.Duration
+	// NotifyUpdateGrowth: a still_firing update reaches webhooks only when the burst's peak
+	// rate is at least this many times the one of the last message they got for it (<= 1:
+	// every NotifyUpdateEvery).
+	NotifyUpdateGrowth float64
 	// Checkpoint: an article is acked only once the fsynced delta log holds its record
 	// (Interval, MaxPending); SaveInterval is how often Tick's records are saved when idle.
 	Checkpoint alert.CheckpointConfig
@@ -42,6 +47,9 @@ type AlerterConfig struct {
 func (c AlerterConfig) Validate() error {
 	if c.NotifyUpdateEvery < 0 {
 		return fmt.Errorf("alerter: NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY=%s: want >= 0 (0: no updates)", c.NotifyUpdateEvery)
+	}
+	if c.NotifyUpdateGrowth < 0 || math.IsNaN(c.NotifyUpdateGrowth) || math.IsInf(c.NotifyUpdateGrowth, 0) {
+		return fmt.Errorf("alerter: NEWSFLOW_ALERT_NOTIFY_UPDATE_GROWTH=%v: want a number >= 0 (<= 1: updates regardless of growth)", c.NotifyUpdateGrowth)
 	}
 	ck := c.Checkpoint.WithDefaults()
 	if err := ck.Validate(); err != nil {
@@ -66,7 +74,8 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.RulesFile = e.String("NEWSFLOW_ALERT_RULES", "")
 	c.Webhooks = e.List("NEWSFLOW_ALERT_WEBHOOKS", nil)
 	c.SlackHooks = e.List("NEWSFLOW_ALERT_SLACK_WEBHOOKS", nil)
-	c.NotifyUpdateEvery = e.Duration("NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY", time.Hour)
+	c.NotifyUpdateEvery = e.Duration("NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY", alert.DefaultNotifyUpdateEvery)
+	c.NotifyUpdateGrowth = e.Float("NEWSFLOW_ALERT_NOTIFY_UPDATE_GROWTH", alert.DefaultNotifyUpdateGrowth)
 	c.Alert.Shard.Index = e.Int("NEWSFLOW_ALERT_SHARD_INDEX", 0)
 	c.Alert.Shard.Count = e.Int("NEWSFLOW_ALERT_SHARD_COUNT", 0)
 	c.Checkpoint.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
@@ -120,14 +129,14 @@ func AddAlerter(c kit.Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		if err != nil {
 			return nil, redact.Error(fmt.Errorf("alerter: webhook %s: %w", redact.Webhook(u), err), u)
 		}
-		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth})
 	}
 	for i, u := range cfg.SlackHooks {
 		n, err := alert.NewWebhookNotifier(alert.WebhookConfig{Name: fmt.Sprintf("slack-%d", i), URL: u, Format: alert.FormatSlack}, client)
 		if err != nil {
 			return nil, redact.Error(fmt.Errorf("alerter: slack webhook %s: %w", redact.Webhook(u), err), u)
 		}
-		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery})
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth})
 	}
 	a, err := alert.New(cfg.Alert, rules, c.Bus, notifiers, log, c.RT.Reg)
 	if err != nil {
