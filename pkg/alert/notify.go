@@ -279,6 +279,9 @@ type ThrottledNotifier struct {
 	Next         Notifier
 	UpdateEvery  time.Duration
 	UpdateGrowth float64
+	// SkipResolved drops the resolved messages too (a newsroom channel that wants to hear of
+	// a burst, not of its end).
+	SkipResolved bool
 
 	mu   sync.Mutex
 	last map[string]passed // episode id → its last message passed on
@@ -317,7 +320,7 @@ func (t *ThrottledNotifier) pass(a *article.Alert) bool {
 	switch a.Status {
 	case StatusResolved:
 		delete(t.last, key)
-		return true
+		return !t.SkipResolved
 	case StatusStillFiring:
 		prev, ok := t.last[key]
 		if t.UpdateEvery <= 0 || (ok && a.FiredAt.Sub(prev.at) < t.UpdateEvery) {

@@ -180,11 +180,12 @@ func TestThrottledNotifier(t *testing.T) {
 		return a
 	}
 	tests := []struct {
-		name   string
-		every  time.Duration
-		growth float64
-		in     []*article.Alert
-		want   []string
+		name         string
+		every        time.Duration
+		growth       float64
+		skipResolved bool
+		in           []*article.Alert
+		want         []string
 	}{
 		{name: "updates at most hourly, firing and resolved always",
 			every: time.Hour,
@@ -212,6 +213,10 @@ func TestThrottledNotifier(t *testing.T) {
 			every: time.Hour, growth: 1,
 			in:   []*article.Alert{grown("a", StatusFiring, 0, 10), grown("a", StatusStillFiring, 60, 5)},
 			want: []string{"firing@00:00", "still_firing@01:00"}},
+		{name: "resolved messages skipped on request",
+			every: time.Hour, skipResolved: true,
+			in:   []*article.Alert{msg("a", StatusFiring, 0), msg("a", StatusResolved, 30), msg("a", StatusFiring, 300)},
+			want: []string{"firing@00:00", "firing@05:00"}},
 		{name: "alerts without an episode pass",
 			every: time.Hour,
 			in:    []*article.Alert{msg("", StatusFiring, 0), msg("", StatusFiring, 1)},
@@ -220,7 +225,7 @@ func TestThrottledNotifier(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recordingNotifier{}
-			n := &ThrottledNotifier{Next: rec, UpdateEvery: tc.every, UpdateGrowth: tc.growth}
+			n := &ThrottledNotifier{Next: rec, UpdateEvery: tc.every, UpdateGrowth: tc.growth, SkipResolved: tc.skipResolved}
 			for _, a := range tc.in {
 				if err := n.Notify(context.Background(), a); err != nil {
 					t.Fatal(err)

@@ -148,6 +148,8 @@ var registry = []Var{
 		Doc: "Webhooks get an episode's firing and resolved messages and at most one still-firing update per this interval (0: none)."},
 	{Name: "NEWSFLOW_ALERT_NOTIFY_UPDATE_GROWTH", Type: Float, Default: "2", Binaries: alerters,
 		Doc: "A still-firing update reaches webhooks only when the burst's peak rate is at least this many times the one in the last message they got for it (<= 1: every NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY)."},
+	{Name: "NEWSFLOW_ALERT_NOTIFY_RESOLVED", Type: Bool, Default: "true", Binaries: alerters,
+		Doc: "Webhooks also get an episode's resolved message (false: only firing and escalation updates; the alerts index gets every message either way)."},
 	{Name: "NEWSFLOW_ALERT_SHARD_INDEX", Type: Int, Default: "0", Binaries: alerters, Doc: "This replica's shard (0 .. count-1)."},
 	{Name: "NEWSFLOW_ALERT_SHARD_COUNT", Type: Int, Default: "0", Binaries: alerters,
 		Doc: "Alerter shards (terms are split by hash; each shard is its own consumer group); 0 or 1: one alerter."},

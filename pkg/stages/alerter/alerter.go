@@ -5,8 +5,8 @@ package alerter
 import (
 	"context"
 	"fmt"
-	"math"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -36,6 +36,8 @@ type AlerterConfig struct {
 	// rate is at least this many times the one of the last message they got for it (<= 1:
 	// every NotifyUpdateEvery).
 	NotifyUpdateGrowth float64
+	// NotifyResolved: webhooks also get an episode's resolved message.
+	NotifyResolved bool
 	// Checkpoint: an article is acked only once the fsynced delta log holds its record
 	// (Interval, MaxPending); SaveInterval is how often Tick's records are saved when idle.
 	Checkpoint alert.CheckpointConfig
@@ -76,6 +78,7 @@ func AlerterConfigFromEnv(e *service.Env) AlerterConfig {
 	c.SlackHooks = e.List("NEWSFLOW_ALERT_SLACK_WEBHOOKS", nil)
 	c.NotifyUpdateEvery = e.Duration("NEWSFLOW_ALERT_NOTIFY_UPDATE_EVERY", alert.DefaultNotifyUpdateEvery)
 	c.NotifyUpdateGrowth = e.Float("NEWSFLOW_ALERT_NOTIFY_UPDATE_GROWTH", alert.DefaultNotifyUpdateGrowth)
+	c.NotifyResolved = e.Bool("NEWSFLOW_ALERT_NOTIFY_RESOLVED", true)
 	c.Alert.Shard.Index = e.Int("NEWSFLOW_ALERT_SHARD_INDEX", 0)
 	c.Alert.Shard.Count = e.Int("NEWSFLOW_ALERT_SHARD_COUNT", 0)
 	c.Checkpoint.SaveInterval = e.Duration("NEWSFLOW_STATE_SAVE_INTERVAL", time.Minute)
@@ -129,14 +132,14 @@ func AddAlerter(c kit.Common, cfg AlerterConfig) (*alert.Alerter, error) {
 		if err != nil {
 			return nil, redact.Error(fmt.Errorf("alerter: webhook %s: %w", redact.Webhook(u), err), u)
 		}
-		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth})
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth, SkipResolved: !cfg.NotifyResolved})
 	}
 	for i, u := range cfg.SlackHooks {
 		n, err := alert.NewWebhookNotifier(alert.WebhookConfig{Name: fmt.Sprintf("slack-%d", i), URL: u, Format: alert.FormatSlack}, client)
 		if err != nil {
 			return nil, redact.Error(fmt.Errorf("alerter: slack webhook %s: %w", redact.Webhook(u), err), u)
 		}
-		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth})
+		notifiers = append(notifiers, &alert.ThrottledNotifier{Next: n, UpdateEvery: cfg.NotifyUpdateEvery, UpdateGrowth: cfg.NotifyUpdateGrowth, SkipResolved: !cfg.NotifyResolved})
 	}
 	a, err := alert.New(cfg.Alert, rules, c.Bus, notifiers, log, c.RT.Reg)
 	if err != nil {
