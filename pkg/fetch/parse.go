@@ -146,29 +146,63 @@ func Sniff(b []byte) string {
 	return "unknown"
 }
 
-// rootElement returns the lowercased name of the first element, skipping the prolog.
-func rootElement(low []byte) string {
+// atomEntryFeed is the Atom feed an Atom Entry Document is wrapped in (wrapAtomEntry).
+const atomEntryFeed = `<feed xmlns="http://www.w3.org/2005/Atom">`
+
+// wrapAtomEntry returns an Atom Entry Document (RFC 4287 §4.1.2: one <entry> as the root, as
+// AtomPub servers publish a single member) as a feed of that one entry, which gofeed can
+// parse; any other body is returned as it is. The prolog (XML declaration, comments) is
+// dropped: it cannot stand inside the feed element, and the body is UTF-8 by now.
+func wrapAtomEntry(b []byte) []byte {
+	head := b[:min(len(b), 4096)]
+	if rootElement(bytes.ToLower(head)) != "entry" {
+		return b
+	}
+	at := rootStart(head)
+	if at < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(atomEntryFeed)+len(b)-at+len("</feed>"))
+	out = append(out, atomEntryFeed...)
+	out = append(out, b[at:]...)
+	return append(out, "</feed>"...)
+}
+
+// rootStart returns the offset of the first element's '<', skipping the prolog, or -1.
+func rootStart(b []byte) int {
+	off := 0
 	for {
-		i := bytes.IndexByte(low, '<')
-		if i < 0 || i+1 >= len(low) {
-			return ""
+		i := bytes.IndexByte(b[off:], '<')
+		if i < 0 || off+i+1 >= len(b) {
+			return -1
 		}
-		low = low[i+1:]
-		switch low[0] {
+		off += i
+		switch b[off+1] {
 		case '?', '!':
-			if bytes.HasPrefix(low, []byte("!--")) {
-				if j := bytes.Index(low, []byte("-->")); j >= 0 {
-					low = low[j:]
+			if bytes.HasPrefix(b[off+1:], []byte("!--")) {
+				if j := bytes.Index(b[off:], []byte("-->")); j >= 0 {
+					off += j
 				}
 			}
+			off++
 			continue
 		}
-		end := bytes.IndexAny(low, " \t\r\n>/")
-		if end < 0 {
-			end = len(low)
-		}
-		return string(low[:end])
+		return off
 	}
+}
+
+// rootElement returns the lowercased name of the first element, skipping the prolog.
+func rootElement(low []byte) string {
+	at := rootStart(low)
+	if at < 0 {
+		return ""
+	}
+	low = low[at+1:]
+	end := bytes.IndexAny(low, " \t\r\n>/")
+	if end < 0 {
+		end = len(low)
+	}
+	return string(low[:end])
 }
 
 var ttlRe = regexp.MustCompile(`<ttl>\s*(\d{1,6})\s*</ttl>`)
@@ -188,6 +222,7 @@ func ParseFeed(body []byte, baseURL, contentType string, lim ParseLimits) (*Pars
 		return ParseSitemap(bytes.NewReader(body), baseURL, lim)
 	}
 	body = toUTF8XML(body, contentType)
+	body = wrapAtomEntry(body)
 	p, err := parseGofeed(body)
 	repaired := false
 	if err != nil && strings.Contains(err.Error(), "UTF-8") {

@@ -47,6 +47,14 @@ func TestParseFeed(t *testing.T) {
 			}
 		}},
 		{name: "atom", file: "atom.xml", wantItems: 1, wantFormat: "atom"},
+		{name: "atom entry document", file: "atom-entry.xml", wantItems: 1, wantFormat: "atom", check: func(t *testing.T, p *Parsed) {
+			it := p.Items[0]
+			if it.GUID != "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a" || it.Title != "Harbour bridge reopens after repairs" ||
+				it.Link != "https://news.example.com/2026/11/bridge-reopens" || it.Updated == nil || len(it.Authors) != 1 ||
+				!strings.Contains(it.Description, "six weeks of repairs") {
+				t.Errorf("entry = %+v", it)
+			}
+		}},
 		{name: "jsonfeed", file: "feed.json", wantItems: 2, wantFormat: "json"},
 		{name: "rss1", file: "rss1.rdf", wantItems: 1, wantFormat: "rss"},
 		{name: "rss091", file: "rss091.xml", wantItems: 1, wantFormat: "rss"},
