@@ -227,6 +227,7 @@ type featurizer struct {
 	runE     []int32
 	sbuf     []byte
 	shapeStr map[string]string // interned shapes (intern)
+	ent      []int32           // each token's word-cache entry (extractContext)
 }
 
 const (
@@ -479,6 +480,19 @@ func (f *featurizer) tokenFeatures(words []string, i int, sentCase uint64) {
 	nr := f.affixFeatures(in.lw)
 	f.ngramFeatures(i, in.lw)
 	capb := f.shapeFeatures(i, in, nr, sentCase)
+	f.spanFeatures(i, in, capb, sentCase)
+	if f.clus != nil {
+		f.clusterFeatures(i)
+	}
+	if f.lex != nil && f.set&FeatLexicon != 0 {
+		f.lexFeatures(words, i)
+	}
+	f.extraFeatures(i)
+}
+
+// spanFeatures adds the capitalised-run, gazetteer, company-lexicon and
+// neighbouring gazetteer features of token i (capitalisation pattern capb).
+func (f *featurizer) spanFeatures(i int, in *tokInfo, capb, sentCase uint64) {
 	if f.runS[i] >= 0 {
 		f.runFeatures(i)
 	}
@@ -487,12 +501,10 @@ func (f *featurizer) tokenFeatures(words []string, i int, sentCase uint64) {
 		f.orgLexFeatures(i, in, sentCase)
 	}
 	f.gazNeighbourFeatures(i)
-	if f.clus != nil {
-		f.clusterFeatures(i)
-	}
-	if f.lex != nil && f.set&FeatLexicon != 0 {
-		f.lexFeatures(words, i)
-	}
+}
+
+// extraFeatures adds token i's extra features (stacked models).
+func (f *featurizer) extraFeatures(i int) {
 	if f.extraOff != nil {
 		for _, h := range f.extra[f.extraOff[i]:f.extraOff[i+1]] {
 			f.add(h)
@@ -566,17 +578,32 @@ func (f *featurizer) ngramFeatures(i int, lw string) {
 // sentence-case and capitalisation-pattern features, and returns the
 // capitalisation pattern (1 token, 2 next token, 4 previous token upper case).
 func (f *featurizer) shapeFeatures(i int, in *tokInfo, nr int, sentCase uint64) uint64 {
-	pos := uint64(0)
-	if i == 0 {
-		pos = 1
-	} else if i == len(f.info)-1 {
-		pos = 2
-	}
+	pos := f.sentPos(i)
 	f.add(hstr(hint(hseed(tPos), pos), in.sshape))
 	f.add(hint(hseed(tLen), uint64(min(nr, 12))))
 	f.add(hjoin(hseed(tLowerM1Shape), f.lwAt(i-1), in.sshape))
 	f.add(hjoin(hseed(tShapeLowerP1), in.sshape, f.lwAt(i+1)))
 	f.add(hstr(hint(hseed(tSentCase), sentCase), in.sshape))
+	capb := f.capPattern(i, in)
+	f.add(hint(hint(hseed(tCapNext), capb), pos))
+	f.add(hstr(hseed(tSShapeM2), f.ssAt(i-2)))
+	f.add(hstr(hseed(tSShapeP2), f.ssAt(i+2)))
+	return capb
+}
+
+// sentPos is token i's place in the sentence: 1 first, 2 last, 0 else.
+func (f *featurizer) sentPos(i int) uint64 {
+	if i == 0 {
+		return 1
+	} else if i == len(f.info)-1 {
+		return 2
+	}
+	return 0
+}
+
+// capPattern is token i's capitalisation pattern: 1 token, 2 next token, 4
+// previous token upper case.
+func (f *featurizer) capPattern(i int, in *tokInfo) uint64 {
 	capb := uint64(0)
 	if in.cap {
 		capb = 1
@@ -587,9 +614,6 @@ func (f *featurizer) shapeFeatures(i int, in *tokInfo, nr int, sentCase uint64) 
 	if f.capAt(i - 1) {
 		capb |= 4
 	}
-	f.add(hint(hint(hseed(tCapNext), capb), pos))
-	f.add(hstr(hseed(tSShapeM2), f.ssAt(i-2)))
-	f.add(hstr(hseed(tSShapeP2), f.ssAt(i+2)))
 	return capb
 }
 
@@ -756,12 +780,18 @@ func (f *featurizer) clusterFeatures(i int) {
 			continue
 		}
 		if c := f.clusOf[j]; c >= 0 {
-			f.add(hint(hint(hseed(tpl), uint64(c)), 16))
-			f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
-			if tpl == tClus {
-				f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
-			}
+			f.clusterTemplate(tpl, c)
 		}
+	}
+}
+
+// clusterTemplate adds template tpl (tClusM1, tClus or tClusP1) for a word
+// in cluster c.
+func (f *featurizer) clusterTemplate(tpl uint64, c int32) {
+	f.add(hint(hint(hseed(tpl), uint64(c)), 16))
+	f.add(hint(hint(hseed(tpl), uint64(c>>4)), 12))
+	if tpl == tClus {
+		f.add(hint(hint(hseed(tpl), uint64(c>>8)), 8))
 	}
 }
 

@@ -135,19 +135,26 @@ var brownPrefixes = [...]uint32{4, 8, 12, 20}
 func (f *featurizer) lexPrepare(words []string) {
 	f.brown, f.lexW, f.lexL = f.brown[:0], f.lexW[:0], f.lexL[:0]
 	for j, w := range words {
-		vw, okw := f.lex.m[w]
-		ew, el := lexEntry{vw, okw}, lexEntry{vw, okw}
-		if lw := f.lw[j]; lw != w {
-			v, ok := f.lex.m[lw]
-			el = lexEntry{v, ok}
-		}
-		c := vw & lexBrownMask
-		if c == 0 && j == 0 {
-			c = el.v & lexBrownMask
-		}
+		c, ew, el := f.lex.lookup(w, f.lw[j], j == 0)
 		f.brown = append(f.brown, c)
 		f.lexW, f.lexL = append(f.lexW, ew), append(f.lexL, el)
 	}
+}
+
+// lookup returns the Brown code of w (lower-cased lw; a sentence-initial
+// word without one falls back to lw's) and the lexicon entries of w and lw.
+func (l *WordLexicon) lookup(w, lw string, first bool) (c uint32, ew, el lexEntry) {
+	vw, okw := l.m[w]
+	ew, el = lexEntry{vw, okw}, lexEntry{vw, okw}
+	if lw != w {
+		v, ok := l.m[lw]
+		el = lexEntry{v, ok}
+	}
+	c = vw & lexBrownMask
+	if c == 0 && first {
+		c = el.v & lexBrownMask
+	}
+	return c, ew, el
 }
 
 // lexEntry is a word's lexicon value and whether it has one.
@@ -176,31 +183,39 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 		if j < 0 || j >= n {
 			continue
 		}
-		c := f.brown[j]
-		if c == 0 {
-			f.add(hint(hseed(tpl), 1<<30))
-			continue
-		}
-		ks := brownPrefixes[:]
-		if tpl != tBrown {
-			ks = ks[:2] // neighbours: coarse prefixes only
-		}
-		for _, L := range ks {
-			f.add(hint(hint(hseed(tpl), uint64(c&(1<<L-1))), uint64(L)))
-		}
+		f.brownTemplate(tpl, f.brown[j])
 	}
-	// how often the word is written this way against lower-cased, and how
-	// frequent its lower-case form is
-	w := words[i]
+	f.lexFreqFeatures(words[i], f.lw[i], f.lexW[i], f.lexL[i], i == 0)
+}
+
+// brownTemplate adds template tpl (tBrownM1, tBrown or tBrownP1) for a word
+// with Brown code c (0 none).
+func (f *featurizer) brownTemplate(tpl uint64, c uint32) {
+	if c == 0 {
+		f.add(hint(hseed(tpl), 1<<30))
+		return
+	}
+	ks := brownPrefixes[:]
+	if tpl != tBrown {
+		ks = ks[:2] // neighbours: coarse prefixes only
+	}
+	for _, L := range ks {
+		f.add(hint(hint(hseed(tpl), uint64(c&(1<<L-1))), uint64(L)))
+	}
+}
+
+// lexFreqFeatures adds the buckets of how often the word w (lower-cased lw,
+// lexicon entries ew and el) is written this way against lower-cased, and
+// how frequent its lower-case form is; first: w starts the sentence.
+func (f *featurizer) lexFreqFeatures(w, lw string, ew, el lexEntry, isFirst bool) {
 	if !lexWord(w) {
 		return
 	}
 	first := uint64(0)
-	if i == 0 {
+	if isFirst {
 		first = 1
 	}
-	lw := f.lw[i]
-	pl, okl := f.lexL[i].logProb()
+	pl, okl := el.logProb()
 	fb := uint64(0) // unknown lower-case form
 	if okl {
 		fb = 1 + uint64(min(12, max(0, int(-pl-4))))
@@ -209,7 +224,7 @@ func (f *featurizer) lexFeatures(words []string, i int) {
 		f.add(hint(hint(hseed(tLexFreq), fb), 0))
 		return
 	}
-	pw, okw := f.lexW[i].logProb()
+	pw, okw := ew.logProb()
 	var rb uint64
 	switch {
 	case !okw && !okl:

@@ -45,6 +45,13 @@ type Model struct {
 	// pair indexes the weight rows of both passes of a stacked model that
 	// shares features: one lookup per feature serves both.
 	pair []pairSlot
+	// idle word caches (see wordCache); wordCacheOff disables them and
+	// cacheWords, when set, bounds their entries (both for tests, set before
+	// the model is shared)
+	cacheMu      sync.Mutex
+	caches       []*wordCache
+	wordCacheOff bool
+	cacheWords   int
 }
 
 // slot is one entry of the weight table: key = feature row+1 (0 = empty)
@@ -71,6 +78,12 @@ type workspace struct {
 	baseAt  []int32
 	pprobe  []pairSlot // first probes in Model.pair
 	doc     docBuf     // the second pass's document features
+	// word-cache sums: add the sentence's (n×numLabels) for this pass;
+	// add2 the document's for the second pass of a stacked model, sentence
+	// i's from add2At[i] (tokens×numLabels)
+	add    []int32
+	add2   []int32
+	add2At []int32
 }
 
 func (m *Model) ws() *workspace {
@@ -113,6 +126,13 @@ func (m *Model) lookupRows(ws *workspace, feats []uint32) []int32 {
 		ws.probe = make([]slot, len(feats))
 	}
 	probe, rows := ws.probe[:len(feats)], growRows(ws, len(feats))
+	m.rowsOf(feats, probe, rows)
+	return rows
+}
+
+// rowsOf sets rows[k] to feature feats[k]'s weight row (-1 none), using
+// probe (len(feats)) for the first probes: see lookupRows.
+func (m *Model) rowsOf(feats []uint32, probe []slot, rows []int32) {
 	slots := m.slots
 	mask := uint32(len(slots) - 1)
 	for k, r := range feats {
@@ -128,7 +148,6 @@ func (m *Model) lookupRows(ws *workspace, feats []uint32) []int32 {
 			rows[k] = m.lookup(r)
 		}
 	}
-	return rows
 }
 
 // growRows returns ws.rows with length n.
@@ -142,6 +161,12 @@ func growRows(ws *workspace, n int) []int32 {
 // accumulate fills ws.emit (n*numLabels) with the sums of the weight rows
 // of each token's features (rows, split by ws.f.off; -1 skipped).
 func (m *Model) accumulate(ws *workspace, n int, rows []int32) {
+	m.accumulateWith(ws, n, rows, nil)
+}
+
+// accumulateWith is accumulate that adds add[i*numLabels:][:numLabels] to
+// token i's sums (add nil: nothing).
+func (m *Model) accumulateWith(ws *workspace, n int, rows []int32, add []int32) {
 	if cap(ws.emit) < n*numLabels {
 		ws.emit = make([]float32, n*numLabels)
 	}
@@ -152,6 +177,9 @@ func (m *Model) accumulate(ws *workspace, n int, rows []int32) {
 	}
 	for i := 0; i < n; i++ {
 		var acc [numLabels]int32
+		if add != nil {
+			acc = [numLabels]int32(add[i*numLabels : i*numLabels+numLabels])
+		}
 		for _, o := range rows[ws.f.off[i]:ws.f.off[i+1]] {
 			if o < 0 {
 				continue
@@ -169,6 +197,10 @@ func (m *Model) accumulate(ws *workspace, n int, rows []int32) {
 }
 
 var negInf = float32(math.Inf(-1))
+
+// traceEmit, when set (by tests only, before tagging), sees every
+// sentence's emissions before decoding.
+var traceEmit func(m *Model, emit []float32)
 
 // viterbi decodes the best IOB2-valid label sequence into out.
 func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start *[numLabels]float32, back []int8, score []float32, out []int) {
@@ -251,6 +283,9 @@ func (m *Model) finish(ws *workspace, n int, out []int, conf []float32) {
 	}
 	if len(ws.score) < 2*numLabels {
 		ws.score = make([]float32, 2*numLabels)
+	}
+	if traceEmit != nil {
+		traceEmit(m, ws.emit[:n*numLabels])
 	}
 	viterbi(ws.emit, n, &m.trans, &m.start, ws.back[:n*numLabels], ws.score, out)
 	if conf != nil {

@@ -204,19 +204,29 @@ func (s *docStat) appendFeatures(h []uint64, l int, labs []int, j int, capd bool
 // running the first pass when the model is stacked. It does not apply
 // document consistency.
 func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]float32) {
+	var c *wordCache
+	if m.cachePasses() > 0 {
+		c = m.getCache()
+		defer m.putCache(c)
+	}
 	if m.first == nil {
 		for i, w := range words {
-			var c []float32
+			var cf []float32
 			if confs != nil {
-				c = confs[i]
+				cf = confs[i]
 			}
-			m.tagInto(ws, w, labs[i], c)
+			if c != nil && len(w) > 0 && c.room(len(w)) {
+				m.tagCached(ws, c, w, labs[i], cf)
+				continue
+			}
+			m.tagInto(ws, w, labs[i], cf)
 		}
 		return
 	}
 	share := m.firstSharesFeatures()
 	fws := m.first.ws()
 	ws.base, ws.baseOff, ws.baseAt = ws.base[:0], ws.baseOff[:0], ws.baseAt[:0]
+	ws.add2, ws.add2At = ws.add2[:0], ws.add2At[:0]
 	for i, w := range words {
 		if !share {
 			m.first.tagInto(fws, w, labs[i], nil)
@@ -224,40 +234,76 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 		}
 		// the first pass, looking its features up for both passes at once
 		ws.baseAt = append(ws.baseAt, int32(len(ws.baseOff)))
+		ws.add2At = append(ws.add2At, int32(len(ws.add2)))
 		if len(w) == 0 {
 			continue
 		}
-		fws.f.extract(w)
+		n := len(w)
+		cached := c != nil && c.room(n)
+		if cached {
+			fws.f.extractContext(w, c)
+		} else {
+			fws.f.extract(w)
+		}
 		b := int32(len(ws.base))
-		for _, o := range fws.f.off[:len(w)+1] {
+		for _, o := range fws.f.off[:n+1] {
 			ws.baseOff = append(ws.baseOff, b+int32(o))
 		}
-		rows := m.pairRows(fws, fws.f.feats[:fws.f.off[len(w)]], &ws.base)
-		m.first.accumulate(fws, len(w), rows)
-		m.first.finish(fws, len(w), labs[i], nil)
+		rows := m.pairRows(fws, fws.f.feats[:fws.f.off[n]], &ws.base)
+		// the word cache's sums: the second pass's for tagShared, the
+		// first's for now (none without the cache)
+		a2 := len(ws.add2)
+		ws.add2 = append(ws.add2, make([]int32, n*numLabels)...)
+		var add []int32
+		if cached {
+			c.addTo(ws.add2[a2:], fws.f.ent, 1)
+			add = growAdd(fws, n)
+			c.addTo(add, fws.f.ent, 0)
+		}
+		m.first.accumulateWith(fws, n, rows, add)
+		m.first.finish(fws, n, labs[i], nil)
 	}
 	m.first.pool.Put(fws)
 	ex := ws.doc.features(words, labs)
 	for i, w := range words {
-		var c []float32
+		var cf []float32
 		if confs != nil {
-			c = confs[i]
+			cf = confs[i]
 		}
 		if share {
-			m.tagShared(ws, len(w), ws.baseOff[ws.baseAt[i]:], ex[i], labs[i], c)
+			m.tagShared(ws, len(w), ws.baseOff[ws.baseAt[i]:], ws.add2[ws.add2At[i]:], ex[i], labs[i], cf)
 			continue
 		}
 		ws.f.extra, ws.f.extraOff = ex[i].h, ex[i].off
-		m.tagInto(ws, w, labs[i], c)
+		m.tagInto(ws, w, labs[i], cf)
 	}
 	ws.f.extra, ws.f.extraOff = nil, nil
 	// a very long document's buffers do not stay in the pool
-	if cap(ws.base) > maxPooled {
-		ws.base, ws.baseOff = nil, nil
+	if cap(ws.base) > maxPooled || cap(ws.add2) > maxPooled {
+		ws.base, ws.baseOff, ws.add2 = nil, nil, nil
 	}
 	if cap(ws.doc.h) > maxPooled || cap(ws.doc.keys) > maxPooled {
 		ws.doc = docBuf{}
 	}
+}
+
+// tagCached is tagInto with word cache c of m (a single-pass model), which
+// has room for words.
+func (m *Model) tagCached(ws *workspace, c *wordCache, words []string, out []int, conf []float32) {
+	n := len(words)
+	ws.f.extractContext(words, c)
+	add := growAdd(ws, n)
+	c.addTo(add, ws.f.ent, 0)
+	m.accumulateWith(ws, n, m.lookupRows(ws, ws.f.feats[:ws.f.off[n]]), add)
+	m.finish(ws, n, out, conf)
+}
+
+// growAdd returns ws.add with length n×numLabels.
+func growAdd(ws *workspace, n int) []int32 {
+	if cap(ws.add) < n*numLabels {
+		ws.add = make([]int32, n*numLabels)
+	}
+	return ws.add[:n*numLabels]
 }
 
 // maxPooled bounds the document-wide buffers a pooled workspace keeps
@@ -266,9 +312,10 @@ const maxPooled = 1 << 20
 
 // tagShared is the second pass's tagInto for a sentence of n tokens whose
 // features the first pass looked up (ws.base holds their rows in m at the
-// token offsets off): each token's features are its first-pass ones
-// followed by its document ones, exactly what the featurizer would append.
-func (m *Model) tagShared(ws *workspace, n int, off []int32, ex docExtra, out []int, conf []float32) {
+// token offsets off, add the word cache's sums of the others): each
+// token's features are its first-pass ones followed by its document ones,
+// exactly what the featurizer would append.
+func (m *Model) tagShared(ws *workspace, n int, off []int32, add []int32, ex docExtra, out []int, conf []float32) {
 	if n == 0 {
 		return
 	}
@@ -283,7 +330,7 @@ func (m *Model) tagShared(ws *workspace, n int, off []int32, ex docExtra, out []
 		f.off = append(f.off, len(rows))
 	}
 	ws.rows = rows
-	m.accumulate(ws, n, rows)
+	m.accumulateWith(ws, n, rows, add)
 	m.finish(ws, n, out, conf)
 }
 
@@ -357,25 +404,33 @@ func (m *Model) pairRows(fws *workspace, feats []uint32, second *[]int32) []int3
 		fws.pprobe = make([]pairSlot, len(feats))
 	}
 	probe, rows := fws.pprobe[:len(feats)], growRows(fws, len(feats))
-	mask := uint32(len(m.pair) - 1)
-	for k, r := range feats {
-		probe[k] = m.pair[((r+1)*2654435761)&mask]
-	}
+	m.pairProbe(feats, probe)
 	sec := *second
-	for k, r := range feats {
-		sl := probe[k]
-		switch sl.key {
-		case r + 1:
-		case 0:
-			sl = pairSlot{r + 1, -1, -1}
-		default:
-			sl = m.pairLookup(r)
-		}
+	for k, sl := range probe {
 		rows[k] = sl.first
 		sec = append(sec, sl.second)
 	}
 	*second = sec
 	return rows
+}
+
+// pairProbe sets probe[k] to feature feats[k]'s entry in m.pair ({row+1,
+// -1, -1} if absent), looked up in two rounds (first probes, then the
+// rest) as in lookupRows.
+func (m *Model) pairProbe(feats []uint32, probe []pairSlot) {
+	mask := uint32(len(m.pair) - 1)
+	for k, r := range feats {
+		probe[k] = m.pair[((r+1)*2654435761)&mask]
+	}
+	for k, r := range feats {
+		switch probe[k].key {
+		case r + 1:
+		case 0:
+			probe[k] = pairSlot{r + 1, -1, -1}
+		default:
+			probe[k] = m.pairLookup(r)
+		}
+	}
 }
 
 // firstSharesFeatures reports whether m's first pass extracts m's own

@@ -1,0 +1,282 @@
+package ner
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// cachePair is one shipped model loaded three times: with the word cache
+// (as shipped), with a tiny one (emptied every few sentences, long
+// sentences tagged without it) and without one (the featurizer's path).
+type cachePair struct {
+	lang               string
+	cached, tiny, full *Model
+}
+
+var (
+	cachePairsOnce sync.Once
+	cachePairsVal  []cachePair
+	cachePairsErr  error
+)
+
+// tinyCacheWords bounds the tiny cache: sentences of more than 14 tokens
+// bypass it, and it is emptied every few sentences, mid-document.
+const tinyCacheWords = 16
+
+func cachePairs(tb testing.TB) []cachePair {
+	tb.Helper()
+	cachePairsOnce.Do(func() {
+		for _, lang := range []string{"en", "multi", "zh"} {
+			b, err := modelFS.ReadFile("model/" + ModelFile(lang))
+			if err != nil {
+				cachePairsErr = err
+				return
+			}
+			p := cachePair{lang: lang}
+			for _, mp := range []**Model{&p.cached, &p.tiny, &p.full} {
+				if *mp, err = LoadModelBytes(b); err != nil {
+					cachePairsErr = err
+					return
+				}
+			}
+			p.tiny.cacheWords = tinyCacheWords
+			p.full.wordCacheOff = true
+			cachePairsVal = append(cachePairsVal, p)
+		}
+	})
+	if cachePairsErr != nil {
+		tb.Fatal(cachePairsErr)
+	}
+	return cachePairsVal
+}
+
+// docResult is everything tagging a document produces: every pass's
+// emissions of every sentence (as bits), the labels and the confidences.
+type docResult struct {
+	emit  []string
+	labs  [][]int
+	confs [][]uint32
+}
+
+// traceMu serialises the tests that set traceEmit.
+var traceMu sync.Mutex
+
+// tagTraced tags doc with m (tagDoc, as Extract does) and records its
+// emissions.
+func tagTraced(m *Model, doc [][]string) docResult {
+	var r docResult
+	traceEmit = func(pm *Model, emit []float32) {
+		var b strings.Builder
+		if pm == m {
+			b.WriteString("final:")
+		} else {
+			b.WriteString("first:")
+		}
+		for _, v := range emit {
+			fmt.Fprintf(&b, "%08x,", math.Float32bits(v))
+		}
+		r.emit = append(r.emit, b.String())
+	}
+	defer func() { traceEmit = nil }()
+	ws := m.ws()
+	defer m.pool.Put(ws)
+	r.labs = make([][]int, len(doc))
+	confs := make([][]float32, len(doc))
+	for i, s := range doc {
+		r.labs[i] = make([]int, len(s))
+		confs[i] = make([]float32, len(s)*numTypes)
+	}
+	m.tagDoc(ws, doc, r.labs, confs)
+	for _, c := range confs {
+		bits := make([]uint32, len(c))
+		for j, v := range c {
+			bits[j] = math.Float32bits(v)
+		}
+		r.confs = append(r.confs, bits)
+	}
+	return r
+}
+
+// checkSameDoc fails t unless the cached models tag doc exactly as the
+// model without a cache: same emissions of both passes, labels and
+// confidences, bit for bit.
+func checkSameDoc(t testing.TB, p cachePair, name string, doc [][]string) {
+	t.Helper()
+	want := tagTraced(p.full, doc)
+	for _, c := range []struct {
+		kind string
+		m    *Model
+	}{{"cache", p.cached}, {"tiny cache", p.tiny}} {
+		got := tagTraced(c.m, doc)
+		if len(got.emit) != len(want.emit) {
+			t.Fatalf("%s %s with %s: %d sentence emissions, want %d", p.lang, name, c.kind, len(got.emit), len(want.emit))
+		}
+		for i := range want.emit {
+			if got.emit[i] != want.emit[i] {
+				t.Fatalf("%s %s with %s: emissions %d differ:\n got %.200s\nwant %.200s", p.lang, name, c.kind, i, got.emit[i], want.emit[i])
+			}
+		}
+		if !reflect.DeepEqual(got.labs, want.labs) || !reflect.DeepEqual(got.confs, want.confs) {
+			t.Fatalf("%s %s with %s: labels or confidences differ", p.lang, name, c.kind)
+		}
+	}
+}
+
+// adversarialDocs are documents at the edges of the cache: empty words and
+// sentences, one-word sentences, words spelling the boundary markers,
+// sentence-initial words whose Brown code comes from the lower-case form,
+// non-ASCII and Han text, and sentences longer than the tiny cache and
+// than the real one (tagged without it).
+func adversarialDocs() map[string][][]string {
+	long := func(n int) []string {
+		s := make([]string, n)
+		for i := range s {
+			switch i % 7 {
+			case 0:
+				s[i] = "The"
+			case 1:
+				s[i] = fmt.Sprintf("Word%d", i)
+			case 2:
+				s[i] = "Smith"
+			case 3:
+				s[i] = "of"
+			case 4:
+				s[i] = "Bank"
+			case 5:
+				s[i] = fmt.Sprintf("w%d", i%1000)
+			default:
+				s[i] = "."
+			}
+		}
+		return s
+	}
+	return map[string][][]string{
+		"empty doc":         nil,
+		"empty sentences":   {{}, {"Obama"}, {}, {}},
+		"empty words":       {{"", "", ""}, {"", "Paris", ""}, {""}},
+		"one-word":          {{"Obama"}, {"the"}, {"."}, {"IBM"}, {"Obama"}},
+		"two-word":          {{"Angela", "Merkel"}, {"Merkel", "said"}},
+		"boundary markers":  {{"<s>", "</s>", "<S>", "Paris", "</s>"}, {"</s>"}, {"<s>"}},
+		"sentence-initial":  {{"Apple", "sued", "Apple", "."}, {"Sued", "Apple", "sued", "."}, {"Barack", "Obama", "met", "Barack"}},
+		"case variants":     {{"NEW", "YORK", "new", "york", "New", "York", "nEw", "yOrK"}},
+		"non-ASCII":         {{"Zürich", "ist", "größer", "als", "Genève", "—", "“Ωμέγα”", "İstanbul", "ǅemal"}, {"Москва", "и", "Санкт-Петербург", "."}},
+		"Han":               {{"北", "京", "是", "中", "国", "的", "首", "都", "。"}, {"习", "近", "平", "访", "问", "美", "国"}},
+		"mixed script":      {{"Tokyo", "东", "京", "2024", "$", "1,000", "@user", "#tag", "e-mail", "O'Neil", "McDonald's"}},
+		"invalid UTF-8":     {{"\xff\xfe", "Ab\xc3", "\xe4\xb8"}, {"caf\xe9", "Paris"}},
+		"long sentence":     {long(40), {"Then", "Smith", "left"}, long(15), long(14)},
+		"past cache":        {long(maxCacheWords + 5), {"Smith", "of", "Bank"}},
+		"repeat":            {{"Smith", "Smith", "Smith", "Smith"}, {"Smith"}, {"Smith", "Smith"}},
+		"punctuation only":  {{".", ",", "!", "?"}, {"-", "-"}},
+		"digits and shapes": {{"2024-01-02", "12:30", "A1", "a1B2", "X", "x", "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"}},
+	}
+}
+
+// TestWordCacheSameEmissions proves that tagging with the word cache gives
+// exactly the emissions (both passes of the stacked English model),
+// labels and confidences of the full feature lists, for every shipped
+// model, on the NER corpora and on adversarial documents, with the
+// shipped cache size and with a tiny one emptied mid-document.
+func TestWordCacheSameEmissions(t *testing.T) {
+	traceMu.Lock()
+	defer traceMu.Unlock()
+	corpora := append([]equivCorpus{inRepoCorpus(t)}, sharedCorpora(t)...)
+	adv := adversarialDocs()
+	for _, p := range cachePairs(t) {
+		if p.cached.cachePasses() == 0 || p.full.cachePasses() != 0 || p.tiny.cachePasses() == 0 {
+			t.Fatalf("%s: cache passes %d/%d/%d: the shipped model does not take the cached path", p.lang, p.cached.cachePasses(), p.tiny.cachePasses(), p.full.cachePasses())
+		}
+		for _, c := range corpora {
+			docs := c.docs
+			if testing.Short() && len(docs) > 20 {
+				docs = docs[:20]
+			}
+			for i, doc := range docs {
+				checkSameDoc(t, p, fmt.Sprintf("%s doc %d", c.name, i), doc)
+			}
+		}
+		for name, doc := range adv {
+			checkSameDoc(t, p, name, doc)
+		}
+	}
+}
+
+// TestWordCacheUsed proves that the cached path is taken: a cache's entry
+// sums, once corrupted, change the emissions (so the equivalence test
+// above compares two different computations).
+func TestWordCacheUsed(t *testing.T) {
+	traceMu.Lock()
+	defer traceMu.Unlock()
+	for _, p := range cachePairs(t) {
+		doc := [][]string{{"Angela", "Merkel", "visited", "Paris", "."}}
+		if p.lang == "zh" {
+			doc = [][]string{{"北", "京", "是", "中", "国", "的", "首", "都", "。"}}
+		}
+		m, err := LoadModelBytes(mustModelBytes(t, p.lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := tagTraced(m, doc)
+		c := m.getCache()
+		if len(c.words) <= numReserved {
+			t.Fatalf("%s: the cache has no words after tagging", p.lang)
+		}
+		for i := numReserved * c.stride; i < len(c.sums); i++ {
+			c.sums[i]++
+		}
+		m.putCache(c)
+		after := tagTraced(m, doc)
+		if reflect.DeepEqual(before.emit, after.emit) {
+			t.Fatalf("%s: corrupting the cache's sums left the emissions unchanged", p.lang)
+		}
+	}
+}
+
+func mustModelBytes(t testing.TB, lang string) []byte {
+	b, err := modelFS.ReadFile("model/" + ModelFile(lang))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FuzzWordCache compares, for arbitrary text, the cached and uncached
+// paths of every shipped model: emissions, labels, confidences and the
+// spans Extract returns.
+func FuzzWordCache(f *testing.F) {
+	for _, s := range []string{
+		"", "Barack Obama visited Paris.", "THE NEW YORK TIMES said\n\nApple Inc. sued Samsung.",
+		"北京是中国的首都。习近平访问美国。", "Zürich — Genève. İstanbul!", "<s> </s> a\xffb", "a b c d e f g h i j k l m n o p q r s t",
+	} {
+		f.Add(s)
+	}
+	pairs := cachePairs(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		traceMu.Lock()
+		defer traceMu.Unlock()
+		for _, p := range pairs {
+			toks := Tokenize(text)
+			if p.full.feats&FeatHanChars != 0 {
+				toks = splitHanTokens(toks)
+			}
+			var doc [][]string
+			for _, s := range chunkSentences(Sentences(text, toks), maxSentence) {
+				w := make([]string, len(s))
+				for j, tk := range s {
+					w[j] = tk.Text
+				}
+				doc = append(doc, w)
+			}
+			checkSameDoc(t, p, "fuzz", doc)
+			want := p.full.Extract(text)
+			for _, m := range []*Model{p.cached, p.tiny} {
+				if got := m.Extract(text); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: spans %v with the cache, %v without", p.lang, got, want)
+				}
+			}
+		}
+	})
+}
