@@ -280,3 +280,32 @@ func FuzzWordCache(f *testing.F) {
 		}
 	})
 }
+
+// TestWordCacheEvict proves that a full cache keeps its most used words
+// and drops those used once, with their sums intact.
+func TestWordCacheEvict(t *testing.T) {
+	m, err := LoadModelBytes(mustModelBytes(t, "multi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.cacheWords = 16
+	c := m.getCache()
+	for _, w := range []string{"the", "of", "a", "b", "the", "c", "of", "the", "d", "e", "f", "g", "h", "i"} {
+		c.get(w, false)
+	}
+	the := c.idx[0]["the"]
+	want := append([]int32(nil), c.sums[int(the)*c.stride:int(the+1)*c.stride]...)
+	if !c.room(10) {
+		t.Fatal("no room for 10 words in a 16-word cache")
+	}
+	if len(c.idx[0]) != 2 || len(c.words) != numReserved+2 {
+		t.Fatalf("after eviction %d words indexed, %d entries; want the and of", len(c.idx[0]), len(c.words))
+	}
+	e, ok := c.idx[0]["the"]
+	if _, ok2 := c.idx[0]["of"]; !ok || !ok2 {
+		t.Fatalf("the most used words were evicted: %v", c.idx[0])
+	}
+	if got := c.sums[int(e)*c.stride : int(e+1)*c.stride]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("the sums of 'the' moved wrong: %v, want %v", got, want)
+	}
+}
