@@ -29,7 +29,8 @@ type Options struct {
 }
 
 type wstat struct {
-	id              uint32 // order of first occurrence (pairs keys)
+	lw              string // the lower-cased word
+	stop            bool   // IsStopword(opt.Lang, lw)
 	tf, upper, acro float64
 	nSents          int
 	lastSent        int
@@ -38,8 +39,9 @@ type wstat struct {
 }
 
 type cand struct {
-	words []string
-	forms []form // distinct surface forms (usually one)
+	key   string  // lower-cased words joined by spaces
+	words []int32 // indices in scanner.stats
+	forms []form  // distinct surface forms (usually one)
 	tf    float64
 }
 
@@ -62,48 +64,152 @@ func Extract(text string, opt Options) []article.Keyword {
 	if toks == nil {
 		toks = textutil.Tokenize(text)
 	}
-	sc := newScanner(opt, len(toks))
+	sc := getScanner(opt, len(toks))
+	defer putScanner(sc)
 	for _, t := range toks {
-		sc.token(t)
+		sc.token(t.Text)
 	}
 	sc.flush()
 	if len(sc.cands) == 0 {
 		return nil
 	}
 	ws := newWordScorer(sc, opt)
-	return selectKeywords(ws.rank(sc.cands), opt.Max)
+	return selectKeywords(ws.rank(sc), opt.Max)
 }
 
-// scanner collects word statistics and candidate phrases token by token.
+// scanner collects word statistics and candidate phrases token by token. Scanners are pooled
+// (scanners): their maps and slabs are reused from document to document.
 type scanner struct {
 	opt         Options
-	words       map[string]*wstat
-	cands       map[string]*cand
-	pairs       map[uint64]bool // distinct adjacent word pairs seen (wstat ids)
-	sent        int             // current sentence index
-	chunk       []word          // run of words without punctuation between
+	surf        map[string]int32 // token text → index in infos (a memo of what token asks of it)
+	infos       []tokInfo
+	words       map[string]int32 // lower-cased word → index in stats
+	stats       []wstat          // in order of first occurrence (the index is the pairs id)
+	cands       map[string]int32 // phrase key → index in candv
+	candv       []cand
+	pairs       map[uint64]struct{} // distinct adjacent word pairs seen (stats indices)
+	sent        int                 // current sentence index
+	chunk       []word              // run of words without punctuation between
 	newSentence bool
-	prev        *wstat // previous word in the chunk
+	prev        int32  // index in stats of the previous word in the chunk, -1 for none
 	paren       int    // parenthetical asides (credits, captions) give poor keyphrases
 	buf         []byte // phrase keys and forms being looked up
+	list        []scored
+	scores      []float64 // word scores by stats index (wordScorer)
+	scored      []bool
+}
+
+// tokInfo is what token asks of a distinct token text.
+type tokInfo struct {
+	word                  bool  // textutil.IsWord and not textutil.IsClitic
+	isWord                bool  // textutil.IsWord
+	w                     int32 // index in stats once counted, else -1
+	lw                    string
+	stop, useful, allCaps bool
+	cap                   bool
 }
 
 // word is a word token of the current chunk with what candidate asks of it.
 type word struct {
 	text, lw              string // as written, lower-cased
+	w                     int32  // index in stats
 	stop, useful, allCaps bool   // IsStopword, useful, textutil.IsAllCaps
 	cap                   bool   // textutil.IsCap
 }
 
-// newScanner returns a scanner sized for about n tokens.
-func newScanner(opt Options, n int) *scanner {
-	return &scanner{opt: opt, words: make(map[string]*wstat, n/2), cands: make(map[string]*cand, n), pairs: make(map[uint64]bool, n/2), newSentence: true}
+var scanners sync.Pool
+
+// maxPooledWords bounds the scanners kept for reuse: one that saw a larger document is
+// dropped so that a rare huge text does not pin its large maps.
+const maxPooledWords = 1 << 14
+
+// getScanner returns an empty scanner sized for about n tokens.
+func getScanner(opt Options, n int) *scanner {
+	s, _ := scanners.Get().(*scanner)
+	if s == nil {
+		s = &scanner{surf: make(map[string]int32, n/2), words: make(map[string]int32, n/2), cands: make(map[string]int32, n), pairs: make(map[uint64]struct{}, n/2)}
+	}
+	s.opt = opt
+	s.newSentence = true
+	s.prev = -1
+	return s
+}
+
+// putScanner empties s (dropping its references to the document) and pools it.
+func putScanner(s *scanner) {
+	if len(s.stats) > maxPooledWords || len(s.candv) > 4*maxPooledWords {
+		return
+	}
+	clear(s.surf)
+	clear(s.words)
+	clear(s.cands)
+	clear(s.pairs)
+	clear(s.infos)
+	s.infos = s.infos[:0]
+	for i := range s.stats {
+		s.stats[i] = wstat{firstSents: s.stats[i].firstSents[:0]}
+	}
+	s.stats = s.stats[:0]
+	for i := range s.candv {
+		s.candv[i] = cand{words: s.candv[i].words[:0], forms: clear0(s.candv[i].forms)}
+	}
+	s.candv = s.candv[:0]
+	clear(s.chunk)
+	s.chunk = s.chunk[:0]
+	clear(s.list)
+	s.list = s.list[:0]
+	s.opt = Options{}
+	s.sent, s.paren = 0, 0
+	scanners.Put(s)
+}
+
+// clear0 returns fs emptied, with its strings dropped.
+func clear0(fs []form) []form {
+	clear(fs)
+	return fs[:0]
+}
+
+// info returns what token asks of text, computed once per distinct text.
+func (s *scanner) info(text string) *tokInfo {
+	if i, ok := s.surf[text]; ok {
+		return &s.infos[i]
+	}
+	ti := tokInfo{isWord: textutil.IsWord(text), w: -1}
+	if ti.isWord && !textutil.IsClitic(text) {
+		lw := strings.ToLower(text)
+		ti.word = true
+		ti.lw = lw
+		ti.stop = IsStopword(s.opt.Lang, lw)
+		ti.useful = useful(lw)
+		ti.allCaps = textutil.IsAllCaps(text)
+		ti.cap = textutil.IsCap(text)
+	}
+	s.surf[text] = int32(len(s.infos))
+	s.infos = append(s.infos, ti)
+	return &s.infos[len(s.infos)-1]
+}
+
+// wordIndex returns the index in stats of word lw, adding it.
+func (s *scanner) wordIndex(lw string, stop bool) int32 {
+	w, ok := s.words[lw]
+	if !ok {
+		w = int32(len(s.stats))
+		s.words[lw] = w
+		if len(s.stats) < cap(s.stats) {
+			s.stats = s.stats[:len(s.stats)+1]
+			st := &s.stats[w]
+			st.lw, st.stop, st.lastSent = lw, stop, -1
+		} else {
+			s.stats = append(s.stats, wstat{lw: lw, stop: stop, lastSent: -1})
+		}
+	}
+	return w
 }
 
 // token processes one token: brackets, punctuation and clitics end the
 // current chunk; words update their statistics and join it.
-func (s *scanner) token(t textutil.Token) {
-	switch t.Text {
+func (s *scanner) token(text string) {
+	switch text {
 	case "(", "[":
 		s.paren++
 	case ")", "]":
@@ -111,35 +217,34 @@ func (s *scanner) token(t textutil.Token) {
 			s.paren--
 		}
 	}
-	if s.paren > 0 && textutil.IsWord(t.Text) {
+	ti := s.info(text)
+	if s.paren > 0 && ti.isWord {
 		s.flush()
-		s.prev = nil
+		s.prev = -1
 		return
 	}
-	if !textutil.IsWord(t.Text) || textutil.IsClitic(t.Text) {
+	if !ti.word {
 		s.flush()
-		if t.Text == "." || t.Text == "!" || t.Text == "?" || t.Text == "\n" {
+		if text == "." || text == "!" || text == "?" || text == "\n" {
 			s.sent++
 			s.newSentence = true
 		}
-		s.prev = nil
+		s.prev = -1
 		return
 	}
-	lw := strings.ToLower(t.Text)
-	wd := word{text: t.Text, lw: lw, stop: IsStopword(s.opt.Lang, lw), useful: useful(lw), allCaps: textutil.IsAllCaps(t.Text), cap: textutil.IsCap(t.Text)}
-	s.prev = s.countWord(&wd)
-	s.chunk = append(s.chunk, wd)
+	if ti.w < 0 { // first counted occurrence of this text
+		ti.w = s.wordIndex(ti.lw, ti.stop)
+	}
+	s.chunk = append(s.chunk, word{text: text, lw: ti.lw, w: ti.w, stop: ti.stop, useful: ti.useful, allCaps: ti.allCaps, cap: ti.cap})
+	s.countWord(&s.chunk[len(s.chunk)-1])
+	s.prev = ti.w
 	s.newSentence = false
 }
 
 // countWord updates the statistics of word wd: frequency, casing, sentences and distinct
-// left/right neighbours; it returns them.
-func (s *scanner) countWord(wd *word) *wstat {
-	w := s.words[wd.lw]
-	if w == nil {
-		w = &wstat{id: uint32(len(s.words)), lastSent: -1}
-		s.words[wd.lw] = w
-	}
+// left/right neighbours.
+func (s *scanner) countWord(wd *word) {
+	w := &s.stats[wd.w]
 	w.tf++
 	if wd.allCaps {
 		w.acro++
@@ -153,14 +258,14 @@ func (s *scanner) countWord(wd *word) *wstat {
 	if len(w.firstSents) < 50 {
 		w.firstSents = append(w.firstSents, s.sent)
 	}
-	if pw := s.prev; pw != nil {
-		if k := uint64(pw.id)<<32 | uint64(w.id); !s.pairs[k] {
-			s.pairs[k] = true
+	if s.prev >= 0 {
+		k := uint64(s.prev)<<32 | uint64(wd.w)
+		if _, seen := s.pairs[k]; !seen {
+			s.pairs[k] = struct{}{}
 			w.nLeft++
-			pw.nRight++
+			s.stats[s.prev].nRight++
 		}
 	}
-	return w
 }
 
 // flush adds the candidate phrases of the current chunk and empties it.
@@ -205,21 +310,45 @@ func (s *scanner) candidate(i, n int) bool {
 // addCandidate counts one occurrence of phrase (keyed by its lower-cased words joined by
 // spaces) and its surface form.
 func (s *scanner) addCandidate(phrase []word) {
-	key := s.join(phrase, true)
-	c := s.cands[string(key)]
-	if c == nil {
-		ws := make([]string, len(phrase))
-		for k := range phrase {
-			ws[k] = phrase[k].lw
+	var key string
+	var ci int32
+	var ok bool
+	if len(phrase) == 1 {
+		key = phrase[0].lw
+		ci, ok = s.cands[key]
+	} else {
+		ci, ok = s.cands[string(s.join(phrase, true))]
+	}
+	if !ok {
+		if len(phrase) > 1 {
+			key = string(s.buf)
 		}
-		c = &cand{words: ws}
-		if len(phrase) == 1 {
-			s.cands[phrase[0].lw] = c
+		ci = int32(len(s.candv))
+		s.cands[key] = ci
+		if len(s.candv) < cap(s.candv) {
+			s.candv = s.candv[:len(s.candv)+1]
 		} else {
-			s.cands[string(key)] = c
+			s.candv = append(s.candv, cand{})
+		}
+		c := &s.candv[ci]
+		c.key = key
+		for k := range phrase {
+			c.words = append(c.words, phrase[k].w)
 		}
 	}
+	c := &s.candv[ci]
 	c.tf++
+	if len(phrase) == 1 {
+		text := phrase[0].text
+		for i := range c.forms {
+			if c.forms[i].text == text {
+				c.forms[i].n++
+				return
+			}
+		}
+		c.forms = append(c.forms, form{text: text, n: 1})
+		return
+	}
 	text := s.join(phrase, false)
 	for i := range c.forms {
 		if c.forms[i].text == string(text) {
@@ -227,13 +356,7 @@ func (s *scanner) addCandidate(phrase []word) {
 			return
 		}
 	}
-	f := form{n: 1}
-	if len(phrase) == 1 {
-		f.text = phrase[0].text
-	} else {
-		f.text = string(text)
-	}
-	c.forms = append(c.forms, f)
+	c.forms = append(c.forms, form{text: string(text), n: 1})
 }
 
 // join writes phrase's words (lower-cased, or as written) separated by spaces into s.buf.
@@ -255,19 +378,21 @@ func (s *scanner) join(phrase []word, lower bool) []byte {
 // wordScorer computes YAKE word scores (lower is better), cached per word.
 type wordScorer struct {
 	opt        Options
-	words      map[string]*wstat
+	stats      []wstat
 	nSent      float64
 	mean, std  float64 // of non-stopword frequencies
 	maxTF      float64
 	titleWords map[string]bool
-	cache      map[string]float64
+	cache      []float64 // by stats index
+	done       []bool
 }
 
 func newWordScorer(sc *scanner, opt Options) *wordScorer {
-	ws := &wordScorer{opt: opt, words: sc.words, nSent: float64(sc.sent + 1), titleWords: map[string]bool{}, cache: make(map[string]float64, len(sc.words))}
-	var tfs []float64
-	for lw, w := range sc.words {
-		if IsStopword(opt.Lang, lw) {
+	ws := &wordScorer{opt: opt, stats: sc.stats, nSent: float64(sc.sent + 1)}
+	tfs := make([]float64, 0, len(sc.stats))
+	for i := range sc.stats {
+		w := &sc.stats[i]
+		if w.stop {
 			continue
 		}
 		tfs = append(tfs, w.tf)
@@ -277,27 +402,33 @@ func newWordScorer(sc *scanner, opt Options) *wordScorer {
 	// to run, which flipped near-tied phrases (same text, different keywords)
 	sort.Float64s(tfs)
 	ws.mean, ws.std = meanStd(tfs)
-	for _, t := range textutil.Tokenize(opt.Title) {
-		ws.titleWords[strings.ToLower(t.Text)] = true
+	if opt.Title != "" {
+		ws.titleWords = map[string]bool{}
+		for _, t := range textutil.Tokenize(opt.Title) {
+			ws.titleWords[strings.ToLower(t.Text)] = true
+		}
 	}
+	n := len(sc.stats)
+	sc.scores = append(sc.scores[:0], make([]float64, n)...)
+	sc.scored = append(sc.scored[:0], make([]bool, n)...)
+	ws.cache, ws.done = sc.scores, sc.scored
 	return ws
 }
 
-// score returns lw's word score.
-func (ws *wordScorer) score(lw string) float64 {
-	if v, ok := ws.cache[lw]; ok {
-		return v
+// score returns word i's score.
+func (ws *wordScorer) score(i int32) float64 {
+	if ws.done[i] {
+		return ws.cache[i]
 	}
-	v := ws.compute(lw)
-	ws.cache[lw] = v
+	v := ws.compute(&ws.stats[i])
+	ws.cache[i], ws.done[i] = v, true
 	return v
 }
 
 // compute combines casing, position, frequency, context relatedness and
 // sentence spread; title words and (with DF) common words score better.
-func (ws *wordScorer) compute(lw string) float64 {
-	w := ws.words[lw]
-	if IsStopword(ws.opt.Lang, lw) {
+func (ws *wordScorer) compute(w *wstat) float64 {
+	if w.stop {
 		return 1 // neutral inside a phrase
 	}
 	tCase := math.Max(w.upper, w.acro) / (1 + math.Log(w.tf))
@@ -308,11 +439,11 @@ func (ws *wordScorer) compute(lw string) float64 {
 	tRel := 1 + (dl+dr)*w.tf/(ws.maxTF+1e-9)
 	tSent := float64(w.nSents) / ws.nSent
 	s := tRel * tPos / (tCase + tFreq/tRel + tSent/tRel + 1e-9)
-	if ws.titleWords[lw] {
+	if ws.titleWords[w.lw] {
 		s /= 2
 	}
 	if ws.opt.DF != nil {
-		s /= ws.opt.DF.IDFWeight(lw)
+		s /= ws.opt.DF.IDFWeight(w.lw)
 	}
 	return s
 }
@@ -324,10 +455,12 @@ type scored struct {
 	s         float64
 }
 
-// rank scores every candidate and sorts them best first (ties by key).
-func (ws *wordScorer) rank(cands map[string]*cand) []scored {
-	var list []scored
-	for key, c := range cands {
+// rank scores every candidate of sc and sorts them best first (ties by key); the list is
+// sc's.
+func (ws *wordScorer) rank(sc *scanner) []scored {
+	list := sc.list[:0]
+	for i := range sc.candv {
+		c := &sc.candv[i]
 		prod, sum := 1.0, 0.0
 		for _, w := range c.words {
 			v := ws.score(w)
@@ -335,7 +468,7 @@ func (ws *wordScorer) rank(cands map[string]*cand) []scored {
 			sum += v
 		}
 		s := prod / (c.tf * (1 + sum))
-		list = append(list, scored{key, bestForm(c.forms), s})
+		list = append(list, scored{c.key, bestForm(c.forms), s})
 	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].s != list[j].s {
@@ -343,6 +476,7 @@ func (ws *wordScorer) rank(cands map[string]*cand) []scored {
 		}
 		return list[i].key < list[j].key
 	})
+	sc.list = list
 	return list
 }
 
