@@ -234,7 +234,13 @@ func viterbi(emit []float32, n int, trans *[numLabels][numLabels]float32, start 
 		for l := 0; l < numLabels; l++ {
 			best, arg := negInf, 0
 			t := &tr[l]
-			for p := 0; p < numLabels; p++ {
+			// I-X may only follow B-X or I-X: the other predecessors score
+			// -Inf and never win, so they are not scored
+			p0, p1 := 0, numLabels
+			if l != lO && l%2 == 0 {
+				p0, p1 = l-1, l+1
+			}
+			for p := p0; p < p1; p++ {
 				if s := cur[p] + t[p]; s > best {
 					best, arg = s, p
 				}
