@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -546,6 +547,12 @@ func mostlyHan(text string) bool {
 // ones, and those of scripts written without spaces; kana reports any Japanese kana.
 func scriptCounts(text string) (letters, han, unspaced int, kana bool) {
 	for _, r := range text[:min(len(text), 2000)] {
+		if r < utf8.RuneSelf { // ASCII: a letter of no script counted apart
+			if 'a' <= r|0x20 && r|0x20 <= 'z' {
+				letters++
+			}
+			continue
+		}
 		if !unicode.IsLetter(r) {
 			continue
 		}
