@@ -25,9 +25,12 @@ const asciiSpace = "\t\n\v\f\r "
 // single space: "Zelenskyy’s  Kyïv" → "zelenskyy's kyiv". Non-Latin letters are kept
 // (lowercased).
 func Fold(s string) string {
-	if ascii(s) {
-		if !strings.ContainsAny(s, asciiSpace) {
-			return strings.ToLower(s) // one field (a token): nothing to collapse
+	if isASCII, upper, space := scanASCII(s); isASCII {
+		if !space { // one field (a token): nothing to collapse
+			if !upper {
+				return s // strings.ToLower(s) without its scan
+			}
+			return strings.ToLower(s)
 		}
 		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	}
@@ -129,6 +132,22 @@ func Levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// scanASCII reports, in one pass, whether s is ASCII and then whether it holds an upper-case
+// letter and a byte of asciiSpace.
+func scanASCII(s string) (isASCII, upper, space bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80:
+			return false, false, false
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		case c <= ' ' && (c == ' ' || '\t' <= c && c <= '\r'):
+			space = true
+		}
+	}
+	return true, upper, space
 }
 
 func ascii(s string) bool {
