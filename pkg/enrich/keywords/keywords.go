@@ -609,17 +609,32 @@ func NewDocFreq(maxTerms, minDocs int) *DocFreq {
 	return &DocFreq{df: map[string]uint32{}, maxTerms: maxTerms, minDocs: float64(minDocs)}
 }
 
+// seenSets pools ObserveTokens' sets of a document's distinct words.
+var seenSets sync.Pool
+
 // Observe counts the distinct lower-cased words of one document.
 func (d *DocFreq) Observe(text string) { d.ObserveTokens(textutil.Tokenize(text)) }
 
 // ObserveTokens is Observe of a document's tokens (textutil.Tokenize).
 func (d *DocFreq) ObserveTokens(toks []textutil.Token) {
-	seen := make(map[string]bool, len(toks)/2)
+	seen, _ := seenSets.Get().(map[string]struct{})
+	if seen == nil {
+		seen = make(map[string]struct{}, len(toks)/2)
+	}
 	for _, t := range toks {
 		if textutil.IsWord(t.Text) {
-			seen[strings.ToLower(t.Text)] = true
+			seen[strings.ToLower(t.Text)] = struct{}{}
 		}
 	}
+	d.count(seen)
+	if len(seen) <= maxPooledWords {
+		clear(seen)
+		seenSets.Put(seen)
+	}
+}
+
+// count adds one document of distinct words seen.
+func (d *DocFreq) count(seen map[string]struct{}) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.docs++

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
 )
 
 // oracleCorpus returns the enrich testdata articles, whole and paragraph by paragraph, and
@@ -80,4 +82,56 @@ func FuzzExtractMatchesOracle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// observeReference is DocFreq.ObserveTokens before its pooled word sets (the oracle).
+func observeReference(d *DocFreq, text string) {
+	toks := textutil.Tokenize(text)
+	seen := make(map[string]bool, len(toks)/2)
+	for _, t := range toks {
+		if textutil.IsWord(t.Text) {
+			seen[strings.ToLower(t.Text)] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.docs++
+	for w := range seen {
+		d.df[w]++
+	}
+	if len(d.df) > d.maxTerms {
+		for w, c := range d.df {
+			if c /= 2; c == 0 {
+				delete(d.df, w)
+			} else {
+				d.df[w] = c
+			}
+		}
+		d.docs /= 2
+	}
+}
+
+// TestObserveMatchesReference feeds the corpus to a DocFreq and to the reference, with room
+// for every word and with evictions, and compares the counts after every document.
+func TestObserveMatchesReference(t *testing.T) {
+	texts := oracleCorpus(t)
+	for _, maxTerms := range []int{0, 300} {
+		got, want := NewDocFreq(maxTerms, 1), NewDocFreq(maxTerms, 1)
+		for i, tx := range texts {
+			got.Observe(tx)
+			observeReference(want, tx)
+			if got.docs != want.docs || !reflect.DeepEqual(got.df, want.df) {
+				t.Fatalf("maxTerms %d, after text %d: %v docs, %d words; want %v docs, %d words", maxTerms, i, got.docs, len(got.df), want.docs, len(want.df))
+			}
+		}
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	toks := textutil.Tokenize(strings.Repeat(climate+" ", 3))
+	df := NewDocFreq(0, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		df.ObserveTokens(toks)
+	}
 }
