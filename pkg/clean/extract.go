@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -205,7 +206,7 @@ func extractMain(doc *html.Node, u *url.URL, maxDepth int, skip trafilatura.Meta
 	runReadability := func() *html.Node {
 		if !rDone {
 			rDone = true
-			if a, err := readability.FromDocument(doc, u); err == nil && a.Node != nil {
+			if a, err := readabilityFromDocument(doc, u); err == nil && a.Node != nil {
 				rNode = a.Node
 			}
 		}
@@ -237,6 +238,19 @@ func extractMain(doc *html.Node, u *url.URL, maxDepth int, skip trafilatura.Meta
 		}
 	}
 	return out, md
+}
+
+// discardLog is go-readability's logger here: NewParser's default is a text handler that
+// formats every Info record (a few per pass) and writes it to io.Discard; slog's discard
+// handler is disabled, so nothing is formatted. Logging has no effect on the result.
+var discardLog = slog.New(slog.DiscardHandler)
+
+// readabilityFromDocument is readability.FromDocument (NewParser's settings, the document
+// cloned first) without the discarded logging.
+func readabilityFromDocument(doc *html.Node, u *url.URL) (readability.Article, error) {
+	p := readability.NewParser()
+	p.Logger = discardLog
+	return p.ParseDocument(doc, u)
 }
 
 func runeLen(ps []string) int {
