@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -281,13 +283,26 @@ func (e *Enricher) isPlace(s string) bool {
 
 func overlaps(a0, a1, b0, b1 int) bool { return a0 < b1 && b0 < a1 }
 
+// foldedBufs pools analyse's folded tokens (*[]string).
+var foldedBufs sync.Pool
+
 func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docResult {
 	var res docResult
 	var ms []alias.Mention
 	type iv struct{ s, e int }
 	var strong []iv
 	// gazetteer: alias table
-	folded := phrase.Fold(toks)
+	fb, _ := foldedBufs.Get().(*[]string)
+	if fb == nil {
+		fb = new([]string)
+	}
+	folded := phrase.FoldInto(*fb, toks)
+	defer func() { // the folded tokens are used by the gazetteer scans only
+		clear(folded)
+		if *fb = folded[:0]; cap(folded) <= 1<<16 {
+			foldedBufs.Put(fb)
+		}
+	}()
 	for _, h := range e.aliases.FindFolded(toks, folded) {
 		ms = append(ms, alias.Mention{Start: h.Start, End: h.End, Text: text[h.Start:h.End], Type: h.Entry.Type, Canonical: h.Entry.Canonical, Strong: true})
 		strong = append(strong, iv{h.Start, h.End})
@@ -323,6 +338,7 @@ func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docR
 	}
 	// the statistical model
 	spans := e.safeExtract(text, toks, lang)
+	ms = slices.Grow(ms, len(spans))
 	for _, sp := range spans {
 		n, ok := alias.Normalize(text, sp.Start, sp.End, e.isPlace)
 		if !ok {
@@ -363,6 +379,7 @@ func (e *Enricher) analyse(text string, toks []textutil.Token, lang string) docR
 	}
 	ents, assign := alias.Merge(ms)
 	res.entities = ents
+	res.refs = make([]quotes.Ref, 0, len(ms))
 	for i, m := range ms {
 		if assign[i] >= 0 {
 			en := ents[assign[i]]

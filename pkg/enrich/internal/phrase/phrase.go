@@ -84,10 +84,16 @@ func (m *Matcher) FindAll(toks []textutil.Token) []Match {
 }
 
 // Fold returns the folded text of each token, for reuse across several matchers.
-func Fold(toks []textutil.Token) []string {
-	out := make([]string, len(toks))
-	for i, t := range toks {
-		out[i] = textutil.Fold(t.Text)
+func Fold(toks []textutil.Token) []string { return FoldInto(nil, toks) }
+
+// FoldInto is Fold writing into dst's storage when it is large enough.
+func FoldInto(dst []string, toks []textutil.Token) []string {
+	out := dst[:0]
+	if cap(out) < len(toks) {
+		out = make([]string, 0, len(toks))
+	}
+	for _, t := range toks {
+		out = append(out, textutil.Fold(t.Text))
 	}
 	return out
 }
