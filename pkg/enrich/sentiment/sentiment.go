@@ -86,8 +86,10 @@ func Supported(lang string) bool { return lang == "en" }
 // carried sentiment. Text without any lexicon word scores 0.
 func Score(text string) (score float64, n int) {
 	sum, cnt := 0.0, 0
-	for _, s := range splitSentences(text) {
-		c, ok := Compound(s)
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	for s := range sentences(text) {
+		c, ok := sc.compound(s)
 		if !ok {
 			continue
 		}
@@ -100,35 +102,51 @@ func Score(text string) (score float64, n int) {
 	return sum / float64(cnt), cnt
 }
 
-func splitSentences(text string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(text); i++ {
-		switch text[i] {
-		case '.', '!', '?', '\n':
-			if i+1 >= len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '"' {
-				if i+1-start > 1 {
-					out = append(out, text[start:i+1])
+// sentences yields the sentences of text: runs ending at '.', '!', '?' or a line break
+// followed by a space, a line break, '"' or the end (a one-byte run is not a sentence).
+func sentences(text string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		start := 0
+		for i := 0; i < len(text); i++ {
+			switch text[i] {
+			case '.', '!', '?', '\n':
+				if i+1 >= len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '"' {
+					if i+1-start > 1 && !yield(text[start:i+1]) {
+						return
+					}
+					start = i + 1
 				}
-				start = i + 1
 			}
 		}
+		if start < len(text) {
+			yield(text[start:])
+		}
 	}
-	if start < len(text) {
-		out = append(out, text[start:])
-	}
-	return out
 }
 
 // Compound returns VADER's normalised compound score of one sentence; ok is false when no
 // word of the sentence is in the lexicon.
 func Compound(sentence string) (float64, bool) {
+	var sc scratch
+	return sc.compound(sentence)
+}
+
+// scratch holds Compound's per-sentence slices, reused across the sentences of a text.
+type scratch struct {
+	words []string
+	caps  []bool
+	vals  []float64
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// compound is Compound with sc's slices.
+func (sc *scratch) compound(sentence string) (float64, bool) {
 	lx := lexicon()
-	raw := strings.Fields(sentence)
-	words := make([]string, 0, len(raw))
-	caps := make([]bool, 0, len(raw))
+	words, caps := sc.words[:0], sc.caps[:0]
+	defer func() { clear(words); sc.words, sc.caps = words[:0], caps[:0] }()
 	anyLower := false
-	for _, w := range raw {
+	for w := range strings.FieldsSeq(sentence) {
 		w = strings.TrimFunc(w, func(r rune) bool {
 			return unicode.IsPunct(r) && r != '\'' && r != '-' || r == '“' || r == '”' || r == '‘' || r == '’'
 		})
@@ -143,7 +161,8 @@ func Compound(sentence string) (float64, bool) {
 		words = append(words, strings.ToLower(w))
 		caps = append(caps, up)
 	}
-	var vals []float64
+	vals := sc.vals[:0]
+	defer func() { sc.vals = vals[:0] }()
 	butAt := -1
 	found := false
 	for i, w := range words {
