@@ -215,7 +215,7 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 			if confs != nil {
 				cf = confs[i]
 			}
-			if c != nil && len(w) > 0 && c.room(len(w)) {
+			if c != nil && len(w) > 0 && c.room(w) {
 				m.tagCached(ws, c, w, labs[i], cf)
 				continue
 			}
@@ -239,7 +239,7 @@ func (m *Model) tagDoc(ws *workspace, words [][]string, labs [][]int, confs [][]
 			continue
 		}
 		n := len(w)
-		cached := c != nil && c.room(n)
+		cached := c != nil && c.room(w)
 		if cached {
 			fws.f.extractContext(w, c)
 		} else {

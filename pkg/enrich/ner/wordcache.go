@@ -49,6 +49,15 @@ const (
 // full cache is emptied instead) and one of 32,768 entries 7.8%.
 const maxCacheWords = 1 << 15
 
+// maxCacheBytes bounds the text a word cache keeps (its words and their
+// lower-case forms): tokens are not bounded in length (a text of
+// MaxInputBytes can be one token), so 32,768 long unique words would
+// otherwise stay reachable from an idle cache. News text averages under 16
+// bytes a word here, so the bound is reached only by runs of long tokens
+// (URLs, blobs); a sentence with more text than this is tagged without the
+// cache.
+const maxCacheBytes = 1 << 22
+
 // maxCaches bounds the idle word caches a model keeps (more tagging at
 // once builds caches that are dropped afterwards).
 const maxCaches = 2
@@ -68,6 +77,7 @@ type wordCache struct {
 	w      [2][]int16 // the passes' weights (first pass first)
 	passes int
 	limit  int                 // most entries, maxCacheWords but in tests
+	bytes  int                 // text kept: len(word)+len(lower case) of each indexed word
 	stride int                 // int32s per entry: numRoles × passes × numLabels
 	idx    [2]map[string]int32 // entry of a word inside a sentence [0], sentence-initial [1]
 	words  []cachedWord
@@ -146,6 +156,7 @@ func (c *wordCache) reset() {
 	}
 	clear(c.words)
 	c.words, c.uses, c.sums = c.words[:0], c.uses[:0], c.sums[:0]
+	c.bytes = 0
 	f := &c.f
 	// bos: the neighbour features of the tokens it stands left of
 	f.feats = f.feats[:0]
@@ -169,16 +180,24 @@ func (c *wordCache) reset() {
 	c.store(cachedWord{lw: eos, sshape: eos})
 }
 
-// room makes room for a sentence of n tokens (emptying c when full) and
-// reports whether c can take it: a sentence longer than the cache is tagged
-// without it.
-func (c *wordCache) room(n int) bool {
-	if n+numReserved > c.limit {
+// room makes room for a sentence of words (evicting or emptying c when
+// full, in entries or in text) and reports whether c can take it: a
+// sentence longer than the cache, or with more text than maxCacheBytes, is
+// tagged without it.
+func (c *wordCache) room(words []string) bool {
+	n, text := len(words), 0
+	for _, w := range words {
+		// the word and its lower case, at most 3 times as long (an invalid
+		// byte becomes U+FFFD)
+		text += 4 * len(w)
+	}
+	if n+numReserved > c.limit || text > maxCacheBytes {
 		return false
 	}
-	if len(c.words)+n > c.limit {
+	full := func() bool { return len(c.words)+n > c.limit || c.bytes+text > maxCacheBytes }
+	if full() {
 		c.evict()
-		if len(c.words)+n > c.limit {
+		if full() {
 			c.reset()
 		}
 	}
@@ -214,12 +233,14 @@ func (c *wordCache) evict() {
 		copy(c.sums[j*c.stride:(j+1)*c.stride], c.sums[e*c.stride:(e+1)*c.stride])
 		j++
 	}
+	c.bytes = 0
 	for _, idx := range c.idx {
 		for w, e := range idx {
 			if r := remap[e]; r < 0 {
 				delete(idx, w)
 			} else {
 				idx[w] = r
+				c.bytes += wordBytes(w, c.words[r].lw)
 			}
 		}
 	}
@@ -243,7 +264,16 @@ func (c *wordCache) get(w string, first bool) int32 {
 	w = strings.Clone(w) // the key must not keep the caller's text alive
 	e := c.add(w, first)
 	c.idx[k][w] = e
+	c.bytes += wordBytes(w, c.words[e].lw)
 	return e
+}
+
+// wordBytes is the text an entry for word w (lower case lw) keeps.
+func wordBytes(w, lw string) int {
+	if lw == w {
+		return len(w) // lowerASCIIFast returned w itself
+	}
+	return len(w) + len(lw)
 }
 
 // add computes word w's entry: its features in each role, as tokenFeatures
@@ -398,7 +428,7 @@ func (c *wordCache) addTo(dst []int32, ent []int32, p int) {
 // extractContext is extract for a model with word cache c: it adds only
 // the features that depend on more than one word or on the sentence, in
 // extract's order but without the one-word ones, and sets f.ent to each
-// token's entry in c (c.room(len(words)) must have been called).
+// token's entry in c (c.room(words) must have been called).
 func (f *featurizer) extractContext(words []string, c *wordCache) {
 	n := len(words)
 	f.reset(n)

@@ -295,7 +295,7 @@ func TestWordCacheEvict(t *testing.T) {
 	}
 	the := c.idx[0]["the"]
 	want := append([]int32(nil), c.sums[int(the)*c.stride:int(the+1)*c.stride]...)
-	if !c.room(10) {
+	if !c.room(make([]string, 10)) {
 		t.Fatal("no room for 10 words in a 16-word cache")
 	}
 	if len(c.idx[0]) != 2 || len(c.words) != numReserved+2 {
@@ -308,4 +308,53 @@ func TestWordCacheEvict(t *testing.T) {
 	if got := c.sums[int(e)*c.stride : int(e+1)*c.stride]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("the sums of 'the' moved wrong: %v, want %v", got, want)
 	}
+}
+
+// cacheText is the text c keeps: its words (keys) and their lower-case
+// forms where they differ.
+func cacheText(c *wordCache) int {
+	n := 0
+	for _, idx := range c.idx {
+		for w, e := range idx {
+			n += len(w)
+			if lw := c.words[e].lw; lw != w {
+				n += len(lw)
+			}
+		}
+	}
+	return n
+}
+
+// TestWordCacheBoundsText proves that a cache fed long unique words keeps
+// at most maxCacheBytes of their text (32,768 words of up to MaxInputBytes
+// each would otherwise stay reachable from an idle cache for good), and
+// that its emissions stay those of the uncached path meanwhile.
+func TestWordCacheBoundsText(t *testing.T) {
+	m, err := LoadModelBytes(mustModelBytes(t, "multi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("Q", 4<<10)
+	for d := 0; d < 2*maxCacheBytes/(16*len(long)); d++ {
+		var b strings.Builder
+		for k := 0; k < 8; k++ {
+			fmt.Fprintf(&b, "W%d%s%d\xff ", d, long, k)
+		}
+		m.Extract(b.String())
+	}
+	c := m.getCache()
+	defer m.putCache(c)
+	if got := cacheText(c); got > maxCacheBytes {
+		t.Fatalf("the cache keeps %d bytes of word text, bound %d", got, maxCacheBytes)
+	}
+	if c.bytes != cacheText(c) {
+		t.Fatalf("the cache counts %d bytes of word text, holds %d", c.bytes, cacheText(c))
+	}
+	// a sentence whose text alone passes the bound is tagged without the
+	// cache, and alike
+	traceMu.Lock()
+	defer traceMu.Unlock()
+	p := cachePairs(t)[1]
+	huge := []string{"The", strings.Repeat("Xy", maxCacheBytes/4+1), "of", "Paris", "."}
+	checkSameDoc(t, p, "huge word", [][]string{{"Angela", "Merkel"}, huge, {"Merkel", "left"}})
 }
