@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/newsflow/newsflow/pkg/article"
 )
@@ -34,7 +35,6 @@ var (
 	reRelWord   = regexp.MustCompile(`(?i)\b(today|yesterday|tomorrow|tonight|last night|(?:last|next|this|past|coming)\s+(?:week|month|year|weekend))\b`)
 	reAgo       = regexp.MustCompile(`(?i)\b(` + numWordRE + `)\s+(` + unitRE + `)\s+(ago|before|earlier|later|after|from now)\b`)
 	reInN       = regexp.MustCompile(`(?i)\bin\s+(` + numWordRE + `)\s+(` + unitRE + `)(?:'|’)?(?:\s+time)?\b`)
-	futureCue   = regexp.MustCompile(`(?i)\b(will|would|shall|scheduled|schedule|planned|plans?|expected|due|upcoming|next|set to|going to|to be held|to meet|to speak)\b`)
 )
 
 var monthIdx = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
@@ -260,10 +260,71 @@ func resolveWeekday(ref time.Time, wd time.Weekday, mod, sentence string) time.T
 	if ahead == 0 {
 		return ref
 	}
-	if futureCue.MatchString(sentence) {
+	if hasFutureCue(sentence) {
 		return ref.AddDate(0, 0, ahead)
 	}
 	return ref.AddDate(0, 0, -back)
+}
+
+// futureCues are futureCue's alternatives ("plans?" as plan and plans).
+var futureCues = [...]string{"will", "would", "shall", "scheduled", "schedule", "planned", "plan", "plans", "expected",
+	"due", "upcoming", "next", "set to", "going to", "to be held", "to meet", "to speak"}
+
+// hasFutureCue is futureCue.MatchString(s) without the regexp engine: some cue, matched
+// case-insensitively as (?i) does (an ASCII letter or its other case; s also as U+017F ſ,
+// k as U+212A K), with an ASCII word boundary (\b) before and after it.
+func hasFutureCue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'd' || c > 'w' {
+			if s[i] != 0xc5 && s[i] != 0xe2 { // first bytes of ſ and K
+				continue
+			}
+		}
+		before := i > 0 && isWordChar(s[i-1])
+		if before == (s[i] < utf8.RuneSelf) {
+			continue // no \b before the cue: an ASCII letter inside a word, or ſ/K after none
+		}
+		for _, cue := range futureCues {
+			if cue[0] != c && c < utf8.RuneSelf {
+				continue
+			}
+			if end, ok := matchFold(s, i, cue); ok {
+				// \b: the word-ness changes at both ends (ſ and K are not word characters)
+				firstWord, lastWord := s[i] < utf8.RuneSelf, s[end-1] < utf8.RuneSelf
+				after := end < len(s) && isWordChar(s[end])
+				if before != firstWord && lastWord != after {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// matchFold matches the lower-case ASCII cue at s[i:] as (?i) would; it returns the end.
+func matchFold(s string, i int, cue string) (int, bool) {
+	for k := 0; k < len(cue); k++ {
+		c := cue[k]
+		switch {
+		case i >= len(s):
+			return 0, false
+		case c == ' ':
+			if s[i] != ' ' {
+				return 0, false
+			}
+			i++
+		case s[i]|0x20 == c && s[i] < utf8.RuneSelf:
+			i++
+		case c == 's' && strings.HasPrefix(s[i:], "\u017f"):
+			i += len("\u017f")
+		case c == 'k' && strings.HasPrefix(s[i:], "\u212a"):
+			i += len("\u212a")
+		default:
+			return 0, false
+		}
+	}
+	return i, true
 }
 
 func sentenceAround(text string, s, e int) string {
