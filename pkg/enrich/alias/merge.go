@@ -204,7 +204,7 @@ func Merge(in []Mention) ([]article.Entity, []int) {
 	other := map[string]*cluster{} // type|key
 	var others []*cluster
 	var singles []Mention
-	var weak []Mention
+	weak := make([]Mention, 0, len(ms))
 	// pass 1: PER full names and forced PERs
 	for _, m := range ms {
 		if m.Type != "PER" {
@@ -347,19 +347,21 @@ func Merge(in []Mention) ([]article.Entity, []int) {
 		e article.Entity
 		c *cluster
 	}
-	var bs []built
-	for _, c := range append(pers, others...) {
-		if c.mentions == 0 {
-			continue
-		}
-		name := canonical(c)
-		e := article.Entity{Type: c.typ, Name: name, Normalized: textutil.Fold(name), Mentions: c.mentions, FirstOffset: c.first}
-		for _, f := range c.order {
-			if f != name {
-				e.Aliases = append(e.Aliases, f)
+	bs := make([]built, 0, len(pers)+len(others))
+	for _, cs := range [2][]*cluster{pers, others} {
+		for _, c := range cs {
+			if c.mentions == 0 {
+				continue
 			}
+			name := canonical(c)
+			e := article.Entity{Type: c.typ, Name: name, Normalized: textutil.Fold(name), Mentions: c.mentions, FirstOffset: c.first}
+			for _, f := range c.order {
+				if f != name {
+					e.Aliases = append(e.Aliases, f)
+				}
+			}
+			bs = append(bs, built{e, c})
 		}
-		bs = append(bs, built{e, c})
 	}
 	sort.SliceStable(bs, func(i, j int) bool { return bs[i].e.FirstOffset < bs[j].e.FirstOffset })
 	out := make([]article.Entity, len(bs))
