@@ -206,7 +206,7 @@ func lineVerdictKey(line, n string) string {
 	if l <= 70 && reMoreLead.MatchString(line) {
 		return "related-link"
 	}
-	if l <= 300 && reCommentForm.MatchString(line) {
+	if l <= 300 && isCommentForm(line) {
 		return "comment-form"
 	}
 	if l <= 160 && reSocial.MatchString(line) && (l <= 40 || reUsOur.MatchString(line)) {
@@ -278,7 +278,7 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 		longAfter[j] = longAfter[j+1] || (j+1 < n && len(paras[j+1]) > 350 && utf8.RuneCountInString(paras[j+1]) > 350)
 	}
 	for i := n / 2; i < n; i++ {
-		if !tailMarkers[keys[i]] && !reCommentForm.MatchString(paras[i]) {
+		if !tailMarkers[keys[i]] && !isCommentForm(paras[i]) {
 			continue
 		}
 		if !longAfter[i] && i > 0 {
@@ -336,6 +336,46 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 		out = append(out, p)
 	}
 	return out, removed
+}
+
+// isCommentForm is reCommentForm.MatchString(line) behind a literal prefilter.
+func isCommentForm(line string) bool {
+	return maybeCommentForm(line) && reCommentForm.MatchString(line)
+}
+
+// commentFormPrefixes are the literal starts of reCommentForm's anchored alternatives (ASCII
+// lower case; those starting with a digit or '%' and the "… eingeloggt/angemeldet sein" ones
+// are tested apart).
+var commentFormPrefixes = []string{
+	"your email address will not be published", "required fields are marked", "save my name, email",
+	"you must be logged in to post", "notify me of ", "this site uses akismet", "comments are closed",
+	"be the first to comment", "join the conversation", "leave a ", "keine kommentare sind geschlossen",
+	"kommentare sind geschlossen", "kommentar ", "ihre e-mail-adresse wird nicht", "bloggern gef", " bloggern gef",
+	"laisser un commentaire", "votre adresse ", "deja ", "tu direcci",
+}
+
+// maybeCommentForm is a literal prefilter for reCommentForm: false only for lines it cannot
+// match. Every alternative of the pattern starts with an ASCII digit or '%', starts with one
+// of commentFormPrefixes, or contains "eingeloggt sein" / "angemeldet sein" (the German
+// "you must be logged in" forms), compared ignoring ASCII case. Under (?i) the only non-ASCII
+// characters matching ASCII letters are the Kelvin sign (k) and the long s (ſ): lines with
+// either go to the regexp. FuzzPrefilters and TestCommentFormPrefilter check it.
+func maybeCommentForm(line string) bool {
+	if line == "" {
+		return false
+	}
+	if c := line[0]; c >= '0' && c <= '9' || c == '%' {
+		return true
+	}
+	if strings.Contains(line, "\u212a") || strings.Contains(line, "\u017f") {
+		return true
+	}
+	for _, p := range commentFormPrefixes {
+		if len(line) >= len(p) && containsFoldASCII(line[:len(p)], p) {
+			return true
+		}
+	}
+	return containsFoldASCII(line, "eingeloggt sein") || containsFoldASCII(line, "angemeldet sein")
 }
 
 // endsWithBracket is a literal prefilter for reCaptionTail ("…)", "…] .", …): its match
