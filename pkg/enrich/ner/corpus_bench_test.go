@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -21,7 +23,39 @@ func BenchmarkExtractCorpus(b *testing.B) { benchExtractCorpus(b, false) }
 // start of a run, against none when the corpus's words stay cached.
 func BenchmarkExtractCorpusCold(b *testing.B) { benchExtractCorpus(b, true) }
 
-func benchExtractCorpus(b *testing.B, cold bool) {
+// BenchmarkExtractCorpusParallel is BenchmarkExtractCorpus with four
+// workers taking the articles in turn, as the enricher does at its default
+// concurrency (NEWSFLOW_CONCURRENCY=4): more tagging calls at once than the
+// model keeps idle word caches.
+func BenchmarkExtractCorpusParallel(b *testing.B) {
+	texts, words, size := corpusTexts(b)
+	m := Default()
+	m.Extract("warm up")
+	cpu0 := processCPU()
+	for b.Loop() {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					k := int(next.Add(1)) - 1
+					if k >= len(texts) {
+						return
+					}
+					m.Extract(texts[k])
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.SetBytes(int64(size))
+	b.ReportMetric(float64(words*b.N)/b.Elapsed().Seconds(), "words/s")
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N*len(texts)), "cpu-us/article")
+}
+
+// corpusTexts returns the article bodies of the extraction ground truth,
+// sorted, with their tokens and bytes in all.
+func corpusTexts(b *testing.B) (texts []string, words, size int) {
 	raw, err := os.ReadFile(filepath.Join(sharedDir, "eval/extraction/ground-truth.json"))
 	if err != nil {
 		b.Skipf("shared data: %v", err)
@@ -32,14 +66,17 @@ func benchExtractCorpus(b *testing.B, cold bool) {
 	if err := json.Unmarshal(raw, &gt); err != nil {
 		b.Fatal(err)
 	}
-	var texts []string
-	words, size := 0, 0
 	for _, v := range gt {
 		texts = append(texts, v.ArticleBody)
 		words += len(Tokenize(v.ArticleBody))
 		size += len(v.ArticleBody)
 	}
 	sort.Strings(texts)
+	return texts, words, size
+}
+
+func benchExtractCorpus(b *testing.B, cold bool) {
+	texts, words, size := corpusTexts(b)
 	m := Default()
 	m.Extract("warm up") // load the model and build its tables outside the timing
 	cpu0 := processCPU()

@@ -107,11 +107,19 @@ func (m *Model) cachePasses() int {
 	return 0
 }
 
-// getCache returns an idle word cache of m, or a new one.
+// getCache returns m's idle word cache with the most words, or a new one.
 func (m *Model) getCache() *wordCache {
 	m.cacheMu.Lock()
 	if n := len(m.caches); n > 0 {
-		c := m.caches[n-1]
+		k := 0
+		for j, c := range m.caches {
+			if len(c.words) > len(m.caches[k].words) {
+				k = j
+			}
+		}
+		c := m.caches[k]
+		m.caches[k] = m.caches[n-1]
+		m.caches[n-1] = nil
 		m.caches = m.caches[:n-1]
 		m.cacheMu.Unlock()
 		return c
@@ -120,11 +128,24 @@ func (m *Model) getCache() *wordCache {
 	return newWordCache(m, m.cachePasses())
 }
 
-// putCache gives c back to m.
+// putCache gives c back to m. When m keeps maxCaches idle ones already
+// (more tagging calls at once than that built new caches), the one with
+// the fewest words is dropped: c, when it was built meanwhile, rather than
+// a cache that has learnt the text so far.
 func (m *Model) putCache(c *wordCache) {
 	m.cacheMu.Lock()
 	if len(m.caches) < maxCaches {
 		m.caches = append(m.caches, c)
+	} else {
+		k := 0
+		for j, o := range m.caches {
+			if len(o.words) < len(m.caches[k].words) {
+				k = j
+			}
+		}
+		if len(c.words) > len(m.caches[k].words) {
+			m.caches[k] = c
+		}
 	}
 	m.cacheMu.Unlock()
 }

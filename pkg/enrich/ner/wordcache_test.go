@@ -358,3 +358,46 @@ func TestWordCacheBoundsText(t *testing.T) {
 	huge := []string{"The", strings.Repeat("Xy", maxCacheBytes/4+1), "of", "Paris", "."}
 	checkSameDoc(t, p, "huge word", [][]string{{"Angela", "Merkel"}, huge, {"Merkel", "left"}})
 }
+
+// TestWordCacheKeepsWarm proves that when more tagging calls run at once
+// than a model keeps idle caches, the caches dropped on return are those
+// built meanwhile, not those that have learnt the text, and that the
+// cache with the most words is handed out first.
+func TestWordCacheKeepsWarm(t *testing.T) {
+	m, err := LoadModelBytes(mustModelBytes(t, "multi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := func() *wordCache {
+		c := newWordCache(m, m.cachePasses())
+		for _, w := range []string{"the", "of", "Paris", "said"} {
+			c.get(w, false)
+		}
+		return c
+	}
+	var held []*wordCache
+	for range maxCaches {
+		held = append(held, warm())
+	}
+	cold := m.getCache() // all idle caches taken: a new one
+	if len(cold.words) != numReserved {
+		t.Fatalf("a new cache has %d entries", len(cold.words))
+	}
+	m.putCache(held[0])
+	m.putCache(cold)
+	if c := m.getCache(); c != held[0] {
+		t.Fatalf("getCache handed out a cache of %d entries before one of %d", len(c.words), len(held[0].words))
+	}
+	m.putCache(held[0])
+	for _, c := range held[1:] {
+		m.putCache(c)
+	}
+	if len(m.caches) != maxCaches {
+		t.Fatalf("%d idle caches, want %d", len(m.caches), maxCaches)
+	}
+	for _, c := range m.caches {
+		if c == cold {
+			t.Fatal("a warm cache was dropped for a new one")
+		}
+	}
+}
