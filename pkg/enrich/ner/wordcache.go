@@ -59,8 +59,10 @@ const maxCacheWords = 1 << 15
 const maxCacheBytes = 1 << 22
 
 // maxCaches bounds the idle word caches a model keeps (more tagging at
-// once builds caches that are dropped afterwards).
-const maxCaches = 2
+// once builds caches that are dropped afterwards): the enricher tags up to
+// NEWSFLOW_CONCURRENCY (4 by default) articles at once, which hold that
+// many caches anyway, and with fewer idle ones the others start cold.
+const maxCaches = 4
 
 // cachedWord is what a sentence's context features need of a cached word.
 type cachedWord struct {
