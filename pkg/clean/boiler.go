@@ -263,8 +263,9 @@ func isAttribution(line string) bool {
 // filterLines removes boilerplate lines from paragraphs: rule-based furniture, captions and
 // credits, duplicated and truncated-duplicate lines, and trailing blocks after a tail marker
 // (related links, author bio, comment form). It returns the kept lines and the number
-// removed. skip, when non-nil, marks extra lines to drop (learned site template).
-func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
+// removed. skip, when non-nil, marks extra lines to drop (learned site template, link
+// texts); it gets the line's normLine key.
+func filterLines(paras []string, skip func(i int, key string) bool) ([]string, int) {
 	n := len(paras)
 	drop := make([]bool, n)
 	keys := make([]string, n)
@@ -296,7 +297,7 @@ func filterLines(paras []string, skip func(i int) bool) ([]string, int) {
 			drop[i] = true
 			continue
 		}
-		if skip != nil && skip(i) {
+		if skip != nil && skip(i, keys[i]) {
 			drop[i] = true
 			continue
 		}

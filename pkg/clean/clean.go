@@ -380,12 +380,12 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 		}
 	}
 	tmplRemoved, linkRemoved := 0, 0
-	kept, removed := filterLines(paras, func(i int) bool {
+	kept, removed := filterLines(paras, func(i int, key string) bool {
 		if tmpl != nil && tmpl[i] {
 			tmplRemoved++
 			return true
 		}
-		if len(ex.links) > 0 && ex.links[normLine(paras[i])] {
+		if len(ex.links) > 0 && ex.links[key] {
 			linkRemoved++
 			return true
 		}
@@ -453,9 +453,10 @@ func (c *Cleaner) finish(ctx context.Context, id string, raw *article.Raw, ex *e
 	}
 	out.Language, out.LanguageConf, out.LanguageSource = c.langs.detect(text, decls...)
 	out.WordCount = len(strings.Fields(text))
-	sum := sha256.Sum256([]byte(normLine(text)))
+	norm := normLine(text) // once for the content hash and the SimHash
+	sum := sha256.Sum256([]byte(norm))
 	out.ContentHash = hex.EncodeToString(sum[:])
-	sim := SimHash(text)
+	sim := simHashNorm(norm)
 	out.SimHash = fmt.Sprintf("%016x", sim)
 	// Duplicates are recorded under the ID the article is published with downstream: the
 	// one of its canonical URL (DESIGN.md), which may differ from the fetcher's.

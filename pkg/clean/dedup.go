@@ -15,8 +15,16 @@ import (
 // (lowercase, digits folded), each shingle hashed with FNV-1a. Texts that differ by a few
 // words have fingerprints a few bits apart. Pure; safe for concurrent use.
 func SimHash(text string) uint64 {
-	words := strings.Fields(normLine(text))
-	if len(words) == 0 {
+	return simHashNorm(normLine(text))
+}
+
+// simHashNorm is SimHash of a text whose normLine form is n. n's words are separated by
+// single spaces, with none leading or trailing (normLine writes a space only between two
+// words, and no word rune is white space), so they are read off n in place instead of
+// strings.Fields making a slice of them: the same shingles, hashed in the same order
+// (simHashOracle and FuzzSimHashMatchesOracle in dedup_oracle_test.go).
+func simHashNorm(n string) uint64 {
+	if n == "" {
 		return 0
 	}
 	var v [64]int32
@@ -25,15 +33,25 @@ func SimHash(text string) uint64 {
 			v[i] += int32(x>>uint(i)&1)*2 - 1
 		}
 	}
-	if len(words) < 3 {
-		add(fnv64a(fnvOffset, strings.Join(words, " ")))
-	}
-	for i := 0; i+3 <= len(words); i++ {
-		h := fnv64a(fnvOffset, words[i])
-		h = fnv64a(h, " ")
-		h = fnv64a(h, words[i+1])
-		h = fnv64a(h, " ")
-		add(fnv64a(h, words[i+2]))
+	// Fewer than three words: the hash of n itself (the words joined by single spaces).
+	if strings.Count(n, " ") < 2 {
+		add(fnv64a(fnvOffset, n))
+	} else {
+		// Shingle = three consecutive words, as written in n (word, space, word, space, word).
+		w0, rest, _ := strings.Cut(n, " ")
+		w1, rest, _ := strings.Cut(rest, " ")
+		for {
+			w2, next, more := strings.Cut(rest, " ")
+			h := fnv64a(fnvOffset, w0)
+			h = fnv64a(h, " ")
+			h = fnv64a(h, w1)
+			h = fnv64a(h, " ")
+			add(fnv64a(h, w2))
+			if !more {
+				break
+			}
+			w0, w1, rest = w1, w2, next
+		}
 	}
 	var out uint64
 	for i := 0; i < 64; i++ {

@@ -123,9 +123,14 @@ func TestFilterLines(t *testing.T) {
 		{"skip func", []string{"a", "b", "c"}, []string{"a", "c"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var skip func(int) bool
+			var skip func(int, string) bool
 			if tc.name == "skip func" {
-				skip = func(i int) bool { return i == 1 }
+				skip = func(i int, key string) bool {
+					if key != normLine(tc.in[i]) {
+						t.Errorf("skip(%d) got key %q", i, key)
+					}
+					return i == 1
+				}
 			}
 			got, removed := filterLines(tc.in, skip)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
