@@ -120,8 +120,17 @@ type word struct {
 var scanners sync.Pool
 
 // maxPooledWords bounds the scanners kept for reuse: one that saw a larger document is
-// dropped so that a rare huge text does not pin its large maps.
+// dropped so that a rare huge text does not pin its large maps (and every later reuse does
+// not pay to clear them: clearing a map costs its capacity, not its length).
 const maxPooledWords = 1 << 14
+
+// pooled reports whether s is small enough to keep: distinct words, candidates, distinct
+// token texts (words inside brackets and case variants have no statistics of their own),
+// distinct word pairs, the longest chunk and the phrase buffer.
+func (s *scanner) pooled() bool {
+	return len(s.stats) <= maxPooledWords && len(s.candv) <= 4*maxPooledWords && len(s.infos) <= 4*maxPooledWords &&
+		len(s.pairs) <= 4*maxPooledWords && cap(s.chunk) <= maxPooledWords && cap(s.buf) <= 1<<16
+}
 
 // getScanner returns an empty scanner sized for about n tokens.
 func getScanner(opt Options, n int) *scanner {
@@ -135,10 +144,11 @@ func getScanner(opt Options, n int) *scanner {
 	return s
 }
 
-// putScanner empties s (dropping its references to the document) and pools it.
-func putScanner(s *scanner) {
-	if len(s.stats) > maxPooledWords || len(s.candv) > 4*maxPooledWords {
-		return
+// putScanner empties s (dropping its references to the document) and pools it unless it is
+// too large to keep; it reports whether it pooled s.
+func putScanner(s *scanner) bool {
+	if !s.pooled() {
+		return false
 	}
 	clear(s.surf)
 	clear(s.words)
@@ -161,6 +171,7 @@ func putScanner(s *scanner) {
 	s.opt = Options{}
 	s.sent, s.paren = 0, 0
 	scanners.Put(s)
+	return true
 }
 
 // clear0 returns fs emptied, with its strings dropped.
