@@ -87,7 +87,7 @@ func Supported(lang string) bool { return lang == "en" }
 func Score(text string) (score float64, n int) {
 	sum, cnt := 0.0, 0
 	sc := scratches.Get().(*scratch)
-	defer scratches.Put(sc)
+	defer putScratch(sc)
 	for s := range sentences(text) {
 		c, ok := sc.compound(s)
 		if !ok {
@@ -139,6 +139,20 @@ type scratch struct {
 }
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledWords bounds the scratches kept for reuse: one grown by a longer sentence (a text
+// without sentence ends can be one sentence of its whole length) is dropped, not pinned in
+// the pool.
+const maxPooledWords = 1 << 12
+
+// putScratch pools sc unless it is too large to keep; it reports whether it pooled sc.
+func putScratch(sc *scratch) bool {
+	if cap(sc.words) > maxPooledWords || cap(sc.vals) > maxPooledWords {
+		return false
+	}
+	scratches.Put(sc)
+	return true
+}
 
 // compound is Compound with sc's slices.
 func (sc *scratch) compound(sentence string) (float64, bool) {
