@@ -97,6 +97,7 @@ type scanner struct {
 	list        []scored
 	scores      []float64 // word scores by stats index (wordScorer)
 	scored      []bool
+	peak        int // the most map entries held for one document (map capacities never shrink)
 }
 
 // tokInfo is what token asks of a distinct token text.
@@ -126,11 +127,21 @@ const maxPooledWords = 1 << 14
 
 // pooled reports whether s is small enough to keep: distinct words, candidates, distinct
 // token texts (words inside brackets and case variants have no statistics of their own),
-// distinct word pairs, the longest chunk and the phrase buffer.
+// distinct word pairs, the longest chunk and the phrase buffer; and whether its maps are not
+// much larger than this document needed (clearing a map costs its capacity, which stays that
+// of the largest document the scanner saw: after one long article, every short one paid to
+// clear the long one's maps).
 func (s *scanner) pooled() bool {
+	n := len(s.surf) + len(s.words) + len(s.cands) + len(s.pairs)
+	s.peak = max(s.peak, n)
 	return len(s.stats) <= maxPooledWords && len(s.candv) <= 4*maxPooledWords && len(s.infos) <= 4*maxPooledWords &&
-		len(s.pairs) <= 4*maxPooledWords && cap(s.chunk) <= maxPooledWords && cap(s.buf) <= 1<<16
+		len(s.pairs) <= 4*maxPooledWords && cap(s.chunk) <= maxPooledWords && cap(s.buf) <= 1<<16 &&
+		(s.peak <= minShrinkEntries || s.peak <= 4*n)
 }
+
+// minShrinkEntries is the map size below which a scanner is pooled whatever its documents'
+// sizes (clearing maps of that size is cheap).
+const minShrinkEntries = 1 << 12
 
 // getScanner returns an empty scanner sized for about n tokens.
 func getScanner(opt Options, n int) *scanner {
@@ -150,6 +161,13 @@ func putScanner(s *scanner) bool {
 	if !s.pooled() {
 		return false
 	}
+	s.reset()
+	scanners.Put(s)
+	return true
+}
+
+// reset empties s, dropping its references to the document.
+func (s *scanner) reset() {
 	clear(s.surf)
 	clear(s.words)
 	clear(s.cands)
@@ -170,8 +188,6 @@ func putScanner(s *scanner) bool {
 	s.list = s.list[:0]
 	s.opt = Options{}
 	s.sent, s.paren = 0, 0
-	scanners.Put(s)
-	return true
 }
 
 // clear0 returns fs emptied, with its strings dropped.

@@ -61,3 +61,57 @@ func TestScannerPoolBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestScannerPoolShrinks: a scanner whose maps grew for a long article is not pooled after a
+// short one (its maps, 4x larger than the short article needed, would be cleared at that
+// cost for every later short article); one that served articles of similar sizes is.
+func TestScannerPoolShrinks(t *testing.T) {
+	var long strings.Builder
+	for i := range 8000 {
+		fmt.Fprintf(&long, "w%d w%d. ", i, i+1)
+	}
+	short := oracleCorpus(t)[6]
+	scan := func(sc *scanner, text string) {
+		for _, tk := range textutil.Tokenize(text) {
+			sc.token(tk.Text)
+		}
+		sc.flush()
+	}
+	sc := getScanner(Options{Lang: "en", MaxWords: 3}, 0)
+	for _, step := range []struct {
+		text string
+		keep bool
+	}{{short, true}, {short, true}, {long.String(), true}, {long.String(), true}, {short, false}} {
+		sc.opt, sc.newSentence, sc.prev = Options{Lang: "en", MaxWords: 3}, true, -1
+		scan(sc, step.text)
+		if got := sc.pooled(); got != step.keep {
+			t.Fatalf("%d-byte text: pooled = %v, want %v (peak %d map entries)", len(step.text), got, step.keep, sc.peak)
+		}
+		sc.reset()
+	}
+}
+
+// BenchmarkExtractAfterLong is Extract of a short article by a pooled scanner that has
+// served a long one (16,000 distinct words, 32,000 candidates).
+func BenchmarkExtractAfterLong(b *testing.B) {
+	var long strings.Builder
+	for i := range 16000 {
+		fmt.Fprintf(&long, "w%d w%d. ", i, i+1)
+	}
+	short := oracleCorpus(b)[6]
+	Extract(long.String(), Options{Lang: "en"})
+	for b.Loop() {
+		Extract(short, Options{Lang: "en"})
+	}
+}
+
+// BenchmarkExtractMixed runs Extract over the keyword corpus, whole articles and their
+// paragraphs in turn (texts of very different sizes sharing the pooled scanners).
+func BenchmarkExtractMixed(b *testing.B) {
+	texts := oracleCorpus(b)
+	for b.Loop() {
+		for _, tx := range texts {
+			Extract(tx, Options{Lang: "en"})
+		}
+	}
+}
