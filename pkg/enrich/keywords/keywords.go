@@ -636,27 +636,44 @@ func NewDocFreq(maxTerms, minDocs int) *DocFreq {
 	return &DocFreq{df: map[string]uint32{}, maxTerms: maxTerms, minDocs: float64(minDocs)}
 }
 
-// seenSets pools ObserveTokens' sets of a document's distinct words.
+// seenSets pools ObserveTokens' sets of a document's distinct words (*seenSet).
 var seenSets sync.Pool
+
+// seenSet is a pooled set of a document's distinct words.
+type seenSet struct {
+	m    map[string]struct{}
+	peak int // the most words m has held (its capacity, which never shrinks, follows it)
+}
+
+// keep reports whether ss may be pooled after a document of len(ss.m) words: not too many,
+// and its map not much larger than the document needed (iterating and clearing a map cost
+// its capacity: after one long article, every short one iterated, under d.mu, and cleared
+// the long one's map).
+func (ss *seenSet) keep() bool {
+	n := len(ss.m)
+	ss.peak = max(ss.peak, n)
+	return n <= maxPooledWords && (ss.peak <= minShrinkEntries || ss.peak <= 4*n)
+}
 
 // Observe counts the distinct lower-cased words of one document.
 func (d *DocFreq) Observe(text string) { d.ObserveTokens(textutil.Tokenize(text)) }
 
 // ObserveTokens is Observe of a document's tokens (textutil.Tokenize).
 func (d *DocFreq) ObserveTokens(toks []textutil.Token) {
-	seen, _ := seenSets.Get().(map[string]struct{})
-	if seen == nil {
-		seen = make(map[string]struct{}, len(toks)/2)
+	ss, _ := seenSets.Get().(*seenSet)
+	if ss == nil {
+		ss = &seenSet{m: make(map[string]struct{}, len(toks)/2)}
 	}
+	seen := ss.m
 	for _, t := range toks {
 		if textutil.IsWord(t.Text) {
 			seen[strings.ToLower(t.Text)] = struct{}{}
 		}
 	}
 	d.count(seen)
-	if len(seen) <= maxPooledWords {
+	if ss.keep() {
 		clear(seen)
-		seenSets.Put(seen)
+		seenSets.Put(ss)
 	}
 }
 

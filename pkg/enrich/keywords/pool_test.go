@@ -115,3 +115,37 @@ func BenchmarkExtractMixed(b *testing.B) {
 		}
 	}
 }
+
+// TestSeenSetShrinks: ObserveTokens' set of distinct words is not pooled after a short
+// article once it has held a long one's words (iterating and clearing it would cost the long
+// article's map size for every later short one), nor when it holds more than maxPooledWords.
+func TestSeenSetShrinks(t *testing.T) {
+	ss := &seenSet{m: map[string]struct{}{}}
+	for _, step := range []struct {
+		words int
+		keep  bool
+	}{{300, true}, {5000, true}, {2000, true}, {300, false}, {maxPooledWords + 1, false}} {
+		ss.m = make(map[string]struct{}) // as cleared: keep reads the count and the peak
+		for i := range step.words {
+			ss.m[fmt.Sprint(i)] = struct{}{}
+		}
+		if got := ss.keep(); got != step.keep {
+			t.Fatalf("%d words (peak %d): keep = %v, want %v", step.words, ss.peak, got, step.keep)
+		}
+	}
+}
+
+// BenchmarkObserveAfterLong is ObserveTokens of a short article with a pooled set that has
+// held a long one's 16,000 distinct words.
+func BenchmarkObserveAfterLong(b *testing.B) {
+	var long strings.Builder
+	for i := range 16000 {
+		fmt.Fprintf(&long, "w%d ", i)
+	}
+	short := textutil.Tokenize(oracleCorpus(b)[6])
+	d := NewDocFreq(0, 0)
+	d.Observe(long.String())
+	for b.Loop() {
+		d.ObserveTokens(short)
+	}
+}
