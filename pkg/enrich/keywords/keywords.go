@@ -683,7 +683,13 @@ func (d *DocFreq) count(seen map[string]struct{}) {
 	defer d.mu.Unlock()
 	d.docs++
 	for w := range seen {
-		d.df[w]++
+		if c, ok := d.df[w]; ok {
+			d.df[w] = c + 1
+		} else {
+			// w may be a substring of the article's text (ToLower returns a lower-case word
+			// as it is): a key of its own keeps the text from living as long as the table.
+			d.df[strings.Clone(w)] = 1
+		}
 	}
 	if len(d.df) > d.maxTerms {
 		for w, c := range d.df {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/newsflow/newsflow/pkg/enrich/internal/textutil"
 )
@@ -147,5 +148,26 @@ func BenchmarkObserveAfterLong(b *testing.B) {
 	d.Observe(long.String())
 	for b.Loop() {
 		d.ObserveTokens(short)
+	}
+}
+
+// TestDocFreqKeysDoNotPinText: the words DocFreq keeps are copies, not substrings of the
+// article they were first seen in (which would keep every such article's text alive as long
+// as the table, up to 200,000 of them).
+func TestDocFreqKeysDoNotPinText(t *testing.T) {
+	text := strings.Repeat("plain lower case words stay as they are in the text ", 50) + "unique"
+	d := NewDocFreq(0, 0)
+	d.ObserveTokens(textutil.Tokenize(text))
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+	hi := lo + uintptr(len(text))
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if len(d.df) == 0 {
+		t.Fatal("no words counted")
+	}
+	for w := range d.df {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(w))); p >= lo && p < hi {
+			t.Errorf("key %q points into the article's text", w)
+		}
 	}
 }
