@@ -2,6 +2,8 @@ package trafilatura
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -211,9 +213,11 @@ func decodeJsonLd(doc *html.Node, opts Options) (persons, organizations, article
 			articles = append(articles, schemaData)
 		}
 
-		// Continue to look in its sub values
-		for _, value := range obj {
-			switch v := value.(type) {
+		// Continue to look in its sub values, in key order: Go's map order is random, and
+		// the persons found first become the first authors (newsflow: a page with two
+		// persons in different properties gave its authors in either order from run to run)
+		for _, key := range slices.Sorted(maps.Keys(obj)) {
+			switch v := obj[key].(type) {
 			case map[string]any:
 				findImportantObjects(v, &schemaData)
 

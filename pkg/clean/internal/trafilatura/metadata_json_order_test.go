@@ -1,0 +1,32 @@
+package trafilatura
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+)
+
+// TestJsonLdPersonsInKeyOrder: persons found in different properties of a JSON-LD graph
+// (an employee of the publisher, a copyright holder) become the authors in one fixed order,
+// not in Go's random map order (the same page gave its authors in either order from run to
+// run before the keys were sorted).
+func TestJsonLdPersonsInKeyOrder(t *testing.T) {
+	const page = `<html><head><script type="application/ld+json">{"@context":"https://schema.org",
+"@type":"NewsArticle","headline":"A headline","author":{"@type":"Organization","name":""},
+"publisher":{"@type":"Organization","name":"Publisher","employee":{"@type":"Person","name":"Anna Alpha"}},
+"copyrightHolder":{"@type":"Person","name":"Bert Beta"},
+"sponsor":{"@type":"Person","name":"Carl Gamma"},
+"funder":{"@type":"Person","name":"Dora Delta"}}</script></head><body><p>text</p></body></html>`
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for range 40 {
+		seen[extractJsonLd(Options{}, doc, Metadata{}).Author]++
+	}
+	if len(seen) != 1 {
+		t.Fatalf("authors varied between runs: %v", seen)
+	}
+}
