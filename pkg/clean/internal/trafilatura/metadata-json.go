@@ -69,7 +69,13 @@ func extractJsonLd(opts Options, doc *html.Node, originalMetadata Metadata) Meta
 
 		// If title is empty or only consist of one word, try to look in headline
 		if metadata.Title == "" || strWordCount(metadata.Title) == 1 {
-			for attr := range article.Data {
+			// "headline" itself first, then the other headline properties in key order (not
+			// Go's random map order: alternativeHeadline or headline could win by chance)
+			attrs := slices.Sorted(maps.Keys(article.Data))
+			if i := slices.Index(attrs, "headline"); i > 0 {
+				attrs[0], attrs[i] = attrs[i], attrs[0]
+			}
+			for _, attr := range attrs {
 				if !strings.Contains(strings.ToLower(attr), "headline") {
 					continue
 				}

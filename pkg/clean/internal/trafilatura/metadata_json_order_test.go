@@ -30,3 +30,23 @@ func TestJsonLdPersonsInKeyOrder(t *testing.T) {
 		t.Fatalf("authors varied between runs: %v", seen)
 	}
 }
+
+// TestJsonLdHeadlineInKeyOrder: with a one-word name, the title comes from "headline" when
+// there is one, whatever other headline properties the article has, on every run.
+func TestJsonLdHeadlineInKeyOrder(t *testing.T) {
+	const page = `<html><head><script type="application/ld+json">{"@context":"https://schema.org",
+"@type":"NewsArticle","name":"Word","alternativeHeadline":"The alternative headline",
+"headline":"The real headline","subHeadline":"A sub headline","author":{"@type":"Person","name":"Anna Alpha"}}
+</script></head><body><p>text</p></body></html>`
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for range 40 {
+		seen[extractJsonLd(Options{}, doc, Metadata{}).Title]++
+	}
+	if len(seen) != 1 || seen["The real headline"] != 40 {
+		t.Fatalf("titles over 40 runs: %v, want the headline every time", seen)
+	}
+}
