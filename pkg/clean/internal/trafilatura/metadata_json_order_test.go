@@ -18,14 +18,7 @@ func TestJsonLdPersonsInKeyOrder(t *testing.T) {
 "copyrightHolder":{"@type":"Person","name":"Bert Beta"},
 "sponsor":{"@type":"Person","name":"Carl Gamma"},
 "funder":{"@type":"Person","name":"Dora Delta"}}</script></head><body><p>text</p></body></html>`
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for range 40 {
-		seen[extractJsonLd(Options{}, doc, Metadata{}).Author]++
-	}
+	seen := jsonLdRuns(t, page, func(m Metadata) string { return m.Author })
 	if len(seen) != 1 {
 		t.Fatalf("authors varied between runs: %v", seen)
 	}
@@ -38,15 +31,22 @@ func TestJsonLdHeadlineInKeyOrder(t *testing.T) {
 "@type":"NewsArticle","name":"Word","alternativeHeadline":"The alternative headline",
 "headline":"The real headline","subHeadline":"A sub headline","author":{"@type":"Person","name":"Anna Alpha"}}
 </script></head><body><p>text</p></body></html>`
+	seen := jsonLdRuns(t, page, func(m Metadata) string { return m.Title })
+	if len(seen) != 1 || seen["The real headline"] != 40 {
+		t.Fatalf("titles over 40 runs: %v, want the headline every time", seen)
+	}
+}
+
+// jsonLdRuns extracts page's JSON-LD metadata 40 times and counts the values of field.
+func jsonLdRuns(t *testing.T, page string, field func(Metadata) string) map[string]int {
+	t.Helper()
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]int{}
 	for range 40 {
-		seen[extractJsonLd(Options{}, doc, Metadata{}).Title]++
+		seen[field(extractJsonLd(Options{}, doc, Metadata{}))]++
 	}
-	if len(seen) != 1 || seen["The real headline"] != 40 {
-		t.Fatalf("titles over 40 runs: %v, want the headline every time", seen)
-	}
+	return seen
 }
