@@ -216,11 +216,17 @@ nats_healthy() {
 
 nats_prepare() {
     mkdir -p "$DATA/nats" "$LOGS" "$RUN"
+    # JetStream counts every stream's MaxBytes (1 GiB by default) against max_file_store
+    # when the stream is created; unset, that budget is 75% of the free disk, so tests that
+    # hold many streams failed with "insufficient storage resources" (err 10047) on a fuller
+    # disk. A fixed budget (as secure.sh sets) makes them independent of the free space;
+    # the actual use is a few MB.
+    printf 'jetstream {\n  store_dir: "%s"\n  max_file_store: 1TB\n}\n' "$DATA/nats" > "$DATA/nats.conf"
 }
 
 nats_start() {
     start_bg nats "$LOGS/nats.log" "$STACK_DIR" "$BIN/nats-server" \
-        -js -sd "$DATA/nats" -a "$HOST" -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -n newsflow-local
+        -c "$DATA/nats.conf" -a "$HOST" -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -n newsflow-local
 }
 
 nats_url() { echo "nats://$HOST:$NATS_PORT"; }

@@ -98,7 +98,10 @@ func testLogger(testing.TB) *zap.Logger {
 func factory(url, prefix string, restart func(testing.TB) error) bustest.Factory {
 	return bustest.Factory{
 		New: func(t testing.TB) (bus.Bus, error) {
-			return natsbus.New(context.Background(), natsbus.Config{URL: url, StreamPrefix: prefix,
+			// 64 MiB streams: the suite holds ~28 streams at once, and at the 1 GiB default
+			// their reservations exceed JetStream's storage budget (75% of the free disk)
+			// once less than ~38 GB is free ("insufficient storage resources", err 10047)
+			return natsbus.New(context.Background(), natsbus.Config{URL: url, StreamPrefix: prefix, MaxBytes: 64 << 20,
 				ReconnectWait: 100 * time.Millisecond, ConnectName: "bustest"}, testLogger(t))
 		},
 		RestartBroker: restart,

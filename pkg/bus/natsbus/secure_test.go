@@ -62,6 +62,7 @@ func TestConformanceNATSSecure(t *testing.T) {
 		New: func(t testing.TB) (bus.Bus, error) {
 			c := base
 			c.StreamPrefix, c.ReconnectWait, c.ConnectName = prefix, 100*time.Millisecond, "bustest-secure"
+			c.MaxBytes = 64 << 20 // as in factory: the suite's streams must fit JetStream's budget
 			return natsbus.New(context.Background(), c, testLogger(t))
 		},
 		Cleanup: func(t testing.TB, _ []string) {
