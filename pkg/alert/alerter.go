@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -208,9 +207,6 @@ type Alerter struct {
 	det     *SpikeDetector
 	rules   []Rule
 	watches []*watchMatcher
-	// readsText: a watch rule matches words or phrases, the only reader of Enriched.Text
-	// (set with watches under mu; read without it by ReadsText).
-	readsText atomic.Bool
 	// dedup: two generations of (cluster, term) pair hashes.
 	dedupCur, dedupPrev map[uint64]struct{}
 	dedupGen            int64 // unix ns when dedupCur started
@@ -294,28 +290,11 @@ func New(cfg Config, rules []Rule, pub bus.Publisher, notifiers []Notifier, log 
 func (a *Alerter) setRulesLocked(rules []Rule) {
 	a.rules = rules
 	a.watches = nil
-	text := false
 	for i := range rules {
 		if rules[i].Type == RuleWatch && !rules[i].Disabled {
-			w := compileWatch(&rules[i])
-			a.watches = append(a.watches, w)
-			text = text || len(w.words)+len(w.phrases) > 0
+			a.watches = append(a.watches, compileWatch(&rules[i]))
 		}
 	}
-	a.readsText.Store(text)
-}
-
-// ReadsText reports whether the current rules read an article's Text (a watch rule with
-// words or phrases). When they do not, the alerter's stage decodes envelopes without it
-// (article.AlerterSkipsNoText) and observes them with ObserveWithoutText.
-func (a *Alerter) ReadsText() bool { return a.readsText.Load() }
-
-// ObserveWithoutText is Observe for an article decoded without its Text. If the rules read
-// text by the time the article would be observed (they changed since the decode) and its
-// Text is empty, nothing is observed and needText is true: observe the article decoded with
-// its Text instead. Otherwise it is Observe.
-func (a *Alerter) ObserveWithoutText(ctx context.Context, e *article.Enriched) (needText bool, err error) {
-	return a.observe(ctx, e, true)
 }
 
 // SetRules validates and swaps the rule set; on error the current rules stay in force.
@@ -426,25 +405,15 @@ func pairHash(cluster, key string) uint64 {
 // attached (OpenDeltaLog) it also appends the article's record to the log's buffer, under the
 // detection lock and in the order it is applied.
 func (a *Alerter) Observe(ctx context.Context, e *article.Enriched) error {
-	_, err := a.observe(ctx, e, false)
-	return err
-}
-
-// observe is Observe; noText: e was decoded without its Text (ObserveWithoutText).
-func (a *Alerter) observe(_ context.Context, e *article.Enriched, noText bool) (needText bool, err error) {
 	if e == nil {
-		return false, bus.Permanentf("alert: observe: nil article")
+		return bus.Permanentf("alert: observe: nil article")
 	}
 	start := time.Now()
 	t := a.eventTime(e)
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		return false, errors.New("alert: observe: alerter closed")
-	}
-	if noText && e.Text == "" && a.readsText.Load() {
-		a.mu.Unlock()
-		return true, nil
+		return errors.New("alert: observe: alerter closed")
 	}
 	other := a.decodeLocked(&a.obs, e, t)
 	a.journalObserveLocked(&a.obs)
@@ -465,7 +434,7 @@ func (a *Alerter) observe(_ context.Context, e *article.Enriched, noText bool) (
 	}
 	a.m.live.Set(float64(live))
 	a.m.observe.Observe(time.Since(start).Seconds())
-	return false, nil
+	return nil
 }
 
 // observation is everything applyLocked needs to reproduce one article's effect on the state:

@@ -15,10 +15,6 @@ var (
 	IndexerSkips = []string{"paragraphs", "removed_blocks"}
 	// AlerterSkips are the members pkg/alert does not read (it reads text for watch rules).
 	AlerterSkips = []string{"paragraphs", "removed_blocks", "description", "image", "quotes", "places", "dates"}
-	// AlerterSkipsNoText are AlerterSkips and text, for an alerter whose watch rules match
-	// no words or phrases (text is read only for those): BenchmarkDecodeWithout, farm
-	// envelopes, 35.9-41.1 µs with AlerterSkips, 26.4-28.0 µs with these (same run, -count 6).
-	AlerterSkipsNoText = append(AlerterSkips[:len(AlerterSkips):len(AlerterSkips)], "text")
 )
 
 // DecodeWithout is Decode leaving out the named members of the stage payload (the JSON keys

@@ -157,7 +157,7 @@ func BenchmarkDecodeWithout(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		skip []string
-	}{{"full", nil}, {"indexer", IndexerSkips}, {"alerter", AlerterSkips}, {"alerter-notext", AlerterSkipsNoText}} {
+	}{{"full", nil}, {"indexer", IndexerSkips}, {"alerter", AlerterSkips}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(n / len(envs)))

@@ -111,16 +111,10 @@ func MessageStageHandler(stage string, pub bus.Publisher, fn MessageProcessFunc,
 // MessageStageHandlerSkipping is MessageStageHandler decoding the input without the payload
 // members named in skip (article.DecodeWithout), for a stage that reads only part of it.
 func MessageStageHandlerSkipping(stage string, pub bus.Publisher, skip []string, fn MessageProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
-	return MessageStageHandlerSkippingFunc(stage, pub, func() []string { return skip }, fn, log, m)
-}
-
-// MessageStageHandlerSkippingFunc is MessageStageHandlerSkipping with the members to skip
-// asked of skip for each message (a stage whose reads depend on rules that can change).
-func MessageStageHandlerSkippingFunc(stage string, pub bus.Publisher, skip func() []string, fn MessageProcessFunc, log *zap.Logger, m *StageMetrics) bus.Handler {
 	return func(ctx context.Context, msg bus.Message) error {
 		start := time.Now()
 		defer func() { m.Seconds.Observe(time.Since(start).Seconds()) }()
-		in, err := article.DecodeWithout(msg.Data(), skip()...)
+		in, err := article.DecodeWithout(msg.Data(), skip...)
 		if err != nil {
 			m.Messages.WithLabelValues("decode_error").Inc()
 			log.Warn("undecodable message, dead-lettering", zap.String("key", msg.Key()),

@@ -180,19 +180,11 @@ func AddAlerter(c kit.Common, cfg AlerterConfig) (*alert.Alerter, error) {
 	// its paragraphs, quotes, places or mentioned dates: skipping them takes about a fifth off
 	// the decode (article.BenchmarkDecodeWithout, json v2 decoder: 39.6 vs 51.4 µs per farm
 	// envelope; same observations: TestObservePartialDecode).
-	// Text is read only by watch rules with words or phrases: without such rules the text is
-	// skipped too (article.AlerterSkipsNoText: 26.4-28.0 vs 35.9-41.1 µs per farm envelope).
-	// The shipped rules have a watch with terms and phrases: this is for rule sets without one.
-	// ObserveWithoutText refuses an article decoded so if the rules have come to read text
-	// since; it is then decoded again with its text.
-	skips := func() []string {
-		if a.ReadsText() {
-			return article.AlerterSkips
+	h := service.MessageStageHandlerSkipping("alerter", c.Bus, article.AlerterSkips, func(ctx context.Context, msg bus.Message, in *article.Envelope) ([]service.Output, error) {
+		if in.Stage != article.StageEnriched {
+			return nil, bus.Permanentf("alerter: %s: unexpected stage %q", in.ID, in.Stage)
 		}
-		return article.AlerterSkipsNoText
-	}
-	h := service.MessageStageHandlerSkippingFunc("alerter", c.Bus, skips, func(ctx context.Context, msg bus.Message, in *article.Envelope) ([]service.Output, error) {
-		if err := observe(ctx, a, msg, in); err != nil {
+		if err := a.Observe(ctx, in.Enriched); err != nil {
 			return nil, err
 		}
 		if err := ck.Add(msg); err != nil {
@@ -232,26 +224,4 @@ var Service = kit.Service{
 	Short:     "alerter consumes news.enriched, detects keyword and entity spikes and publishes news.alerts (and webhooks)",
 	Settings:  "NEWSFLOW_ALERT_* (rules, webhooks, shards, checkpoints)",
 	Configure: kit.Wire(kit.EnvOnly(AlerterConfigFromEnv), 0, kit.NoCtx(AddAlerter)),
-}
-
-// observe hands the alerter's decode of msg (in: its stage handler's, without
-// article.AlerterSkips and, when a's rules read no text, article.AlerterSkipsNoText) to a.
-func observe(ctx context.Context, a *alert.Alerter, msg bus.Message, in *article.Envelope) error {
-	if in.Stage != article.StageEnriched {
-		return bus.Permanentf("alerter: %s: unexpected stage %q", in.ID, in.Stage)
-	}
-	if in.Enriched.Text != "" { // decoded with its text
-		return a.Observe(ctx, in.Enriched)
-	}
-	if needText, err := a.ObserveWithoutText(ctx, in.Enriched); err != nil || !needText {
-		return err
-	}
-	full, err := article.DecodeWithout(msg.Data(), article.AlerterSkips...)
-	if err != nil {
-		return bus.Permanent(fmt.Errorf("alerter: decode: %w", err))
-	}
-	if full.Stage != article.StageEnriched {
-		return bus.Permanentf("alerter: %s: unexpected stage %q", full.ID, full.Stage)
-	}
-	return a.Observe(ctx, full.Enriched)
 }
